@@ -1,0 +1,1 @@
+//! Admin, the control plane's front door: Flyte's `AdminService` and companions.
