@@ -101,7 +101,11 @@ fn strip_openapi_options(text: &str) -> String {
     }
     out.push_str(rest);
     out.lines()
-        .filter(|line| !line.trim_start().starts_with("import \"protoc-gen-openapiv2/"))
+        .filter(|line| {
+            !line
+                .trim_start()
+                .starts_with("import \"protoc-gen-openapiv2/")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -1,0 +1,78 @@
+//! The updraft console: pages rendered on the server (feature `ssr`) and
+//! hydrated in the browser (feature `hydrate`).
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::Shell;
+use crate::pages::{
+    entity_list::EntityListPage, home::HomePage, not_found::NotFoundPage, project::ProjectPage,
+};
+
+/// Sets the colour scheme before the first paint, so a dark-mode user never
+/// sees a white flash while the WASM loads.
+const THEME_BOOTSTRAP: &str = r#"(function(){try{var t=localStorage.getItem('updraft-theme');var d=t?t==='dark':matchMedia('(prefers-color-scheme: dark)').matches;document.documentElement.classList.toggle('dark',d);}catch(e){}})();"#;
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <script>{THEME_BOOTSTRAP}</script>
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console's routes, under `/console` as in FlyteConsole so links printed by
+/// `pyflyte run --remote` open the right page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="updraft-css" href="/pkg/updraft.css" />
+        <Title formatter=|title: String| if title.is_empty() { "updraft".to_string() } else { format!("{title} · updraft") } />
+        <Router>
+            <Shell>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/console") view=HomePage />
+                    <Route path=path!("/console/projects/:project/domains/:domain") view=ProjectPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind") view=EntityListPage />
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}
+
+/// Entry point of the browser build: attaches to the server-rendered DOM.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    // Browser tests wait for this marker instead of sleeping.
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.dataset().set("hydrated", "true");
+    }
+}

@@ -1,0 +1,254 @@
+//! Server functions: the console's typed calls into the BFF, which forwards them
+//! to the gRPC APIs. Data types here travel to the browser, so they are plain
+//! serde structs, never protobuf messages.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConsoleError;
+
+/// A project as the picker and dashboard show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub domains: Vec<DomainSummary>,
+}
+
+/// A domain (development, staging, production…) of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSummary {
+    pub id: String,
+    pub name: String,
+}
+
+/// The control plane's version, shown in the footer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: String,
+    pub build: String,
+}
+
+/// The gRPC clients the server functions use; provided as context by the BFF.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct ApiClients {
+    pub admin: updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
+        tonic::transport::Channel,
+    >,
+}
+
+#[cfg(feature = "ssr")]
+fn admin_client() -> Result<
+    updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
+        tonic::transport::Channel,
+    >,
+    ConsoleError,
+> {
+    use_context::<ApiClients>()
+        .map(|clients| clients.admin)
+        .ok_or_else(|| {
+            tracing::error!("api clients missing from the server function context");
+            ConsoleError::Internal
+        })
+}
+
+/// Lists the active projects, ordered by name.
+#[server]
+pub async fn list_projects() -> Result<Vec<ProjectSummary>, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let mut client = admin_client()?;
+    let response = client
+        .list_projects(admin::ProjectListRequest {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let mut projects: Vec<ProjectSummary> = response
+        .projects
+        .into_iter()
+        .map(|project| ProjectSummary {
+            id: project.id,
+            name: project.name,
+            description: project.description,
+            domains: project
+                .domains
+                .into_iter()
+                .map(|domain| DomainSummary {
+                    id: domain.id,
+                    name: domain.name,
+                })
+                .collect(),
+        })
+        .collect();
+    projects.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(projects)
+}
+
+/// The version of the control plane the console talks to.
+#[server]
+pub async fn control_plane_version() -> Result<VersionInfo, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let mut client = admin_client()?;
+    let response = client
+        .get_version(admin::GetVersionRequest {})
+        .await?
+        .into_inner();
+    let version = response.control_plane_version.unwrap_or_default();
+    Ok(VersionInfo {
+        version: version.version,
+        build: version.build,
+    })
+}
+
+/// The kinds of registered entity the console lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntityKind {
+    Workflow,
+    Task,
+    LaunchPlan,
+}
+
+impl EntityKind {
+    /// The path segment FlyteConsole uses for this kind.
+    pub fn route_segment(self) -> &'static str {
+        match self {
+            EntityKind::Workflow => "workflows",
+            EntityKind::Task => "tasks",
+            EntityKind::LaunchPlan => "launchPlans",
+        }
+    }
+
+    /// Parses FlyteConsole's path segment.
+    pub fn from_route_segment(segment: &str) -> Option<Self> {
+        match segment {
+            "workflows" => Some(EntityKind::Workflow),
+            "tasks" => Some(EntityKind::Task),
+            "launchPlans" => Some(EntityKind::LaunchPlan),
+            _ => None,
+        }
+    }
+
+    /// A plural, lowercase noun for headings and messages.
+    pub fn plural(self) -> &'static str {
+        match self {
+            EntityKind::Workflow => "workflows",
+            EntityKind::Task => "tasks",
+            EntityKind::LaunchPlan => "launch plans",
+        }
+    }
+}
+
+/// A named entity (all versions of one workflow, task or launch plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedEntitySummary {
+    pub name: String,
+    pub description: String,
+}
+
+/// One row of the executions list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    pub name: String,
+    pub phase: String,
+    pub launched: String,
+    pub created_at: Option<String>,
+}
+
+/// Lists the named workflows, tasks or launch plans of a project and domain.
+#[server]
+pub async fn list_named_entities(
+    project: String,
+    domain: String,
+    kind: EntityKind,
+) -> Result<Vec<NamedEntitySummary>, ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core::ResourceType};
+    let resource_type = match kind {
+        EntityKind::Workflow => ResourceType::Workflow,
+        EntityKind::Task => ResourceType::Task,
+        EntityKind::LaunchPlan => ResourceType::LaunchPlan,
+    };
+    let mut client = admin_client()?;
+    let response = client
+        .list_named_entities(admin::NamedEntityListRequest {
+            resource_type: resource_type as i32,
+            project,
+            domain,
+            limit: 100,
+            sort_by: Some(admin::Sort {
+                key: "name".into(),
+                direction: admin::sort::Direction::Ascending as i32,
+            }),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    Ok(response
+        .entities
+        .into_iter()
+        .map(|entity| NamedEntitySummary {
+            name: entity.id.map(|id| id.name).unwrap_or_default(),
+            description: entity.metadata.map(|m| m.description).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Lists the newest executions of a project and domain.
+#[server]
+pub async fn list_executions(
+    project: String,
+    domain: String,
+) -> Result<Vec<ExecutionSummary>, ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core};
+    let mut client = admin_client()?;
+    let response = client
+        .list_executions(admin::ResourceListRequest {
+            id: Some(admin::NamedEntityIdentifier {
+                project,
+                domain,
+                ..Default::default()
+            }),
+            limit: 25,
+            sort_by: Some(admin::Sort {
+                key: "created_at".into(),
+                direction: admin::sort::Direction::Descending as i32,
+            }),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    Ok(response
+        .executions
+        .into_iter()
+        .map(|execution| {
+            let closure = execution.closure.unwrap_or_default();
+            let phase = core::workflow_execution::Phase::try_from(closure.phase)
+                .map(|p| p.as_str_name().to_string())
+                .unwrap_or_else(|_| "UNKNOWN".to_string());
+            let launched = execution
+                .spec
+                .and_then(|spec| spec.launch_plan)
+                .map(|id| id.name)
+                .unwrap_or_default();
+            ExecutionSummary {
+                name: execution.id.map(|id| id.name).unwrap_or_default(),
+                phase,
+                launched,
+                created_at: closure.created_at.map(|t| t.to_string()),
+            }
+        })
+        .collect())
+}
+
+/// Where the console's own flytekit configuration lives, for the hints in
+/// empty states. `None` when the console fronts a remote admin.
+#[server]
+pub async fn flytekit_config_hint() -> Result<Option<String>, ConsoleError> {
+    Ok(use_context::<FlytekitConfigPath>().and_then(|hint| hint.0))
+}
+
+/// The path of the flytekit configuration `updraft start` wrote, if any.
+#[derive(Debug, Clone, Default)]
+pub struct FlytekitConfigPath(pub Option<String>);

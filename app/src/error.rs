@@ -1,0 +1,66 @@
+//! The one error type the console's server functions return.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, phrased for the person looking at the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ConsoleError {
+    /// The thing asked for does not exist.
+    #[error("{what} was not found")]
+    NotFound { what: String },
+    /// The request was refused as invalid; the message says which part.
+    #[error("{message}")]
+    InvalidInput { message: String },
+    /// The user may not do this.
+    #[error("you do not have permission: {message}")]
+    PermissionDenied { message: String },
+    /// The control plane could not be reached or did not answer.
+    #[error("the control plane is unavailable right now; retry in a moment")]
+    Unavailable,
+    /// The API lacks this feature (for example an older flyteadmin).
+    #[error("the control plane does not support this yet")]
+    Unsupported,
+    /// Something failed on the server; details are in its log.
+    #[error("internal error")]
+    Internal,
+    /// The request never reached the server function or its answer was unreadable.
+    #[error("could not reach the console server: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for ConsoleError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ConsoleError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<tonic::Status> for ConsoleError {
+    fn from(status: tonic::Status) -> Self {
+        use tonic::Code;
+        match status.code() {
+            Code::NotFound => ConsoleError::NotFound {
+                what: status.message().to_string(),
+            },
+            Code::InvalidArgument
+            | Code::AlreadyExists
+            | Code::FailedPrecondition
+            | Code::OutOfRange => ConsoleError::InvalidInput {
+                message: status.message().to_string(),
+            },
+            Code::PermissionDenied | Code::Unauthenticated => ConsoleError::PermissionDenied {
+                message: status.message().to_string(),
+            },
+            Code::Unavailable | Code::DeadlineExceeded => ConsoleError::Unavailable,
+            Code::Unimplemented => ConsoleError::Unsupported,
+            _ => {
+                tracing::error!(code = ?status.code(), message = status.message(), "admin call failed");
+                ConsoleError::Internal
+            }
+        }
+    }
+}

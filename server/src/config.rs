@@ -1,0 +1,137 @@
+//! Typed configuration: one TOML file (`--config`), then `UPDRAFT_<SECTION>__<KEY>`
+//! environment overrides, then command-line flags. Unknown keys are rejected at
+//! start with a message naming them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything `updraft start` and the component subcommands read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The address HTTP (console) and gRPC (APIs) share.
+    pub addr: SocketAddr,
+    /// Where the embedded default keeps its database, object store and logs.
+    pub data_dir: PathBuf,
+    /// The web console and its backend-for-frontend.
+    pub console: ConsoleConfig,
+}
+
+/// `[console]`: where the console's static files are and which admin it fronts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// The built site (`pkg/` with the WASM, JS and CSS). Default: the `site`
+    /// folder next to the binary's folder, where the build puts it.
+    pub site_root: Option<PathBuf>,
+    /// A flyteadmin-compatible gRPC endpoint (`http://host:port`) to front
+    /// instead of this process's own admin.
+    pub admin_endpoint: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8088)),
+            data_dir: default_data_dir(),
+            console: ConsoleConfig::default(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".updraft")
+}
+
+/// Values given on the command line; they win over the file and the environment.
+#[derive(Debug, Default, Serialize)]
+pub struct CommandLineOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file`, then the environment, then `overrides`.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        environment: impl IntoIterator<Item = (String, String)>,
+        overrides: &CommandLineOverrides,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile {
+                    path: path.to_path_buf(),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(environment_overrides(environment));
+        figment = figment.merge(Serialized::defaults(overrides));
+        figment
+            .extract()
+            .map_err(|error| ConfigError::Invalid(describe(error)))
+    }
+}
+
+/// `UPDRAFT_ADDR` and `UPDRAFT_DATA_DIR` set top-level keys; `UPDRAFT_CONSOLE__SITE_ROOT`
+/// sets a nested one. Other `UPDRAFT_*` variables (test settings such as
+/// `UPDRAFT_TEST_POSTGRES`) are not configuration and are left alone.
+fn environment_overrides(environment: impl IntoIterator<Item = (String, String)>) -> Figment {
+    const TOP_LEVEL: &[&str] = &["ADDR", "DATA_DIR"];
+    let selected: Vec<(String, String)> = environment
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix("UPDRAFT_")?;
+            (key.contains("__") || TOP_LEVEL.contains(&key)).then(|| (key.to_string(), value))
+        })
+        .collect();
+    let mut figment = Figment::new();
+    for (key, value) in selected {
+        let dotted = key.to_ascii_lowercase().replace("__", ".");
+        // Parsed as the environment provider would: numbers and booleans typed,
+        // anything else a string.
+        let parsed: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
+        figment =
+            figment.merge(Serialized::default(&dotted, parsed).profile(figment::Profile::Default));
+    }
+    figment
+}
+
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|error| {
+            let path = error.path.join(".");
+            let source = error
+                .metadata
+                .as_ref()
+                .map(|metadata| format!(" (from {})", metadata.name))
+                .unwrap_or_default();
+            if path.is_empty() {
+                format!("{}{source}", error.kind)
+            } else {
+                format!("key `{path}`: {}{source}", error.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

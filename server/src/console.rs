@@ -1,0 +1,86 @@
+//! The HTTP side of the shared address: the server-rendered console, its
+//! server functions, static files and `/healthz`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
+use updraft_app::api::{ApiClients, FlytekitConfigPath};
+use updraft_app::{App, shell};
+
+/// Whether every component in this process has finished starting.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// Marks the process ready; `/healthz` answers 200 from now on.
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// What the console's router needs.
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub leptos_options: LeptosOptions,
+    pub clients: ApiClients,
+    pub flytekit_config_path: Option<String>,
+    pub readiness: Readiness,
+}
+
+/// The console, server functions, `/pkg` assets and `/healthz`.
+pub fn console_router(state: ConsoleState) -> Router {
+    let routes = generate_route_list(App);
+    let site_root = PathBuf::from(state.leptos_options.site_root.as_ref());
+    let context = {
+        let clients = state.clients.clone();
+        let hint = FlytekitConfigPath(state.flytekit_config_path.clone());
+        move || {
+            provide_context(clients.clone());
+            provide_context(hint.clone());
+        }
+    };
+    let options = state.leptos_options.clone();
+    let static_files = ServeDir::new(&site_root)
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .route("/healthz", get(healthz).with_state(state.readiness.clone()))
+        .leptos_routes_with_context(&state.leptos_options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .route(
+            "/api/{*fn_name}",
+            axum::routing::post({
+                let context = context.clone();
+                move |request| leptos_axum::handle_server_fns_with_context(context.clone(), request)
+            })
+            .get({
+                let context = context.clone();
+                move |request| leptos_axum::handle_server_fns_with_context(context.clone(), request)
+            }),
+        )
+        .fallback_service(static_files)
+        .with_state(options)
+}
+
+async fn healthz(State(readiness): State<Readiness>) -> impl IntoResponse {
+    if readiness.is_ready() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    }
+}

@@ -1,0 +1,200 @@
+//! Assembles the components into one process on one address.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use updraft_admin::AdminApi;
+use updraft_app::api::ApiClients;
+use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+
+use crate::config::Config;
+use crate::console::{ConsoleState, Readiness, console_router};
+use crate::flytekit_config::write_flytekit_config;
+use crate::grpc::grpc_router;
+
+/// Why updraft could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot prepare the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid admin endpoint {endpoint}: {reason}")]
+    AdminEndpoint { endpoint: String, reason: String },
+}
+
+/// A started (bound) updraft; call [`Application::run_until_stopped`] to serve.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    flytekit_config_path: PathBuf,
+}
+
+impl Application {
+    /// Binds the listener, prepares storage and builds every component.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let flytekit_config_path =
+            write_flytekit_config(&config.data_dir, local_addr).map_err(|source| {
+                StartupError::DataDir {
+                    path: config.data_dir.clone(),
+                    source,
+                }
+            })?;
+
+        let readiness = Readiness::default();
+        let admin = AdminApi::new();
+        let (grpc, _health) = grpc_router(admin).await;
+
+        let admin_endpoint =
+            config.console.admin_endpoint.clone().unwrap_or_else(|| {
+                format!("http://{}", crate::flytekit_config::dialable(local_addr))
+            });
+        let channel = tonic::transport::Endpoint::from_shared(admin_endpoint.clone())
+            .map_err(|error| StartupError::AdminEndpoint {
+                endpoint: admin_endpoint.clone(),
+                reason: error.to_string(),
+            })?
+            .connect_lazy();
+        let clients = ApiClients {
+            admin: AdminServiceClient::new(channel),
+        };
+        let console = console_router(ConsoleState {
+            leptos_options: leptos_options(&config, local_addr),
+            clients,
+            flytekit_config_path: Some(flytekit_config_path.display().to_string()),
+            readiness: readiness.clone(),
+        });
+
+        readiness.set_ready();
+        Ok(Self {
+            listener,
+            local_addr,
+            router: route_by_content_type(grpc, console),
+            flytekit_config_path,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Where the flytekit configuration for this instance was written.
+    pub fn flytekit_config_path(&self) -> &std::path::Path {
+        &self.flytekit_config_path
+    }
+
+    /// Tells the person at the terminal where things are.
+    pub fn print_welcome(&self) {
+        let addr = crate::flytekit_config::dialable(self.local_addr);
+        println!("updraft is running");
+        println!("  console:  http://{addr}/console");
+        println!("  gRPC:     {addr} (plaintext, same port)");
+        println!(
+            "  flytekit: pyflyte --config {} run --remote <file.py> <workflow>",
+            self.flytekit_config_path.display()
+        );
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr, "serving console and gRPC");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// gRPC and HTTP share one port: requests whose content type is
+/// `application/grpc…` go to the APIs, the rest to the console.
+fn route_by_content_type(grpc: Router, http: Router) -> Router {
+    Router::new().fallback(move |request: Request| {
+        let is_grpc = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
+        let target = if is_grpc { grpc.clone() } else { http.clone() };
+        async move {
+            target
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|never| match never {})
+        }
+    })
+}
+
+fn leptos_options(config: &Config, local_addr: SocketAddr) -> LeptosOptions {
+    let site_root = config
+        .console
+        .site_root
+        .clone()
+        .unwrap_or_else(default_site_root);
+    LeptosOptions::builder()
+        .output_name("updraft")
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(local_addr)
+        .build()
+}
+
+/// The build puts the site next to the binary's folder (`target/site` beside
+/// `target/release/updraft`); `LEPTOS_SITE_ROOT` (set by cargo-leptos) wins.
+fn default_site_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("LEPTOS_SITE_ROOT") {
+        return PathBuf::from(root);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|target| target.join("site")))
+        .filter(|site| site.is_dir())
+        .unwrap_or_else(|| PathBuf::from("target/site"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
