@@ -1,7 +1,6 @@
 //! The HTTP side of the shared address: the server-rendered console, its
 //! server functions, static files and `/healthz`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::services::ServeDir;
 use updraft_app::api::{ApiClients, FlytekitConfigPath};
 use updraft_app::{App, shell};
 
@@ -43,7 +41,6 @@ pub struct ConsoleState {
 /// The console, server functions, `/pkg` assets and `/healthz`.
 pub fn console_router(state: ConsoleState) -> Router {
     let routes = generate_route_list(App);
-    let site_root = PathBuf::from(state.leptos_options.site_root.as_ref());
     let context = {
         let clients = state.clients.clone();
         let hint = FlytekitConfigPath(state.flytekit_config_path.clone());
@@ -53,9 +50,6 @@ pub fn console_router(state: ConsoleState) -> Router {
         }
     };
     let options = state.leptos_options.clone();
-    let static_files = ServeDir::new(&site_root)
-        .precompressed_br()
-        .precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz).with_state(state.readiness.clone()))
         .leptos_routes_with_context(&state.leptos_options, routes, context.clone(), {
@@ -73,7 +67,12 @@ pub fn console_router(state: ConsoleState) -> Router {
                 move |request| leptos_axum::handle_server_fns_with_context(context.clone(), request)
             }),
         )
-        .fallback_service(static_files)
+        // Static files from the site; any other path gets the console's own
+        // "not found" page with status 404.
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, {
+            let options = options.clone();
+            move |_| shell(options.clone())
+        }))
         .with_state(options)
 }
 

@@ -1,0 +1,40 @@
+use std::net::SocketAddr;
+
+use tempfile::TempDir;
+use tonic::transport::Channel;
+use updraft::config::{CommandLineOverrides, Config};
+use updraft::startup::Application;
+
+/// A running updraft on a free loopback port with its own data directory.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub data_dir: TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            updraft::telemetry::init();
+        }
+        let data_dir = tempfile::tempdir().expect("temporary data dir");
+        let overrides = CommandLineOverrides {
+            addr: Some("127.0.0.1:0".parse().unwrap()),
+            data_dir: Some(data_dir.path().to_path_buf()),
+        };
+        let config = Config::load(None, std::iter::empty(), &overrides).expect("default config loads");
+        let application = Application::build(config).await.expect("application builds");
+        let addr = application.local_addr();
+        tokio::spawn(application.run_until_stopped());
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { addr, data_dir, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn grpc_channel(&self) -> Channel {
+        Channel::from_shared(self.url("")).unwrap().connect().await.expect("gRPC connects")
+    }
+}

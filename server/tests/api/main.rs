@@ -1,0 +1,6 @@
+//! Integration tests of the `updraft` server: the real application on port 0.
+
+mod config;
+mod console;
+mod grpc;
+mod helpers;
