@@ -18,9 +18,17 @@ fn defaults_listen_on_loopback_8088() {
 
 #[test]
 fn file_then_environment_then_flags() {
-    let file = config_file("addr = \"127.0.0.1:9001\"\ndata_dir = \"/srv/updraft\"\n[console]\nadmin_endpoint = \"http://a:1\"\n");
-    let environment = [("UPDRAFT_CONSOLE__ADMIN_ENDPOINT".to_string(), "http://b:2".to_string())];
-    let flags = CommandLineOverrides { addr: Some("127.0.0.1:9002".parse().unwrap()), data_dir: None };
+    let file = config_file(
+        "addr = \"127.0.0.1:9001\"\ndata_dir = \"/srv/updraft\"\n[console]\nadmin_endpoint = \"http://a:1\"\n",
+    );
+    let environment = [(
+        "UPDRAFT_CONSOLE__ADMIN_ENDPOINT".to_string(),
+        "http://b:2".to_string(),
+    )];
+    let flags = CommandLineOverrides {
+        addr: Some("127.0.0.1:9002".parse().unwrap()),
+        data_dir: None,
+    };
 
     let config = Config::load(Some(file.path()), environment, &flags).unwrap();
 
@@ -33,7 +41,12 @@ fn file_then_environment_then_flags() {
 fn unknown_key_in_file_is_rejected_by_name() {
     let file = config_file("[console]\nsite_rot = \"/x\"\n");
 
-    let error = Config::load(Some(file.path()), std::iter::empty(), &CommandLineOverrides::default()).unwrap_err();
+    let error = Config::load(
+        Some(file.path()),
+        std::iter::empty(),
+        &CommandLineOverrides::default(),
+    )
+    .unwrap_err();
 
     let message = error.to_string();
     assert!(message.contains("site_rot"), "{message}");
@@ -50,15 +63,22 @@ fn unknown_environment_override_is_rejected_by_name() {
 
 #[test]
 fn test_settings_in_the_environment_are_not_configuration() {
-    let environment = [("UPDRAFT_TEST_POSTGRES".to_string(), "postgres://x".to_string())];
+    let environment = [(
+        "UPDRAFT_TEST_POSTGRES".to_string(),
+        "postgres://x".to_string(),
+    )];
 
     assert!(Config::load(None, environment, &CommandLineOverrides::default()).is_ok());
 }
 
 #[test]
 fn missing_config_file_is_named() {
-    let error = Config::load(Some(std::path::Path::new("/nonexistent/updraft.toml")), std::iter::empty(), &CommandLineOverrides::default())
-        .unwrap_err();
+    let error = Config::load(
+        Some(std::path::Path::new("/nonexistent/updraft.toml")),
+        std::iter::empty(),
+        &CommandLineOverrides::default(),
+    )
+    .unwrap_err();
 
     assert!(error.to_string().contains("/nonexistent/updraft.toml"));
 }
@@ -67,7 +87,12 @@ fn missing_config_file_is_named() {
 fn malformed_value_names_the_key() {
     let file = config_file("addr = \"not an address\"\n");
 
-    let error = Config::load(Some(file.path()), std::iter::empty(), &CommandLineOverrides::default()).unwrap_err();
+    let error = Config::load(
+        Some(file.path()),
+        std::iter::empty(),
+        &CommandLineOverrides::default(),
+    )
+    .unwrap_err();
 
     assert!(error.to_string().contains("addr"), "{error}");
 }

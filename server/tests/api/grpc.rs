@@ -1,6 +1,6 @@
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use updraft_proto::flyteidl::admin::GetVersionRequest;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
@@ -11,9 +11,15 @@ async fn get_version_answers_over_the_shared_port() {
     let app = TestApp::spawn().await;
     let mut admin = AdminServiceClient::new(app.grpc_channel().await);
 
-    let response = admin.get_version(GetVersionRequest {}).await.expect("GetVersion succeeds").into_inner();
+    let response = admin
+        .get_version(GetVersionRequest {})
+        .await
+        .expect("GetVersion succeeds")
+        .into_inner();
 
-    let version = response.control_plane_version.expect("a control plane version");
+    let version = response
+        .control_plane_version
+        .expect("a control plane version");
     assert_eq!(version.version, env!("CARGO_PKG_VERSION"));
     assert!(!version.build.is_empty());
 }
@@ -23,9 +29,17 @@ async fn grpc_health_reports_admin_serving() {
     let app = TestApp::spawn().await;
     let mut health = HealthClient::new(app.grpc_channel().await);
 
-    let overall = health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner();
+    let overall = health
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
     let admin = health
-        .check(HealthCheckRequest { service: "flyteidl.service.AdminService".into() })
+        .check(HealthCheckRequest {
+            service: "flyteidl.service.AdminService".into(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -42,7 +56,9 @@ async fn unimplemented_rpcs_answer_unimplemented_never_unknown() {
     let mut admin = AdminServiceClient::new(app.grpc_channel().await);
 
     let status = admin
-        .get_execution_metrics(updraft_proto::flyteidl::admin::WorkflowExecutionGetMetricsRequest::default())
+        .get_execution_metrics(
+            updraft_proto::flyteidl::admin::WorkflowExecutionGetMetricsRequest::default(),
+        )
         .await
         .expect_err("not implemented yet");
 

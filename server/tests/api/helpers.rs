@@ -22,12 +22,22 @@ impl TestApp {
             addr: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(data_dir.path().to_path_buf()),
         };
-        let config = Config::load(None, std::iter::empty(), &overrides).expect("default config loads");
-        let application = Application::build(config).await.expect("application builds");
+        let config =
+            Config::load(None, std::iter::empty(), &overrides).expect("default config loads");
+        let application = Application::build(config)
+            .await
+            .expect("application builds");
         let addr = application.local_addr();
         tokio::spawn(application.run_until_stopped());
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { addr, data_dir, http }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            addr,
+            data_dir,
+            http,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -35,6 +45,10 @@ impl TestApp {
     }
 
     pub async fn grpc_channel(&self) -> Channel {
-        Channel::from_shared(self.url("")).unwrap().connect().await.expect("gRPC connects")
+        Channel::from_shared(self.url(""))
+            .unwrap()
+            .connect()
+            .await
+            .expect("gRPC connects")
     }
 }
