@@ -53,7 +53,7 @@ ensure_npm_packages() {
   local dir
   for dir in "$UPDRAFT_ROOT" "$UPDRAFT_ROOT/end2end"; do
     if [ ! -f "$dir/node_modules/.updraft-installed" ] || [ "$dir/package.json" -nt "$dir/node_modules/.updraft-installed" ]; then
-      echo "==> npm install in ${dir#"$UPDRAFT_ROOT"/}"
+      echo "==> npm install in ${dir/#"$UPDRAFT_ROOT"/.}"
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
       touch "$dir/node_modules/.updraft-installed"
     fi

@@ -1,0 +1,11 @@
+//! Propeller, the data plane: runs the tasks of workflow executions.
+//!
+//! [`runtime::TaskRuntime`] is the seam between the engine and where a task
+//! actually runs: [`local::LocalProcessRuntime`] runs the task's container
+//! command as a local process (the embedded default); a Kubernetes runtime
+//! implements the same trait.
+
+pub mod local;
+pub mod outcome;
+pub mod runtime;
+pub mod template;

@@ -1,0 +1,252 @@
+//! The embedded default runtime: a task's container command runs as a local
+//! process (the image is ignored) in the Python environment updraft was given.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use tokio::process::{Child, Command};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use updraft_proto::flyteidl::core::task_template::Target;
+
+use crate::runtime::{
+    LogLocation, ProcessExit, RunningTask, RuntimeError, TaskLaunch, TaskRuntime,
+};
+use crate::template::render_argument;
+
+/// How long an aborted task gets to exit after SIGTERM before SIGKILL.
+const ABORT_GRACE: Duration = Duration::from_secs(3);
+
+/// Settings of the local-process runtime.
+#[derive(Debug, Clone)]
+pub struct LocalRuntimeSettings {
+    /// Per-attempt working folders (the task's current directory and
+    /// fast-registration `--dest-dir`) and logs go here.
+    pub work_root: PathBuf,
+    /// A `bin/` folder with `pyflyte-execute` (a virtualenv's); put first on `PATH`.
+    pub python_bin_dir: Option<PathBuf>,
+    /// How many task processes may run at once; more wait their turn.
+    pub max_concurrent_tasks: usize,
+}
+
+/// Runs tasks as child processes of updraft.
+#[derive(Debug, Clone)]
+pub struct LocalProcessRuntime {
+    settings: Arc<LocalRuntimeSettings>,
+    slots: Arc<Semaphore>,
+}
+
+impl LocalProcessRuntime {
+    /// A runtime with `settings.max_concurrent_tasks` slots (at least one).
+    pub fn new(settings: LocalRuntimeSettings) -> Self {
+        let slots = Arc::new(Semaphore::new(settings.max_concurrent_tasks.max(1)));
+        Self {
+            settings: Arc::new(settings),
+            slots,
+        }
+    }
+
+    fn attempt_dir(&self, attempt_key: &str) -> PathBuf {
+        self.settings.work_root.join(sanitize(attempt_key))
+    }
+
+    fn path_variable(&self) -> Option<std::ffi::OsString> {
+        let bin = self.settings.python_bin_dir.as_ref()?;
+        let mut paths = vec![bin.clone()];
+        if let Some(existing) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&existing));
+        }
+        std::env::join_paths(paths).ok()
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskRuntime for LocalProcessRuntime {
+    #[tracing::instrument(skip(self, launch), fields(attempt = %launch.attempt_key))]
+    async fn launch(&self, launch: TaskLaunch) -> Result<Box<dyn RunningTask>, RuntimeError> {
+        let task_name = launch
+            .template
+            .id
+            .as_ref()
+            .map(|id| id.name.clone())
+            .unwrap_or_default();
+        let Some(Target::Container(container)) = launch.template.target.clone() else {
+            return Err(RuntimeError::NoContainer {
+                task: task_name,
+                task_type: launch.template.r#type.clone(),
+            });
+        };
+        let mut words: Vec<String> = container
+            .command
+            .iter()
+            .chain(container.args.iter())
+            .map(|word| render_argument(word, &launch))
+            .collect();
+        if words.is_empty() {
+            return Err(RuntimeError::EmptyCommand { task: task_name });
+        }
+        let program = words.remove(0);
+
+        let permit = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let work_dir = self.attempt_dir(&launch.attempt_key);
+        let prepare = |source| RuntimeError::Prepare {
+            attempt: launch.attempt_key.clone(),
+            source,
+        };
+        prepare_attempt(&launch, &work_dir).await.map_err(prepare)?;
+        let log_path = work_dir.join("task.log");
+        let log_file = std::fs::File::create(&log_path).map_err(prepare)?;
+        let log_for_stderr = log_file.try_clone().map_err(prepare)?;
+
+        let mut command = Command::new(&program);
+        command
+            .args(&words)
+            .current_dir(&work_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log_file))
+            .stderr(Stdio::from(log_for_stderr))
+            // Its own process group, so an abort reaches the processes it starts
+            // (pyflyte-fast-execute runs pyflyte-execute as a child).
+            .process_group(0);
+        if let Some(path) = self.path_variable() {
+            command.env("PATH", path);
+        }
+        for (name, value) in flyte_environment(&launch) {
+            command.env(name, value);
+        }
+        for pair in &container.env {
+            command.env(&pair.key, &pair.value);
+        }
+        for (name, value) in &launch.environment {
+            command.env(name, value);
+        }
+        let child = command.spawn().map_err(|source| RuntimeError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        tracing::info!(program, pid = child.id(), "task process started");
+        Ok(Box::new(LocalTask {
+            attempt_key: launch.attempt_key,
+            child,
+            log: LogLocation(log_path),
+            _slot: permit,
+        }))
+    }
+}
+
+async fn prepare_attempt(launch: &TaskLaunch, work_dir: &Path) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(work_dir).await?;
+    tokio::fs::create_dir_all(&launch.input_prefix).await?;
+    tokio::fs::create_dir_all(&launch.output_prefix).await?;
+    tokio::fs::create_dir_all(&launch.raw_output_prefix).await?;
+    tokio::fs::write(launch.input_path(), launch.inputs.encode_to_vec()).await
+}
+
+/// The variables Flyte's pod builder sets and flytekit reads.
+fn flyte_environment(launch: &TaskLaunch) -> Vec<(&'static str, String)> {
+    let task = launch.template.id.clone().unwrap_or_default();
+    vec![
+        ("FLYTE_INTERNAL_EXECUTION_ID", launch.execution.name.clone()),
+        (
+            "FLYTE_INTERNAL_EXECUTION_PROJECT",
+            launch.execution.project.clone(),
+        ),
+        (
+            "FLYTE_INTERNAL_EXECUTION_DOMAIN",
+            launch.execution.domain.clone(),
+        ),
+        ("FLYTE_INTERNAL_TASK_PROJECT", task.project),
+        ("FLYTE_INTERNAL_TASK_DOMAIN", task.domain),
+        ("FLYTE_INTERNAL_TASK_NAME", task.name),
+        ("FLYTE_INTERNAL_TASK_VERSION", task.version),
+        ("FLYTE_ATTEMPT_NUMBER", launch.attempt_number.to_string()),
+    ]
+}
+
+/// Attempt keys become folder names; keep them to safe characters.
+fn sanitize(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+struct LocalTask {
+    attempt_key: String,
+    child: Child,
+    log: LogLocation,
+    // Held until the task ends, so at most `max_concurrent_tasks` run.
+    _slot: OwnedSemaphorePermit,
+}
+
+#[async_trait::async_trait]
+impl RunningTask for LocalTask {
+    fn log(&self) -> &LogLocation {
+        &self.log
+    }
+
+    async fn wait(&mut self) -> Result<ProcessExit, RuntimeError> {
+        let status = self
+            .child
+            .wait()
+            .await
+            .map_err(|source| RuntimeError::Wait {
+                attempt: self.attempt_key.clone(),
+                source,
+            })?;
+        Ok(status
+            .code()
+            .map_or(ProcessExit::Killed, ProcessExit::Exited))
+    }
+
+    async fn abort(&mut self) -> Result<(), RuntimeError> {
+        let Some(pid) = self.child.id() else {
+            return Ok(());
+        };
+        signal_group(pid, Signal::Terminate);
+        if tokio::time::timeout(ABORT_GRACE, self.child.wait())
+            .await
+            .is_err()
+        {
+            signal_group(pid, Signal::Kill);
+            self.child
+                .wait()
+                .await
+                .map_err(|source| RuntimeError::Wait {
+                    attempt: self.attempt_key.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+}
+
+enum Signal {
+    Terminate,
+    Kill,
+}
+
+fn signal_group(pid: u32, signal: Signal) {
+    let signal = match signal {
+        Signal::Terminate => libc::SIGTERM,
+        Signal::Kill => libc::SIGKILL,
+    };
+    let Ok(group) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) with a negative pid signals that process group; it has no
+    // memory-safety preconditions.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
