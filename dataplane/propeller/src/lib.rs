@@ -5,6 +5,7 @@
 //! command as a local process (the embedded default); a Kubernetes runtime
 //! implements the same trait.
 
+pub mod bindings;
 pub mod local;
 pub mod outcome;
 pub mod runtime;
