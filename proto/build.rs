@@ -19,7 +19,10 @@ const FLYTE_ROOTS: &[&str] = &[
     "flyteidl/event/event.proto",
 ];
 
-const UPDRAFT_ROOTS: &[&str] = &["updraft/propeller/v1/propeller.proto"];
+const UPDRAFT_ROOTS: &[&str] = &[
+    "updraft/propeller/v1/propeller.proto",
+    "updraft/admin/v1/queue.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);

@@ -34,6 +34,11 @@ pub mod datacatalog {
 
 /// updraft's own APIs.
 pub mod updraft {
+    pub mod admin {
+        pub mod v1 {
+            tonic::include_proto!("updraft.admin.v1");
+        }
+    }
     pub mod propeller {
         pub mod v1 {
             tonic::include_proto!("updraft.propeller.v1");

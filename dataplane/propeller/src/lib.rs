@@ -6,7 +6,11 @@
 //! implements the same trait.
 
 pub mod bindings;
+pub mod engine;
+pub mod events;
+pub mod execution;
 pub mod local;
 pub mod outcome;
+pub mod paths;
 pub mod runtime;
 pub mod template;
