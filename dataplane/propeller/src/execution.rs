@@ -19,7 +19,7 @@ use updraft_proto::updraft::admin::v1::ClaimedExecution;
 use crate::bindings::{NodeOutputs, resolve_bindings};
 use crate::events::{EventError, EventSender};
 use crate::outcome::{TaskOutcome, read_local_outcome};
-use crate::paths::{ExecutionPaths, file_uri};
+use crate::paths::{ExecutionPaths, attempt_key, file_uri};
 use crate::runtime::{ProcessExit, TaskLaunch, TaskRuntime};
 
 /// The ids Flyte gives the implicit first and last nodes.
@@ -423,10 +423,7 @@ async fn run_node(
     loop {
         let output_prefix = paths.attempt_output_prefix(&node.id, attempt);
         let raw_prefix = paths.attempt_raw_prefix(&node.id, attempt);
-        let attempt_key = format!(
-            "{}-{}-{}-{}-{}",
-            execution_id.project, execution_id.domain, execution_id.name, node.id, attempt
-        );
+        let attempt_key = attempt_key(execution_id, &node.id, attempt);
         let launch = TaskLaunch {
             attempt_key: attempt_key.clone(),
             attempt_number: attempt,

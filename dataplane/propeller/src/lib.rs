@@ -10,6 +10,7 @@ pub mod engine;
 pub mod events;
 pub mod execution;
 pub mod local;
+pub mod logs;
 pub mod outcome;
 pub mod paths;
 pub mod runtime;

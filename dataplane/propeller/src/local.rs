@@ -36,6 +36,33 @@ pub struct LocalRuntimeSettings {
 pub struct LocalProcessRuntime {
     settings: Arc<LocalRuntimeSettings>,
     slots: Arc<Semaphore>,
+    running: RunningAttempts,
+}
+
+/// The attempts whose processes are still running, so log readers know
+/// whether to keep following.
+#[derive(Debug, Clone, Default)]
+pub struct RunningAttempts(Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+impl RunningAttempts {
+    /// Whether the attempt's process is still running.
+    pub fn contains(&self, attempt_key: &str) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|running| running.contains(attempt_key))
+    }
+
+    fn insert(&self, attempt_key: &str) {
+        if let Ok(mut running) = self.0.lock() {
+            running.insert(attempt_key.to_string());
+        }
+    }
+
+    fn remove(&self, attempt_key: &str) {
+        if let Ok(mut running) = self.0.lock() {
+            running.remove(attempt_key);
+        }
+    }
 }
 
 impl LocalProcessRuntime {
@@ -45,7 +72,13 @@ impl LocalProcessRuntime {
         Self {
             settings: Arc::new(settings),
             slots,
+            running: RunningAttempts::default(),
         }
+    }
+
+    /// The attempts running now, for log readers.
+    pub fn running_attempts(&self) -> RunningAttempts {
+        self.running.clone()
     }
 
     fn attempt_dir(&self, attempt_key: &str) -> PathBuf {
@@ -130,10 +163,12 @@ impl TaskRuntime for LocalProcessRuntime {
             source,
         })?;
         tracing::info!(program, pid = child.id(), "task process started");
+        self.running.insert(&launch.attempt_key);
         Ok(Box::new(LocalTask {
             attempt_key: launch.attempt_key,
             child,
             log: LogLocation(log_path),
+            running: self.running.clone(),
             _slot: permit,
         }))
     }
@@ -168,7 +203,13 @@ fn flyte_environment(launch: &TaskLaunch) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Attempt keys become folder names; keep them to safe characters.
+/// The log file of an attempt under `work_root`.
+pub fn log_path(work_root: &Path, attempt_key: &str) -> PathBuf {
+    work_root.join(sanitize(attempt_key)).join("task.log")
+}
+
+/// Attempt keys become folder names; keep them to safe characters (this also
+/// keeps a key from a request out of other folders).
 fn sanitize(key: &str) -> String {
     key.chars()
         .map(|c| {
@@ -185,8 +226,15 @@ struct LocalTask {
     attempt_key: String,
     child: Child,
     log: LogLocation,
+    running: RunningAttempts,
     // Held until the task ends, so at most `max_concurrent_tasks` run.
     _slot: OwnedSemaphorePermit,
+}
+
+impl Drop for LocalTask {
+    fn drop(&mut self) {
+        self.running.remove(&self.attempt_key);
+    }
 }
 
 #[async_trait::async_trait]
@@ -204,6 +252,7 @@ impl RunningTask for LocalTask {
                 attempt: self.attempt_key.clone(),
                 source,
             })?;
+        self.running.remove(&self.attempt_key);
         Ok(status
             .code()
             .map_or(ProcessExit::Killed, ProcessExit::Exited))

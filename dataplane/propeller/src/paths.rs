@@ -72,3 +72,17 @@ pub fn file_uri(path: &std::path::Path) -> String {
 pub fn local_path(uri: &str) -> PathBuf {
     PathBuf::from(uri.strip_prefix("file://").unwrap_or(uri))
 }
+
+/// The key naming one attempt of one node: its work folder, its log and the
+/// `{{.PerRetryUniqueKey}}`. Built from the ids alone so a log can be found
+/// from a `TaskExecutionIdentifier`.
+pub fn attempt_key(
+    execution: &core::WorkflowExecutionIdentifier,
+    node_id: &str,
+    attempt: u32,
+) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        execution.project, execution.domain, execution.name, node_id, attempt
+    )
+}

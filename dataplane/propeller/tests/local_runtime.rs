@@ -233,3 +233,38 @@ async fn a_missing_program_is_a_clear_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn tail_logs_follows_a_running_task_then_completes() {
+    use tokio_stream::StreamExt;
+    use updraft_propeller::logs::LogReader;
+
+    let fixture = Fixture::new();
+    let launch = fixture.launch("add", &[("a", 20), ("b", 22)]);
+    let key = launch.attempt_key.clone();
+    let reader = LogReader::new(
+        fixture.root.path().join("work"),
+        fixture.runtime.running_attempts(),
+    );
+
+    let mut task = fixture.runtime.launch(launch).await.unwrap();
+    assert!(reader.is_running(&key));
+    let stream = reader.tail(key.clone(), 0, true);
+    let waiter = tokio::spawn(async move { task.wait().await });
+    let chunks: Vec<_> = stream.collect().await;
+    waiter.await.unwrap().unwrap();
+
+    let chunks: Vec<_> = chunks.into_iter().map(Result::unwrap).collect();
+    let text: String = chunks
+        .iter()
+        .map(|chunk| String::from_utf8_lossy(&chunk.data).into_owned())
+        .collect();
+    assert!(text.contains("adding 20 and 22"), "{text}");
+    assert!(
+        chunks.last().unwrap().complete,
+        "the last chunk marks the end"
+    );
+    assert!(!reader.is_running(&key));
+    let stored = reader.read_all(&key).await.unwrap().unwrap();
+    assert_eq!(String::from_utf8_lossy(&stored), text);
+}

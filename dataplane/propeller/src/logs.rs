@@ -1,0 +1,175 @@
+//! Task logs for readers: the propeller API's `TailLogs` (follows a running
+//! attempt, then serves what is stored) over the local runtime's log files.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerService;
+use updraft_proto::updraft::propeller::v1::{LogChunk, TailLogsRequest};
+
+use crate::local::{RunningAttempts, log_path};
+use crate::paths::attempt_key;
+
+/// How often a followed log is checked for new bytes.
+const FOLLOW_POLL: Duration = Duration::from_millis(200);
+/// Largest chunk sent in one message.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Reads task logs kept by the local runtime.
+#[derive(Debug, Clone)]
+pub struct LogReader {
+    work_root: PathBuf,
+    running: RunningAttempts,
+}
+
+impl LogReader {
+    /// Logs under `work_root`; `running` tells which attempts are still going.
+    pub fn new(work_root: PathBuf, running: RunningAttempts) -> Self {
+        Self { work_root, running }
+    }
+
+    /// The whole log of an attempt so far, if it exists.
+    pub async fn read_all(&self, attempt_key: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match tokio::fs::read(log_path(&self.work_root, attempt_key)).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Whether the attempt is still running (its log may grow).
+    pub fn is_running(&self, attempt_key: &str) -> bool {
+        self.running.contains(attempt_key)
+    }
+
+    /// Chunks of the log from `offset`; with `follow`, keeps reading while the
+    /// attempt runs and ends with a chunk marked `complete`.
+    pub fn tail(
+        &self,
+        attempt_key: String,
+        offset: u64,
+        follow: bool,
+    ) -> impl Stream<Item = Result<LogChunk, Status>> + Send + 'static {
+        let path = log_path(&self.work_root, &attempt_key);
+        let running = self.running.clone();
+        async_stream_like(move |sender| async move {
+            let mut offset = offset;
+            let mut file: Option<tokio::fs::File> = None;
+            loop {
+                if file.is_none() {
+                    file = tokio::fs::File::open(&path).await.ok();
+                }
+                let still_running = running.contains(&attempt_key);
+                let mut sent_any = false;
+                if let Some(open) = file.as_mut() {
+                    if open.seek(std::io::SeekFrom::Start(offset)).await.is_err() {
+                        let _ = sender.send(Err(Status::internal("internal error"))).await;
+                        return;
+                    }
+                    let mut buffer = vec![0; CHUNK_BYTES];
+                    loop {
+                        let read = match open.read(&mut buffer).await {
+                            Ok(read) => read,
+                            Err(error) => {
+                                tracing::error!(%error, attempt = %attempt_key, "cannot read task log");
+                                let _ = sender.send(Err(Status::internal("internal error"))).await;
+                                return;
+                            }
+                        };
+                        if read == 0 {
+                            break;
+                        }
+                        let chunk = LogChunk {
+                            offset,
+                            data: buffer[..read].to_vec(),
+                            complete: false,
+                        };
+                        offset += read as u64;
+                        sent_any = true;
+                        if sender.send(Ok(chunk)).await.is_err() {
+                            return;
+                        }
+                    }
+                } else if !still_running && !follow {
+                    let _ = sender
+                        .send(Err(Status::not_found(format!(
+                            "no log for task attempt {attempt_key}"
+                        ))))
+                        .await;
+                    return;
+                }
+                if !follow || !still_running {
+                    let _ = sender
+                        .send(Ok(LogChunk {
+                            offset,
+                            data: Vec::new(),
+                            complete: !still_running,
+                        }))
+                        .await;
+                    return;
+                }
+                if !sent_any {
+                    tokio::time::sleep(FOLLOW_POLL).await;
+                }
+            }
+        })
+    }
+}
+
+/// A stream fed by a task writing into a channel.
+fn async_stream_like<F, Fut>(
+    producer: F,
+) -> impl Stream<Item = Result<LogChunk, Status>> + Send + 'static
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<LogChunk, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(producer(sender));
+    tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+/// The stream type tonic's generated trait expects.
+type LogStream = Pin<Box<dyn Stream<Item = Result<LogChunk, Status>> + Send + 'static>>;
+
+/// The propeller API (updraft's own proto), served next to admin.
+#[derive(Debug, Clone)]
+pub struct PropellerApi {
+    logs: LogReader,
+}
+
+impl PropellerApi {
+    /// Serves logs read by `logs`.
+    pub fn new(logs: LogReader) -> Self {
+        Self { logs }
+    }
+}
+
+#[tonic::async_trait]
+impl PropellerService for PropellerApi {
+    async fn tail_logs(
+        &self,
+        request: Request<TailLogsRequest>,
+    ) -> Result<Response<LogStream>, Status> {
+        let request = request.into_inner();
+        let task_execution = request
+            .task_execution
+            .ok_or_else(|| Status::invalid_argument("task_execution is required"))?;
+        let node = task_execution.node_execution_id.as_ref().ok_or_else(|| {
+            Status::invalid_argument("task_execution.node_execution_id is required")
+        })?;
+        let execution = node.execution_id.as_ref().ok_or_else(|| {
+            Status::invalid_argument("task_execution.node_execution_id.execution_id is required")
+        })?;
+        let key = attempt_key(execution, &node.node_id, task_execution.retry_attempt);
+        Ok(Response::new(Box::pin(self.logs.tail(
+            key,
+            request.offset,
+            request.follow,
+        ))))
+    }
+}
