@@ -5,5 +5,6 @@ pub mod config;
 pub mod console;
 pub mod flytekit_config;
 pub mod grpc;
+pub mod propeller;
 pub mod startup;
 pub mod telemetry;
