@@ -1,6 +1,7 @@
 //! Admin, the control plane's front door: Flyte's `AdminService` and the
 //! services around it, answering as flyteadmin does so flytekit works unchanged.
 
+pub mod phases;
 mod version;
 
 pub use version::{BuildInfo, build_info};
