@@ -146,18 +146,7 @@ async fn run_execution_inner(
         )
         .await;
     }
-    environment
-        .events
-        .node(node_event(
-            &execution_id,
-            START_NODE,
-            core::node_execution::Phase::Succeeded,
-            None,
-            Some(node_execution_event::OutputResult::OutputUri(file_uri(
-                &inputs_path,
-            ))),
-        ))
-        .await?;
+    report_implicit_node(environment, &execution_id, START_NODE, &inputs_path).await?;
 
     let mut outputs = NodeOutputs::new();
     outputs.insert(START_NODE.to_string(), inputs);
@@ -304,18 +293,7 @@ async fn run_execution_inner(
         )
         .await;
     }
-    environment
-        .events
-        .node(node_event(
-            &execution_id,
-            END_NODE,
-            core::node_execution::Phase::Succeeded,
-            None,
-            Some(node_execution_event::OutputResult::OutputUri(file_uri(
-                &outputs_path,
-            ))),
-        ))
-        .await?;
+    report_implicit_node(environment, &execution_id, END_NODE, &outputs_path).await?;
     environment
         .events
         .workflow(workflow_event(
@@ -327,6 +305,25 @@ async fn run_execution_inner(
         ))
         .await?;
     Ok(ExecutionEnd::Succeeded)
+}
+
+/// The start and end nodes run nothing: each succeeds with the workflow's
+/// inputs or outputs as its outputs, which is where admin reads them from.
+async fn report_implicit_node(
+    environment: &ExecutionEnvironment,
+    execution_id: &core::WorkflowExecutionIdentifier,
+    node_id: &str,
+    outputs_path: &std::path::Path,
+) -> Result<(), EventError> {
+    let outputs = node_execution_event::OutputResult::OutputUri(file_uri(outputs_path));
+    let event = node_event(
+        execution_id,
+        node_id,
+        core::node_execution::Phase::Succeeded,
+        None,
+        Some(outputs),
+    );
+    environment.events.node(event).await
 }
 
 async fn fail_workflow(

@@ -244,15 +244,7 @@ impl RunningTask for LocalTask {
     }
 
     async fn wait(&mut self) -> Result<ProcessExit, RuntimeError> {
-        let status = self
-            .child
-            .wait()
-            .await
-            .map_err(|source| RuntimeError::Wait {
-                attempt: self.attempt_key.clone(),
-                source,
-            })?;
-        self.running.remove(&self.attempt_key);
+        let status = self.wait_for_exit().await?;
         Ok(status
             .code()
             .map_or(ProcessExit::Killed, ProcessExit::Exited))
@@ -268,15 +260,24 @@ impl RunningTask for LocalTask {
             .is_err()
         {
             signal_group(pid, Signal::Kill);
-            self.child
-                .wait()
-                .await
-                .map_err(|source| RuntimeError::Wait {
-                    attempt: self.attempt_key.clone(),
-                    source,
-                })?;
+            self.wait_for_exit().await?;
         }
         Ok(())
+    }
+}
+
+impl LocalTask {
+    async fn wait_for_exit(&mut self) -> Result<std::process::ExitStatus, RuntimeError> {
+        let status = self
+            .child
+            .wait()
+            .await
+            .map_err(|source| RuntimeError::Wait {
+                attempt: self.attempt_key.clone(),
+                source,
+            })?;
+        self.running.remove(&self.attempt_key);
+        Ok(status)
     }
 }
 
