@@ -133,10 +133,8 @@ fn promised_nodes(bindings: &[core::Binding]) -> Vec<String> {
     fn walk(data: &core::BindingData, found: &mut Vec<String>) {
         use core::binding_data::Value;
         match &data.value {
-            Some(Value::Promise(reference)) => {
-                if !found.contains(&reference.node_id) {
-                    found.push(reference.node_id.clone());
-                }
+            Some(Value::Promise(reference)) if !found.contains(&reference.node_id) => {
+                found.push(reference.node_id.clone());
             }
             Some(Value::Collection(collection)) => {
                 for item in &collection.bindings {

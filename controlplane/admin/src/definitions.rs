@@ -390,6 +390,11 @@ impl AdminApi {
                     return Err(identical_exists(ResourceType::Task, &key));
                 }
                 let old = admin::TaskSpec::decode(existing.spec.as_slice())?;
+                // Map fields encode in hash order, so equal specs can have
+                // different bytes; compare the decoded messages too.
+                if old == spec {
+                    return Err(identical_exists(ResourceType::Task, &key));
+                }
                 return Err(describe_difference(
                     ResourceType::Task,
                     &key,
@@ -616,6 +621,11 @@ impl AdminApi {
             return Ok(identical_exists(ResourceType::Workflow, key));
         }
         let old = admin::WorkflowSpec::decode(existing.spec.as_slice())?;
+        // Map fields encode in hash order, so equal specs can have different
+        // bytes; compare the decoded messages too.
+        if old == *spec {
+            return Ok(identical_exists(ResourceType::Workflow, key));
+        }
         Ok(describe_difference(
             ResourceType::Workflow,
             key,
@@ -928,6 +938,11 @@ fn launch_plan_conflict(
         return Ok(identical_exists(ResourceType::LaunchPlan, key));
     }
     let old = admin::LaunchPlanSpec::decode(existing.spec.as_slice())?;
+    // Map fields encode in hash order, so equal specs can have different
+    // bytes; compare the decoded messages too.
+    if old == *spec {
+        return Ok(identical_exists(ResourceType::LaunchPlan, key));
+    }
     Ok(describe_difference(
         ResourceType::LaunchPlan,
         key,
