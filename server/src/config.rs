@@ -19,6 +19,46 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The web console and its backend-for-frontend.
     pub console: ConsoleConfig,
+    /// `[database]`: the admin's relational store.
+    pub database: DatabaseConfig,
+    /// `[storage]`: the object store for inputs, outputs and uploaded code.
+    pub storage: StorageConfig,
+}
+
+/// `[database]`: which database the control plane keeps its state in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`. Default: the
+    /// SQLite file `DATA_DIR/updraft.db`.
+    pub url: Option<String>,
+}
+
+impl DatabaseConfig {
+    /// The configured URL, or the embedded SQLite file in `data_dir`.
+    pub fn url_or_default(&self, data_dir: &std::path::Path) -> String {
+        self.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("updraft.db").display()
+            )
+        })
+    }
+}
+
+/// `[storage]`: where blobs live. Only a local folder for now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The folder of the local object store. Default: `DATA_DIR/store`.
+    pub root: Option<PathBuf>,
+}
+
+impl StorageConfig {
+    /// The configured folder, or `store` in `data_dir`.
+    pub fn root_or_default(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.root.clone().unwrap_or_else(|| data_dir.join("store"))
+    }
 }
 
 /// `[console]`: where the console's static files are and which admin it fronts.
@@ -39,6 +79,8 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8088)),
             data_dir: default_data_dir(),
             console: ConsoleConfig::default(),
+            database: DatabaseConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 }

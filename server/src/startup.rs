@@ -9,7 +9,7 @@ use axum::http::header::CONTENT_TYPE;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
-use updraft_admin::AdminApi;
+use updraft_admin::{AdminApi, AdminSettings, OpenError};
 use updraft_app::api::ApiClients;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
@@ -33,6 +33,11 @@ pub enum StartupError {
     },
     #[error("invalid admin endpoint {endpoint}: {reason}")]
     AdminEndpoint { endpoint: String, reason: String },
+    #[error("cannot open the admin's storage: {source}")]
+    AdminStorage {
+        #[source]
+        source: OpenError,
+    },
 }
 
 /// A started (bound) updraft; call [`Application::run_until_stopped`] to serve.
@@ -70,7 +75,18 @@ impl Application {
             })?;
 
         let readiness = Readiness::default();
-        let admin = AdminApi::new();
+        let admin = AdminApi::open(
+            &config.database.url_or_default(&config.data_dir),
+            &config.storage.root_or_default(&config.data_dir),
+            AdminSettings::new(format!(
+                "http://{}",
+                crate::flytekit_config::dialable(local_addr)
+            )),
+        )
+        .await
+        .map_err(|source| StartupError::AdminStorage { source })?;
+        // Signed upload URLs point at these routes on the HTTP side.
+        let upload_routes = admin.upload_router();
         let (grpc, _health) = grpc_router(admin).await;
 
         let admin_endpoint =
@@ -97,7 +113,7 @@ impl Application {
         Ok(Self {
             listener,
             local_addr,
-            router: route_by_content_type(grpc, console),
+            router: route_by_content_type(grpc, console.merge(upload_routes)),
             flytekit_config_path,
         })
     }

@@ -1,8 +1,27 @@
 //! Admin, the control plane's front door: Flyte's `AdminService` and the
 //! services around it, answering as flyteadmin does so flytekit works unchanged.
+//!
+//! Storage is a [`store::SqlStore`] (SQLite or PostgreSQL) plus a
+//! [`blobs::BlobStore`] for inputs and uploaded code; [`AdminApi`] and
+//! [`dataproxy::DataProxyApi`] are the gRPC services and
+//! [`dataproxy::upload_router`] the HTTP side of signed uploads.
 
+pub mod blobs;
+pub mod compiler;
+pub mod dataproxy;
+mod definitions;
+pub mod error;
+mod executions;
+pub mod filters;
+mod identifiers;
 pub mod phases;
+mod projects;
+pub mod store;
 mod version;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use version::{BuildInfo, build_info};
 
@@ -10,18 +29,119 @@ use tonic::{Request, Response, Status};
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::service::admin_service_server::AdminService;
 
+use crate::blobs::{BlobStore, BlobStoreError};
+use crate::store::{SqlStore, StoreError};
+
 /// Largest request admin decodes. flytekit accepts answers up to 20 MiB, and
 /// closures of big workflows come close to that.
 pub const MAX_MESSAGE_BYTES: usize = 20 * 1024 * 1024;
 
+/// Settings the admin needs beyond its stores.
+#[derive(Clone)]
+pub struct AdminSettings {
+    /// The base URL clients reach updraft's HTTP side on (`http://127.0.0.1:8088`);
+    /// signed upload URLs start with it.
+    pub public_http_base: String,
+    /// The key signed URLs are authenticated with. A fresh random key per
+    /// process is fine: URLs are short-lived.
+    pub signing_key: Vec<u8>,
+    /// How long a signed URL stays valid when the request does not say.
+    pub default_signed_url_lifetime: Duration,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The signing key is a secret and never printed.
+        formatter
+            .debug_struct("AdminSettings")
+            .field("public_http_base", &self.public_http_base)
+            .field(
+                "default_signed_url_lifetime",
+                &self.default_signed_url_lifetime,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminSettings {
+    /// Settings with a fresh random signing key and one-hour URLs.
+    pub fn new(public_http_base: impl Into<String>) -> Self {
+        Self {
+            public_http_base: public_http_base.into().trim_end_matches('/').to_string(),
+            signing_key: rand::random::<[u8; 32]>().to_vec(),
+            default_signed_url_lifetime: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Why the admin's storage could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database failed to open or migrate.
+    #[error("cannot open the admin database")]
+    Database(#[from] StoreError),
+    /// The object store failed to open.
+    #[error("cannot open the admin object store")]
+    Blobs(#[from] BlobStoreError),
+}
+
+/// The state every admin service shares.
+#[derive(Debug)]
+pub(crate) struct AdminState {
+    pub(crate) store: SqlStore,
+    pub(crate) blobs: BlobStore,
+    pub(crate) settings: AdminSettings,
+}
+
 /// The `flyteidl.service.AdminService` implementation.
-#[derive(Debug, Clone, Default)]
-pub struct AdminApi {}
+#[derive(Debug, Clone)]
+pub struct AdminApi {
+    state: Arc<AdminState>,
+}
 
 impl AdminApi {
-    /// An admin with nothing stored yet.
-    pub fn new() -> Self {
-        Self {}
+    /// An admin over already opened stores.
+    pub fn new(store: SqlStore, blobs: BlobStore, settings: AdminSettings) -> Self {
+        Self {
+            state: Arc::new(AdminState {
+                store,
+                blobs,
+                settings,
+            }),
+        }
+    }
+
+    /// Opens the database at `database_url` (`sqlite://path?mode=rwc` or
+    /// `postgres://…`, migrating it) and the object store in `store_root`.
+    pub async fn open(
+        database_url: &str,
+        store_root: &Path,
+        settings: AdminSettings,
+    ) -> Result<Self, OpenError> {
+        let store = SqlStore::connect(database_url).await?;
+        let blobs = BlobStore::local(store_root)?;
+        Ok(Self::new(store, blobs, settings))
+    }
+
+    /// The database this admin uses.
+    pub fn store(&self) -> &SqlStore {
+        &self.state.store
+    }
+
+    /// The object store this admin uses.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.state.blobs
+    }
+
+    /// The `DataProxyService` sharing this admin's stores.
+    pub fn data_proxy(&self) -> dataproxy::DataProxyApi {
+        dataproxy::DataProxyApi::new(self.state.clone())
+    }
+
+    /// The HTTP routes signed upload and download URLs point at, to merge into
+    /// the server's HTTP router.
+    pub fn upload_router(&self) -> axum::Router {
+        dataproxy::upload_router(self.state.clone())
     }
 
     /// This admin as a tonic service, with updraft's message-size limits.
@@ -32,6 +152,13 @@ impl AdminApi {
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
+}
+
+/// Answers one RPC: runs the handler and maps its error once.
+async fn answer<T>(
+    result: impl std::future::Future<Output = Result<T, error::AdminError>>,
+) -> Result<Response<T>, Status> {
+    result.await.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]
@@ -48,5 +175,251 @@ impl AdminService for AdminApi {
                 build_time: build.build_time.to_string(),
             }),
         }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn register_project(
+        &self,
+        request: Request<admin::ProjectRegisterRequest>,
+    ) -> Result<Response<admin::ProjectRegisterResponse>, Status> {
+        answer(self.register_project_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_project(
+        &self,
+        request: Request<admin::Project>,
+    ) -> Result<Response<admin::ProjectUpdateResponse>, Status> {
+        answer(self.update_project_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project(
+        &self,
+        request: Request<admin::ProjectGetRequest>,
+    ) -> Result<Response<admin::Project>, Status> {
+        answer(self.get_project_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_projects(
+        &self,
+        request: Request<admin::ProjectListRequest>,
+    ) -> Result<Response<admin::Projects>, Status> {
+        answer(self.list_projects_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_domains(
+        &self,
+        _request: Request<admin::GetDomainRequest>,
+    ) -> Result<Response<admin::GetDomainsResponse>, Status> {
+        Ok(Response::new(admin::GetDomainsResponse {
+            domains: projects::domains(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_task(
+        &self,
+        request: Request<admin::TaskCreateRequest>,
+    ) -> Result<Response<admin::TaskCreateResponse>, Status> {
+        answer(self.create_task_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_task(
+        &self,
+        request: Request<admin::ObjectGetRequest>,
+    ) -> Result<Response<admin::Task>, Status> {
+        answer(self.get_task_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_tasks(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::TaskList>, Status> {
+        answer(self.list_tasks_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_task_ids(
+        &self,
+        request: Request<admin::NamedEntityIdentifierListRequest>,
+    ) -> Result<Response<admin::NamedEntityIdentifierList>, Status> {
+        answer(self.list_definition_ids_impl(
+            updraft_proto::flyteidl::core::ResourceType::Task,
+            request.into_inner(),
+        ))
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_workflow(
+        &self,
+        request: Request<admin::WorkflowCreateRequest>,
+    ) -> Result<Response<admin::WorkflowCreateResponse>, Status> {
+        answer(self.create_workflow_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_workflow(
+        &self,
+        request: Request<admin::ObjectGetRequest>,
+    ) -> Result<Response<admin::Workflow>, Status> {
+        answer(self.get_workflow_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_workflows(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::WorkflowList>, Status> {
+        answer(self.list_workflows_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_workflow_ids(
+        &self,
+        request: Request<admin::NamedEntityIdentifierListRequest>,
+    ) -> Result<Response<admin::NamedEntityIdentifierList>, Status> {
+        answer(self.list_definition_ids_impl(
+            updraft_proto::flyteidl::core::ResourceType::Workflow,
+            request.into_inner(),
+        ))
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_launch_plan(
+        &self,
+        request: Request<admin::LaunchPlanCreateRequest>,
+    ) -> Result<Response<admin::LaunchPlanCreateResponse>, Status> {
+        answer(self.create_launch_plan_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_launch_plan(
+        &self,
+        request: Request<admin::ObjectGetRequest>,
+    ) -> Result<Response<admin::LaunchPlan>, Status> {
+        answer(self.get_launch_plan_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_active_launch_plan(
+        &self,
+        request: Request<admin::ActiveLaunchPlanRequest>,
+    ) -> Result<Response<admin::LaunchPlan>, Status> {
+        answer(self.get_active_launch_plan_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_active_launch_plans(
+        &self,
+        request: Request<admin::ActiveLaunchPlanListRequest>,
+    ) -> Result<Response<admin::LaunchPlanList>, Status> {
+        answer(self.list_active_launch_plans_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_launch_plans(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::LaunchPlanList>, Status> {
+        answer(self.list_launch_plans_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_launch_plan_ids(
+        &self,
+        request: Request<admin::NamedEntityIdentifierListRequest>,
+    ) -> Result<Response<admin::NamedEntityIdentifierList>, Status> {
+        answer(self.list_definition_ids_impl(
+            updraft_proto::flyteidl::core::ResourceType::LaunchPlan,
+            request.into_inner(),
+        ))
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_launch_plan(
+        &self,
+        request: Request<admin::LaunchPlanUpdateRequest>,
+    ) -> Result<Response<admin::LaunchPlanUpdateResponse>, Status> {
+        answer(self.update_launch_plan_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_named_entity(
+        &self,
+        request: Request<admin::NamedEntityGetRequest>,
+    ) -> Result<Response<admin::NamedEntity>, Status> {
+        answer(self.get_named_entity_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_named_entities(
+        &self,
+        request: Request<admin::NamedEntityListRequest>,
+    ) -> Result<Response<admin::NamedEntityList>, Status> {
+        answer(self.list_named_entities_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_named_entity(
+        &self,
+        request: Request<admin::NamedEntityUpdateRequest>,
+    ) -> Result<Response<admin::NamedEntityUpdateResponse>, Status> {
+        answer(self.update_named_entity_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_execution(
+        &self,
+        request: Request<admin::ExecutionCreateRequest>,
+    ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
+        answer(self.create_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_execution(
+        &self,
+        request: Request<admin::WorkflowExecutionGetRequest>,
+    ) -> Result<Response<admin::Execution>, Status> {
+        answer(self.get_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_executions(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::ExecutionList>, Status> {
+        answer(self.list_executions_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_execution_data(
+        &self,
+        request: Request<admin::WorkflowExecutionGetDataRequest>,
+    ) -> Result<Response<admin::WorkflowExecutionGetDataResponse>, Status> {
+        answer(self.get_execution_data_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn terminate_execution(
+        &self,
+        request: Request<admin::ExecutionTerminateRequest>,
+    ) -> Result<Response<admin::ExecutionTerminateResponse>, Status> {
+        answer(self.terminate_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_execution(
+        &self,
+        request: Request<admin::ExecutionUpdateRequest>,
+    ) -> Result<Response<admin::ExecutionUpdateResponse>, Status> {
+        answer(self.update_execution_impl(request.into_inner())).await
     }
 }

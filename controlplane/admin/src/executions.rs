@@ -1,0 +1,425 @@
+//! Executions: `CreateExecution` resolves the launch plan, merges inputs,
+//! offloads them to the object store and queues the execution for a
+//! propeller; the rest reads, lists, terminates and archives executions.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use prost::Message;
+use rand::Rng;
+use updraft_proto::flyteidl::core::ResourceType;
+use updraft_proto::flyteidl::core::workflow_execution::Phase;
+use updraft_proto::flyteidl::{admin, core};
+
+use crate::AdminApi;
+use crate::definitions::launch_plan_from_record;
+use crate::error::AdminError;
+use crate::filters::{EXECUTION_FIELDS, ListRequestParts, build_list_query, next_page_token};
+use crate::identifiers::{
+    definition_key, execution_identifier, execution_key, require, require_project_and_domain,
+};
+use crate::store::{
+    Condition, ExecutionKey, ExecutionRecord, ExecutionRepo, LaunchPlanRepo, StoreError,
+    now_micros, timestamp_from_micros,
+};
+
+/// Longest execution name flyteadmin accepts (it becomes a Kubernetes name).
+const MAX_EXECUTION_NAME_LENGTH: usize = 63;
+
+/// A name like flyteadmin's: a letter, then 19 lowercase letters or digits.
+pub fn generate_execution_name() -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    const ALPHANUMERICS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut random = rand::rng();
+    let mut name = String::with_capacity(20);
+    name.push(char::from(LETTERS[random.random_range(0..LETTERS.len())]));
+    for _ in 0..19 {
+        name.push(char::from(
+            ALPHANUMERICS[random.random_range(0..ALPHANUMERICS.len())],
+        ));
+    }
+    name
+}
+
+fn validate_execution_name(name: &str) -> Result<(), AdminError> {
+    let valid_characters = name.chars().all(|character| {
+        character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+    });
+    let starts_with_letter = name
+        .chars()
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase());
+    if name.len() > MAX_EXECUTION_NAME_LENGTH || !valid_characters || !starts_with_letter {
+        return Err(AdminError::invalid(format!(
+            "invalid execution name {name:?}: use at most {MAX_EXECUTION_NAME_LENGTH} lowercase letters, digits or '-', starting with a letter"
+        )));
+    }
+    Ok(())
+}
+
+fn is_terminal(phase: i32) -> bool {
+    matches!(
+        Phase::try_from(phase),
+        Ok(Phase::Succeeded | Phase::Failed | Phase::Aborted | Phase::TimedOut)
+    )
+}
+
+/// Lays the given inputs over the launch plan's defaults and its fixed inputs,
+/// rejecting unknown names, overridden fixed inputs and missing required ones.
+fn merge_inputs(
+    launch_plan: &admin::LaunchPlan,
+    given: HashMap<String, core::Literal>,
+) -> Result<HashMap<String, core::Literal>, AdminError> {
+    let spec = launch_plan.spec.clone().unwrap_or_default();
+    let expected = launch_plan
+        .closure
+        .as_ref()
+        .and_then(|closure| closure.expected_inputs.clone())
+        .unwrap_or_default();
+    let fixed = spec.fixed_inputs.unwrap_or_default().literals;
+    let mut merged = HashMap::new();
+    for (name, literal) in given {
+        if fixed.contains_key(&name) {
+            return Err(AdminError::invalid(format!(
+                "input {name} is fixed by the launch plan and cannot be overridden"
+            )));
+        }
+        if !expected.parameters.contains_key(&name) {
+            return Err(AdminError::invalid(format!(
+                "invalid input {name}: the launch plan has no such input"
+            )));
+        }
+        merged.insert(name, literal);
+    }
+    let mut parameter_names: Vec<&String> = expected.parameters.keys().collect();
+    parameter_names.sort();
+    for name in parameter_names {
+        if merged.contains_key(name) {
+            continue;
+        }
+        match &expected.parameters[name].behavior {
+            Some(core::parameter::Behavior::Default(literal)) => {
+                merged.insert(name.clone(), literal.clone());
+            }
+            Some(core::parameter::Behavior::Required(true)) => {
+                return Err(AdminError::invalid(format!(
+                    "missing required input {name}"
+                )));
+            }
+            _ => {}
+        }
+    }
+    merged.extend(fixed);
+    Ok(merged)
+}
+
+fn execution_from_record(record: &ExecutionRecord) -> Result<admin::Execution, AdminError> {
+    let mut closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
+    closure.phase = record.phase;
+    closure.created_at = Some(timestamp_from_micros(record.created_at));
+    closure.updated_at = Some(timestamp_from_micros(record.updated_at));
+    closure.started_at = record.started_at.map(timestamp_from_micros);
+    Ok(admin::Execution {
+        id: Some(execution_identifier(&record.key)),
+        spec: Some(admin::ExecutionSpec::decode(record.spec.as_slice())?),
+        closure: Some(closure),
+    })
+}
+
+fn blob_key(key: &ExecutionKey, file: &str) -> String {
+    format!(
+        "metadata/{}/{}/{}/{file}",
+        key.project, key.domain, key.name
+    )
+}
+
+impl AdminApi {
+    #[allow(deprecated)] // `spec.inputs` is deprecated but older clients still send it.
+    pub(crate) async fn create_execution_impl(
+        &self,
+        request: admin::ExecutionCreateRequest,
+    ) -> Result<admin::ExecutionCreateResponse, AdminError> {
+        require_project_and_domain(&self.state.store, &request.project, &request.domain).await?;
+        let mut spec = request
+            .spec
+            .ok_or_else(|| AdminError::invalid("missing spec"))?;
+        let launch_plan_id = spec
+            .launch_plan
+            .clone()
+            .ok_or_else(|| AdminError::invalid("missing launch_plan"))?;
+        if launch_plan_id.resource_type == ResourceType::Task as i32 {
+            return Err(AdminError::invalid(
+                "executions of single tasks are not supported yet; launch a workflow's launch plan",
+            ));
+        }
+        let launch_plan_key = definition_key(Some(&launch_plan_id), ResourceType::LaunchPlan)?;
+        let name = if request.name.is_empty() {
+            generate_execution_name()
+        } else {
+            validate_execution_name(&request.name)?;
+            request.name
+        };
+        let key = ExecutionKey {
+            project: request.project,
+            domain: request.domain,
+            name,
+        };
+        if self.state.store.get_execution(&key).await?.is_some() {
+            return Err(AdminError::AlreadyExists(format!(
+                "execution {key} already exists"
+            )));
+        }
+        let launch_plan_record = self
+            .state
+            .store
+            .get_launch_plan(&launch_plan_key)
+            .await?
+            .ok_or_else(|| {
+                AdminError::not_found(format!("launch plan {launch_plan_key} does not exist"))
+            })?;
+        let launch_plan = launch_plan_from_record(&launch_plan_record)?;
+
+        let given = request
+            .inputs
+            .or_else(|| spec.inputs.take())
+            .unwrap_or_default()
+            .literals;
+        let user_inputs = core::LiteralMap {
+            literals: given.clone(),
+        };
+        let inputs = core::LiteralMap {
+            literals: merge_inputs(&launch_plan, given)?,
+        };
+        let inputs_key = blob_key(&key, "inputs.pb");
+        let user_inputs_key = blob_key(&key, "user_inputs.pb");
+        self.state
+            .blobs
+            .put(&inputs_key, Bytes::from(inputs.encode_to_vec()))
+            .await?;
+        self.state
+            .blobs
+            .put(&user_inputs_key, Bytes::from(user_inputs.encode_to_vec()))
+            .await?;
+
+        spec.inputs = None;
+        let mut launch_plan_id = launch_plan_id;
+        launch_plan_id.resource_type = ResourceType::LaunchPlan as i32;
+        spec.launch_plan = Some(launch_plan_id);
+        let metadata = spec.metadata.get_or_insert_with(Default::default);
+        let mode = metadata.mode;
+        let principal = metadata.principal.clone();
+        let now = now_micros();
+        let workflow = launch_plan_record.workflow.clone();
+        let closure = admin::ExecutionClosure {
+            phase: Phase::Queued as i32,
+            workflow_id: Some(crate::identifiers::definition_identifier(
+                &workflow,
+                ResourceType::Workflow,
+            )),
+            ..Default::default()
+        };
+        let record = ExecutionRecord {
+            key: key.clone(),
+            launch_plan: launch_plan_key,
+            workflow,
+            phase: Phase::Queued as i32,
+            mode,
+            principal,
+            state: admin::ExecutionState::ExecutionActive as i32,
+            spec: spec.encode_to_vec(),
+            closure: closure.encode_to_vec(),
+            inputs_uri: self.state.blobs.url_for(&inputs_key),
+            user_inputs_uri: self.state.blobs.url_for(&user_inputs_key),
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+        };
+        match self.state.store.create_execution(&record).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists { what }) => {
+                return Err(AdminError::AlreadyExists(format!("{what} already exists")));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(execution = %key, "queued execution");
+        Ok(admin::ExecutionCreateResponse {
+            id: Some(execution_identifier(&key)),
+        })
+    }
+
+    async fn load_execution(&self, key: &ExecutionKey) -> Result<ExecutionRecord, AdminError> {
+        self.state
+            .store
+            .get_execution(key)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("execution {key} does not exist")))
+    }
+
+    pub(crate) async fn get_execution_impl(
+        &self,
+        request: admin::WorkflowExecutionGetRequest,
+    ) -> Result<admin::Execution, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        execution_from_record(&self.load_execution(&key).await?)
+    }
+
+    pub(crate) async fn list_executions_impl(
+        &self,
+        request: admin::ResourceListRequest,
+    ) -> Result<admin::ExecutionList, AdminError> {
+        let id = request
+            .id
+            .as_ref()
+            .ok_or_else(|| AdminError::invalid("missing id"))?;
+        require(&id.project, "project")?;
+        require(&id.domain, "domain")?;
+        let mut scope = vec![
+            Condition::text("project", &id.project),
+            Condition::text("domain", &id.domain),
+        ];
+        if !id.name.is_empty() {
+            scope.push(Condition::text("name", &id.name));
+        }
+        let query = build_list_query(
+            &EXECUTION_FIELDS,
+            ListRequestParts {
+                filters: &request.filters,
+                sort_by: request.sort_by.as_ref(),
+                limit: request.limit,
+                token: &request.token,
+            },
+            scope,
+            None,
+        )?;
+        let records = self.state.store.list_executions(&query).await?;
+        Ok(admin::ExecutionList {
+            token: next_page_token(&query, records.len()),
+            executions: records
+                .iter()
+                .map(execution_from_record)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    #[allow(deprecated)] // `inputs` (a URL blob) is deprecated but flytekit still reads it.
+    pub(crate) async fn get_execution_data_impl(
+        &self,
+        request: admin::WorkflowExecutionGetDataRequest,
+    ) -> Result<admin::WorkflowExecutionGetDataResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        let record = self.load_execution(&key).await?;
+        let mut response = admin::WorkflowExecutionGetDataResponse::default();
+        if let Some(inputs_key) = self.state.blobs.key_for_url(&record.inputs_uri) {
+            let bytes = self.state.blobs.get(inputs_key).await?;
+            response.inputs = Some(admin::UrlBlob {
+                url: record.inputs_uri.clone(),
+                bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            });
+            response.full_inputs = Some(core::LiteralMap::decode(bytes)?);
+        }
+        Ok(response)
+    }
+
+    /// Reads, changes and writes an execution, retrying when another writer
+    /// changed it in between.
+    async fn modify_execution(
+        &self,
+        key: &ExecutionKey,
+        change: impl Fn(&mut ExecutionRecord, &mut admin::ExecutionClosure) -> Result<(), AdminError>,
+    ) -> Result<(), AdminError> {
+        for _attempt in 0..5 {
+            let mut record = self.load_execution(key).await?;
+            let expected_updated_at = record.updated_at;
+            let mut closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
+            change(&mut record, &mut closure)?;
+            // Strictly increasing, so the optimistic check never sees a tie.
+            record.updated_at = now_micros().max(expected_updated_at + 1);
+            closure.phase = record.phase;
+            record.closure = closure.encode_to_vec();
+            if self
+                .state
+                .store
+                .update_execution(&record, expected_updated_at)
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        Err(AdminError::FailedPrecondition(format!(
+            "execution {key} is changing concurrently; retry"
+        )))
+    }
+
+    pub(crate) async fn terminate_execution_impl(
+        &self,
+        request: admin::ExecutionTerminateRequest,
+    ) -> Result<admin::ExecutionTerminateResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        let cause = request.cause;
+        self.modify_execution(&key, |record, closure| {
+            if is_terminal(record.phase) {
+                return Err(AdminError::FailedPrecondition(format!(
+                    "cannot abort execution {key}: it has already terminated"
+                )));
+            }
+            record.phase = Phase::Aborted as i32;
+            closure.output_result = Some(admin::execution_closure::OutputResult::AbortMetadata(
+                admin::AbortMetadata {
+                    cause: cause.clone(),
+                    principal: String::new(),
+                },
+            ));
+            Ok(())
+        })
+        .await?;
+        tracing::info!(execution = %key, "terminated execution");
+        Ok(admin::ExecutionTerminateResponse {})
+    }
+
+    pub(crate) async fn update_execution_impl(
+        &self,
+        request: admin::ExecutionUpdateRequest,
+    ) -> Result<admin::ExecutionUpdateResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        if admin::ExecutionState::try_from(request.state).is_err() {
+            return Err(AdminError::invalid(format!(
+                "invalid execution state {}",
+                request.state
+            )));
+        }
+        let now = now_micros();
+        self.modify_execution(&key, |record, closure| {
+            record.state = request.state;
+            closure.state_change_details = Some(admin::ExecutionStateChangeDetails {
+                state: request.state,
+                occurred_at: Some(timestamp_from_micros(now)),
+                principal: String::new(),
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(admin::ExecutionUpdateResponse {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_look_like_flyteadmins() {
+        for _ in 0..50 {
+            let name = generate_execution_name();
+            assert_eq!(name.len(), 20);
+            assert!(name.chars().next().unwrap().is_ascii_lowercase());
+            assert!(
+                name.chars()
+                    .all(|character| character.is_ascii_lowercase() || character.is_ascii_digit())
+            );
+            validate_execution_name(&name).unwrap();
+        }
+        assert!(validate_execution_name("Bob").is_err());
+        assert!(validate_execution_name("1abc").is_err());
+        assert!(validate_execution_name(&"a".repeat(64)).is_err());
+    }
+}

@@ -1,0 +1,280 @@
+//! Workflow executions: created QUEUED by `CreateExecution`, claimed by a
+//! propeller under a lease, and updated as events arrive.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{
+    DatabaseContext, DefinitionKey, ListQuery, SqlStore, StoreError, bind_values, map_insert_error,
+};
+
+/// Which execution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExecutionKey {
+    /// The project.
+    pub project: String,
+    /// The domain.
+    pub domain: String,
+    /// The execution's name, unique within project and domain.
+    pub name: String,
+}
+
+impl std::fmt::Display for ExecutionKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}/{}/{}", self.project, self.domain, self.name)
+    }
+}
+
+/// A stored execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionRecord {
+    /// Which execution.
+    pub key: ExecutionKey,
+    /// The launch plan it was started from.
+    pub launch_plan: DefinitionKey,
+    /// The workflow it runs.
+    pub workflow: DefinitionKey,
+    /// `core.WorkflowExecution.Phase` as an integer.
+    pub phase: i32,
+    /// `admin.ExecutionMetadata.ExecutionMode` as an integer.
+    pub mode: i32,
+    /// Who started it.
+    pub principal: String,
+    /// `admin.ExecutionState` (active or archived) as an integer.
+    pub state: i32,
+    /// The encoded `admin.ExecutionSpec`.
+    pub spec: Vec<u8>,
+    /// The encoded `admin.ExecutionClosure` (phase and times are also columns).
+    pub closure: Vec<u8>,
+    /// The object-store URL of the merged inputs (`LiteralMap`).
+    pub inputs_uri: String,
+    /// The object-store URL of the inputs exactly as the user gave them.
+    pub user_inputs_uri: String,
+    /// Creation time (microseconds since the epoch).
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// When it started running, once it has.
+    pub started_at: Option<i64>,
+}
+
+/// Storage of executions.
+#[allow(async_fn_in_trait)] // Used through the concrete store, whose futures are Send.
+pub trait ExecutionRepo {
+    /// Stores a new execution; [`StoreError::AlreadyExists`] if the name is taken.
+    async fn create_execution(&self, execution: &ExecutionRecord) -> Result<(), StoreError>;
+    /// One execution.
+    async fn get_execution(
+        &self,
+        key: &ExecutionKey,
+    ) -> Result<Option<ExecutionRecord>, StoreError>;
+    /// Executions matching `query`.
+    async fn list_executions(&self, query: &ListQuery) -> Result<Vec<ExecutionRecord>, StoreError>;
+    /// Writes phase, state, closure and times of `execution`, but only if its
+    /// stored `updated_at` still equals `expected_updated_at` (optimistic
+    /// concurrency); false if someone else changed it first or it is gone.
+    async fn update_execution(
+        &self,
+        execution: &ExecutionRecord,
+        expected_updated_at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Takes the oldest queued execution nobody holds a live lease on, leasing
+    /// it to `propeller` until `lease_expires_at`.
+    async fn claim_next_queued_execution(
+        &self,
+        propeller: &str,
+        now: i64,
+        lease_expires_at: i64,
+    ) -> Result<Option<ExecutionRecord>, StoreError>;
+}
+
+const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
+     launch_plan_name, launch_plan_version, workflow_project, workflow_domain, workflow_name, \
+     workflow_version, phase, mode, principal, state, spec, closure, inputs_uri, user_inputs_uri, \
+     created_at, updated_at, started_at";
+
+/// `core.WorkflowExecution.Phase.QUEUED`.
+const PHASE_QUEUED: i64 = 1;
+
+fn execution_from_row(row: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
+    let integer = |column: &str| -> Result<i32, sqlx::Error> {
+        Ok(i32::try_from(row.try_get::<i64, _>(column)?).unwrap_or_default())
+    };
+    Ok(ExecutionRecord {
+        key: ExecutionKey {
+            project: row.try_get("project")?,
+            domain: row.try_get("domain")?,
+            name: row.try_get("name")?,
+        },
+        launch_plan: DefinitionKey {
+            project: row.try_get("launch_plan_project")?,
+            domain: row.try_get("launch_plan_domain")?,
+            name: row.try_get("launch_plan_name")?,
+            version: row.try_get("launch_plan_version")?,
+        },
+        workflow: DefinitionKey {
+            project: row.try_get("workflow_project")?,
+            domain: row.try_get("workflow_domain")?,
+            name: row.try_get("workflow_name")?,
+            version: row.try_get("workflow_version")?,
+        },
+        phase: integer("phase")?,
+        mode: integer("mode")?,
+        principal: row.try_get("principal")?,
+        state: integer("state")?,
+        spec: row.try_get("spec")?,
+        closure: row.try_get("closure")?,
+        inputs_uri: row.try_get("inputs_uri")?,
+        user_inputs_uri: row.try_get("user_inputs_uri")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        started_at: row.try_get("started_at")?,
+    })
+}
+
+impl ExecutionRepo for SqlStore {
+    #[tracing::instrument(skip_all, fields(execution = %execution.key))]
+    async fn create_execution(&self, execution: &ExecutionRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        ))
+        .bind(execution.key.project.clone())
+        .bind(execution.key.domain.clone())
+        .bind(execution.key.name.clone())
+        .bind(execution.launch_plan.project.clone())
+        .bind(execution.launch_plan.domain.clone())
+        .bind(execution.launch_plan.name.clone())
+        .bind(execution.launch_plan.version.clone())
+        .bind(execution.workflow.project.clone())
+        .bind(execution.workflow.domain.clone())
+        .bind(execution.workflow.name.clone())
+        .bind(execution.workflow.version.clone())
+        .bind(i64::from(execution.phase))
+        .bind(i64::from(execution.mode))
+        .bind(execution.principal.clone())
+        .bind(i64::from(execution.state))
+        .bind(execution.spec.clone())
+        .bind(execution.closure.clone())
+        .bind(execution.inputs_uri.clone())
+        .bind(execution.user_inputs_uri.clone())
+        .bind(execution.created_at)
+        .bind(execution.updated_at)
+        .bind(execution.started_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| {
+            map_insert_error(error, "insert an execution", || {
+                format!("execution {}", execution.key)
+            })
+        })?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get_execution(
+        &self,
+        key: &ExecutionKey,
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions \
+             WHERE project = $1 AND domain = $2 AND name = $3"
+        ))
+        .bind(key.project.clone())
+        .bind(key.domain.clone())
+        .bind(key.name.clone())
+        .fetch_optional(&self.pool)
+        .await
+        .context("read an execution")?;
+        row.as_ref()
+            .map(execution_from_row)
+            .transpose()
+            .context("decode an execution")
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_executions(&self, query: &ListQuery) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let (tail, binds) = query.render(&["project", "domain", "name"]);
+        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions{tail}");
+        let rows = bind_values(sqlx::query(&sql), &binds)
+            .fetch_all(&self.pool)
+            .await
+            .context("list executions")?;
+        rows.iter()
+            .map(execution_from_row)
+            .collect::<Result<_, _>>()
+            .context("decode an execution")
+    }
+
+    #[tracing::instrument(skip_all, fields(execution = %execution.key))]
+    async fn update_execution(
+        &self,
+        execution: &ExecutionRecord,
+        expected_updated_at: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE executions SET phase = $1, state = $2, closure = $3, updated_at = $4, \
+             started_at = $5 \
+             WHERE project = $6 AND domain = $7 AND name = $8 AND updated_at = $9",
+        )
+        .bind(i64::from(execution.phase))
+        .bind(i64::from(execution.state))
+        .bind(execution.closure.clone())
+        .bind(execution.updated_at)
+        .bind(execution.started_at)
+        .bind(execution.key.project.clone())
+        .bind(execution.key.domain.clone())
+        .bind(execution.key.name.clone())
+        .bind(expected_updated_at)
+        .execute(&self.pool)
+        .await
+        .context("update an execution")?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn claim_next_queued_execution(
+        &self,
+        propeller: &str,
+        now: i64,
+        lease_expires_at: i64,
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
+        // Pick a candidate, then take it with a conditional update; if another
+        // propeller won the race the update touches nothing and we try again.
+        for _attempt in 0..8 {
+            let candidate = sqlx::query(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions \
+                 WHERE phase = $1 AND (claim_expires_at IS NULL OR claim_expires_at < $2) \
+                 ORDER BY created_at ASC LIMIT 1"
+            ))
+            .bind(PHASE_QUEUED)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .context("find a queued execution")?;
+            let Some(row) = candidate else {
+                return Ok(None);
+            };
+            let execution = execution_from_row(&row).context("decode an execution")?;
+            let claimed = sqlx::query(
+                "UPDATE executions SET claimed_by = $1, claim_expires_at = $2 \
+                 WHERE project = $3 AND domain = $4 AND name = $5 AND phase = $6 \
+                 AND (claim_expires_at IS NULL OR claim_expires_at < $7)",
+            )
+            .bind(propeller.to_string())
+            .bind(lease_expires_at)
+            .bind(execution.key.project.clone())
+            .bind(execution.key.domain.clone())
+            .bind(execution.key.name.clone())
+            .bind(PHASE_QUEUED)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .context("claim a queued execution")?;
+            if claimed.rows_affected() == 1 {
+                return Ok(Some(execution));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,340 @@
+//! Launching executions and what `pyflyte run --remote` and the console read back.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use tonic::Code;
+use updraft_admin::store::ExecutionRepo;
+use updraft_proto::flyteidl::core::ResourceType;
+use updraft_proto::flyteidl::core::workflow_execution::Phase;
+use updraft_proto::flyteidl::{admin, core};
+
+fn execution_request(name: &str, inputs: &[(&str, i64)]) -> admin::ExecutionCreateRequest {
+    admin::ExecutionCreateRequest {
+        project: PROJECT.to_string(),
+        domain: DOMAIN.to_string(),
+        name: name.to_string(),
+        spec: Some(admin::ExecutionSpec {
+            launch_plan: Some(identifier(ResourceType::LaunchPlan, "wf", "v1")),
+            metadata: Some(admin::ExecutionMetadata {
+                principal: "placeholder".to_string(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        inputs: Some(core::LiteralMap {
+            literals: inputs
+                .iter()
+                .map(|(name, value)| (name.to_string(), integer(*value)))
+                .collect::<HashMap<_, _>>(),
+        }),
+        org: String::new(),
+    }
+}
+
+fn execution_id(name: &str) -> core::WorkflowExecutionIdentifier {
+    core::WorkflowExecutionIdentifier {
+        project: PROJECT.to_string(),
+        domain: DOMAIN.to_string(),
+        name: name.to_string(),
+        org: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn create_execution_generates_a_name_queues_it_and_stores_merged_inputs() {
+    let mut app = TestApp::spawn().await;
+    app.register_fixtures("v1").await;
+    let created = app
+        .admin
+        .create_execution(execution_request("", &[("a", 3)]))
+        .await
+        .unwrap()
+        .into_inner();
+    let id = created.id.unwrap();
+    assert_eq!(id.name.len(), 20);
+    assert!(id.name.chars().next().unwrap().is_ascii_lowercase());
+
+    let execution = app
+        .admin
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(id.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let closure = execution.closure.unwrap();
+    assert_eq!(closure.phase, Phase::Queued as i32);
+    assert_eq!(
+        closure.workflow_id,
+        Some(identifier(ResourceType::Workflow, "wf", "v1"))
+    );
+    assert!(closure.created_at.is_some());
+    assert_eq!(
+        execution.spec.unwrap().launch_plan,
+        Some(identifier(ResourceType::LaunchPlan, "wf", "v1"))
+    );
+
+    #[allow(deprecated)]
+    let data = app
+        .admin
+        .get_execution_data(admin::WorkflowExecutionGetDataRequest {
+            id: Some(id.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let inputs = data.full_inputs.unwrap().literals;
+    assert_eq!(integer_value(&inputs["a"]), Some(3));
+    assert_eq!(integer_value(&inputs["b"]), Some(4), "default filled in");
+    #[allow(deprecated)]
+    let url = data.inputs.unwrap();
+    assert!(url.url.starts_with("file://"));
+    assert!(url.bytes > 0);
+
+    // A propeller can claim it exactly once while the lease holds.
+    let store = app.api.store();
+    let claimed = store
+        .claim_next_queued_execution("propeller-1", 1, i64::MAX)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.key.name, id.name);
+    assert!(
+        store
+            .claim_next_queued_execution("propeller-2", 2, i64::MAX)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn executions_list_filter_terminate_and_archive() {
+    let mut app = TestApp::spawn().await;
+    app.register_fixtures("v1").await;
+    for name in ["first", "second", "third"] {
+        app.admin
+            .create_execution(execution_request(name, &[("a", 1), ("b", 2)]))
+            .await
+            .unwrap();
+    }
+    app.admin
+        .terminate_execution(admin::ExecutionTerminateRequest {
+            id: Some(execution_id("second")),
+            cause: "changed my mind".to_string(),
+        })
+        .await
+        .unwrap();
+    let aborted = app
+        .admin
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(execution_id("second")),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .closure
+        .unwrap();
+    assert_eq!(aborted.phase, Phase::Aborted as i32);
+    match aborted.output_result {
+        Some(admin::execution_closure::OutputResult::AbortMetadata(metadata)) => {
+            assert_eq!(metadata.cause, "changed my mind");
+        }
+        other => panic!("expected abort metadata, got {other:?}"),
+    }
+    assert_status(
+        app.admin
+            .terminate_execution(admin::ExecutionTerminateRequest {
+                id: Some(execution_id("second")),
+                cause: "again".to_string(),
+            })
+            .await,
+        Code::FailedPrecondition,
+        "already terminated",
+    );
+
+    let queued = app
+        .admin
+        .list_executions(admin::ResourceListRequest {
+            filters: "eq(phase,QUEUED)+eq(workflow.name,wf)".to_string(),
+            sort_by: Some(admin::Sort {
+                key: "name".to_string(),
+                direction: admin::sort::Direction::Ascending as i32,
+            }),
+            ..list_request("", 10)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = queued
+        .executions
+        .iter()
+        .map(|execution| execution.id.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(names, vec!["first", "third"]);
+
+    let some = app
+        .admin
+        .list_executions(admin::ResourceListRequest {
+            filters: "value_in(name,first;second)".to_string(),
+            ..list_request("", 10)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(some.executions.len(), 2);
+
+    let page = app
+        .admin
+        .list_executions(list_request("", 2))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.executions.len(), 2);
+    assert_eq!(page.token, "2");
+
+    app.admin
+        .update_execution(admin::ExecutionUpdateRequest {
+            id: Some(execution_id("first")),
+            state: admin::ExecutionState::ExecutionArchived as i32,
+        })
+        .await
+        .unwrap();
+    let archived = app
+        .admin
+        .list_executions(admin::ResourceListRequest {
+            filters: "eq(state,EXECUTION_ARCHIVED)".to_string(),
+            ..list_request("", 10)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(archived.executions.len(), 1);
+    let details = archived.executions[0]
+        .closure
+        .as_ref()
+        .unwrap()
+        .state_change_details
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        details.state,
+        admin::ExecutionState::ExecutionArchived as i32
+    );
+}
+
+#[tokio::test]
+async fn execution_errors() {
+    let mut app = TestApp::spawn().await;
+    assert_status(
+        app.admin
+            .create_execution(execution_request("x", &[("a", 1)]))
+            .await,
+        Code::NotFound,
+        "launch plan flytesnacks/development/wf/v1",
+    );
+    app.register_fixtures("v1").await;
+    assert_status(
+        app.admin
+            .create_execution(execution_request("x", &[]))
+            .await,
+        Code::InvalidArgument,
+        "missing required input a",
+    );
+    assert_status(
+        app.admin
+            .create_execution(execution_request("x", &[("a", 1), ("zzz", 2)]))
+            .await,
+        Code::InvalidArgument,
+        "invalid input zzz",
+    );
+    assert_status(
+        app.admin
+            .create_execution(execution_request("Bad_Name", &[("a", 1)]))
+            .await,
+        Code::InvalidArgument,
+        "invalid execution name",
+    );
+    app.admin
+        .create_execution(execution_request("taken", &[("a", 1)]))
+        .await
+        .unwrap();
+    assert_status(
+        app.admin
+            .create_execution(execution_request("taken", &[("a", 1)]))
+            .await,
+        Code::AlreadyExists,
+        "taken",
+    );
+    let mut other_project = execution_request("y", &[("a", 1)]);
+    other_project.project = "nowhere".to_string();
+    assert_status(
+        app.admin.create_execution(other_project).await,
+        Code::InvalidArgument,
+        "nowhere",
+    );
+    assert_status(
+        app.admin
+            .get_execution(admin::WorkflowExecutionGetRequest {
+                id: Some(execution_id("ghost")),
+            })
+            .await,
+        Code::NotFound,
+        "ghost",
+    );
+    assert_status(
+        app.admin
+            .get_execution_data(admin::WorkflowExecutionGetDataRequest {
+                id: Some(execution_id("ghost")),
+            })
+            .await,
+        Code::NotFound,
+        "ghost",
+    );
+    assert_status(
+        app.admin
+            .terminate_execution(admin::ExecutionTerminateRequest {
+                id: Some(execution_id("ghost")),
+                cause: String::new(),
+            })
+            .await,
+        Code::NotFound,
+        "ghost",
+    );
+    assert_status(
+        app.admin
+            .update_execution(admin::ExecutionUpdateRequest {
+                id: Some(execution_id("ghost")),
+                state: 1,
+            })
+            .await,
+        Code::NotFound,
+        "ghost",
+    );
+    assert_status(
+        app.admin
+            .list_executions(admin::ResourceListRequest {
+                filters: "eq(phase,SLEEPING)".to_string(),
+                ..list_request("", 10)
+            })
+            .await,
+        Code::InvalidArgument,
+        "SLEEPING",
+    );
+    assert_status(
+        app.admin
+            .list_executions(admin::ResourceListRequest {
+                sort_by: Some(admin::Sort {
+                    key: "password".to_string(),
+                    direction: 0,
+                }),
+                ..list_request("", 10)
+            })
+            .await,
+        Code::InvalidArgument,
+        "password",
+    );
+}
