@@ -23,6 +23,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// `[storage]`: the object store for inputs, outputs and uploaded code.
     pub storage: StorageConfig,
+    /// `[propeller]`: how tasks run in this process.
+    pub propeller: crate::propeller::PropellerConfig,
 }
 
 /// `[database]`: which database the control plane keeps its state in.
@@ -81,6 +83,7 @@ impl Default for Config {
             console: ConsoleConfig::default(),
             database: DatabaseConfig::default(),
             storage: StorageConfig::default(),
+            propeller: crate::propeller::PropellerConfig::default(),
         }
     }
 }

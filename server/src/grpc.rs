@@ -7,9 +7,17 @@ use updraft_admin::AdminApi;
 use updraft_admin::dataproxy::DataProxyApi;
 use updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer;
 use updraft_proto::flyteidl::service::data_proxy_service_server::DataProxyServiceServer;
+use updraft_proto::updraft::admin::v1::execution_queue_service_server::ExecutionQueueServiceServer;
+use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerServiceServer;
+use updraft_propeller::logs::PropellerApi;
+use updraft_admin::queue::ExecutionQueueApi;
 
-/// Builds the gRPC router and the health reporter that marks services as serving.
-pub async fn grpc_router(admin: AdminApi) -> (Router, HealthReporter) {
+/// Builds the gRPC router and the health reporter that marks services as
+/// serving: admin's services, and the propeller API when this process runs one.
+pub async fn grpc_router(
+    admin: AdminApi,
+    propeller: Option<PropellerApi>,
+) -> (Router, HealthReporter) {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<AdminServiceServer<AdminApi>>()
@@ -17,8 +25,18 @@ pub async fn grpc_router(admin: AdminApi) -> (Router, HealthReporter) {
     health_reporter
         .set_serving::<DataProxyServiceServer<DataProxyApi>>()
         .await;
-    let routes = Routes::new(health_service)
+    health_reporter
+        .set_serving::<ExecutionQueueServiceServer<ExecutionQueueApi>>()
+        .await;
+    let mut routes = Routes::new(health_service)
         .add_service(admin.data_proxy().into_service())
+        .add_service(admin.execution_queue().into_service())
         .add_service(admin.into_service());
+    if let Some(propeller) = propeller {
+        health_reporter
+            .set_serving::<PropellerServiceServer<PropellerApi>>()
+            .await;
+        routes = routes.add_service(PropellerServiceServer::new(propeller));
+    }
     (routes.into_axum_router(), health_reporter)
 }

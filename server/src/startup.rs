@@ -46,6 +46,7 @@ pub struct Application {
     local_addr: SocketAddr,
     router: Router,
     flytekit_config_path: PathBuf,
+    propeller: Option<updraft_propeller::engine::Propeller>,
 }
 
 impl Application {
@@ -87,7 +88,38 @@ impl Application {
         .map_err(|source| StartupError::AdminStorage { source })?;
         // Signed upload URLs point at these routes on the HTTP side.
         let upload_routes = admin.upload_router();
-        let (grpc, _health) = grpc_router(admin).await;
+        let own_address = format!("http://{}", crate::flytekit_config::dialable(local_addr));
+        let data_plane = if config.propeller.enabled {
+            // The propeller reaches admin as a separate propeller would: over
+            // gRPC, here to this very process.
+            let admin_channel = tonic::transport::Endpoint::from_shared(own_address.clone())
+                .map_err(|error| StartupError::AdminEndpoint {
+                    endpoint: own_address.clone(),
+                    reason: error.to_string(),
+                })?
+                .connect_lazy();
+            // Tasks write where admin reads: the same object-store folder.
+            let store_root = config.storage.root_or_default(&config.data_dir);
+            let store_root = store_root.canonicalize().unwrap_or(store_root);
+            Some(crate::propeller::local_data_plane(
+                &config.propeller,
+                &config.data_dir,
+                store_root,
+                admin_channel,
+                own_address.clone(),
+            ))
+        } else {
+            None
+        };
+        let (grpc, _health) = grpc_router(
+            admin,
+            data_plane.as_ref().map(|plane| plane.api.clone()),
+        )
+        .await;
+        let log_routes = data_plane
+            .as_ref()
+            .map(|plane| crate::propeller::log_router(plane.logs.clone()))
+            .unwrap_or_default();
 
         let admin_endpoint =
             config.console.admin_endpoint.clone().unwrap_or_else(|| {
@@ -113,8 +145,9 @@ impl Application {
         Ok(Self {
             listener,
             local_addr,
-            router: route_by_content_type(grpc, console.merge(upload_routes)),
+            router: route_by_content_type(grpc, console.merge(upload_routes).merge(log_routes)),
             flytekit_config_path,
+            propeller: data_plane.map(|plane| plane.propeller),
         })
     }
 
@@ -143,6 +176,9 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr, "serving console and gRPC");
+        if let Some(propeller) = self.propeller {
+            tokio::spawn(propeller.run());
+        }
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await

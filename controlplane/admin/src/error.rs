@@ -22,6 +22,10 @@ pub enum AdminError {
     /// The request is valid but the entity is not in a state that allows it.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// An event that would move an execution, node or task where Flyte's
+    /// phase rules forbid (for example out of a terminal phase).
+    #[error("{}", .0.message())]
+    EventRefused(crate::phases::Refusal),
     /// The storage layer failed.
     #[error("internal error")]
     Store(#[source] StoreError),
@@ -50,7 +54,7 @@ impl AdminError {
             Self::InvalidArgument(_) => Code::InvalidArgument,
             Self::NotFound(_) => Code::NotFound,
             Self::AlreadyExists(_) => Code::AlreadyExists,
-            Self::FailedPrecondition(_) => Code::FailedPrecondition,
+            Self::FailedPrecondition(_) | Self::EventRefused(_) => Code::FailedPrecondition,
             Self::Store(_) | Self::Blobs(_) | Self::Decode(_) => Code::Internal,
         }
     }
@@ -75,6 +79,15 @@ impl From<AdminError> for Status {
             // client only learns that something went wrong on our side.
             tracing::error!(error = ?error, "admin request failed");
         }
-        Status::new(code, error.to_string())
+        match &error {
+            // Propeller reads the reason (already terminal, and in which phase)
+            // from the details, as from flyteadmin.
+            AdminError::EventRefused(refusal) => Status::with_details(
+                code,
+                error.to_string(),
+                refusal.status_details(code as i32).into(),
+            ),
+            _ => Status::new(code, error.to_string()),
+        }
     }
 }

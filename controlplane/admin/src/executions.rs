@@ -113,7 +113,7 @@ fn merge_inputs(
     Ok(merged)
 }
 
-fn execution_from_record(record: &ExecutionRecord) -> Result<admin::Execution, AdminError> {
+pub(crate) fn execution_from_record(record: &ExecutionRecord) -> Result<admin::Execution, AdminError> {
     let mut closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
     closure.phase = record.phase;
     closure.created_at = Some(timestamp_from_micros(record.created_at));
@@ -241,13 +241,14 @@ impl AdminApi {
             }
             Err(other) => return Err(other.into()),
         }
+        self.state.queue_signal.notify_waiters();
         tracing::info!(execution = %key, "queued execution");
         Ok(admin::ExecutionCreateResponse {
             id: Some(execution_identifier(&key)),
         })
     }
 
-    async fn load_execution(&self, key: &ExecutionKey) -> Result<ExecutionRecord, AdminError> {
+    pub(crate) async fn load_execution(&self, key: &ExecutionKey) -> Result<ExecutionRecord, AdminError> {
         self.state
             .store
             .get_execution(key)
@@ -317,12 +318,16 @@ impl AdminApi {
             });
             response.full_inputs = Some(core::LiteralMap::decode(bytes)?);
         }
+        let closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
+        let (outputs, full_outputs) = self.execution_outputs(&closure).await?;
+        response.outputs = outputs;
+        response.full_outputs = full_outputs;
         Ok(response)
     }
 
     /// Reads, changes and writes an execution, retrying when another writer
     /// changed it in between.
-    async fn modify_execution(
+    pub(crate) async fn modify_execution(
         &self,
         key: &ExecutionKey,
         change: impl Fn(&mut ExecutionRecord, &mut admin::ExecutionClosure) -> Result<(), AdminError>,

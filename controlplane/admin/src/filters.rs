@@ -130,6 +130,10 @@ pub enum FieldKind {
     ExecutionState,
     /// `admin.ExecutionMetadata.ExecutionMode` by name or number.
     ExecutionMode,
+    /// `core.NodeExecution.Phase` by name or number.
+    NodeExecutionPhase,
+    /// `core.TaskExecution.Phase` by name or number.
+    TaskExecutionPhase,
 }
 
 /// A filterable, sortable field and its column.
@@ -319,6 +323,12 @@ fn convert_value(spec: &FieldSpec, value: &str) -> Result<SqlValue, FilterError>
                 .map(|time| SqlValue::Integer(time.timestamp_micros()))
                 .map_err(|_| invalid())
         }
+        FieldKind::NodeExecutionPhase => enum_value(spec, value, |name| {
+            core::node_execution::Phase::from_str_name(name).map(|phase| phase as i32)
+        }),
+        FieldKind::TaskExecutionPhase => enum_value(spec, value, |name| {
+            core::task_execution::Phase::from_str_name(name).map(|phase| phase as i32)
+        }),
         FieldKind::ExecutionPhase => enum_value(spec, value, |name| {
             core::workflow_execution::Phase::from_str_name(name).map(|phase| phase as i32)
         }),
@@ -343,6 +353,38 @@ fn convert_value(spec: &FieldSpec, value: &str) -> Result<SqlValue, FilterError>
         }),
     }
 }
+
+/// Fields of node executions.
+pub const NODE_EXECUTION_FIELDS: EntityFields = EntityFields {
+    entity: "node_execution",
+    fields: &[
+        field("node_id", "node_id", FieldKind::Text),
+        field("phase", "phase", FieldKind::NodeExecutionPhase),
+        field("created_at", "created_at", FieldKind::Timestamp),
+        field("updated_at", "updated_at", FieldKind::Timestamp),
+    ],
+    default_order: OrderBy {
+        column: "created_at",
+        descending: false,
+    },
+};
+
+/// Fields of task executions.
+pub const TASK_EXECUTION_FIELDS: EntityFields = EntityFields {
+    entity: "task_execution",
+    fields: &[
+        field("retry_attempt", "retry_attempt", FieldKind::Integer),
+        field("phase", "phase", FieldKind::TaskExecutionPhase),
+        field("task.name", "task_name", FieldKind::Text),
+        field("task.version", "task_version", FieldKind::Text),
+        field("created_at", "created_at", FieldKind::Timestamp),
+        field("updated_at", "updated_at", FieldKind::Timestamp),
+    ],
+    default_order: OrderBy {
+        column: "retry_attempt",
+        descending: false,
+    },
+};
 
 /// Resolves parsed terms against an entity's allow-list.
 pub fn resolve_terms(

@@ -16,6 +16,8 @@ pub mod filters;
 mod identifiers;
 pub mod phases;
 mod projects;
+pub mod queue;
+mod runs;
 pub mod store;
 mod version;
 
@@ -91,6 +93,8 @@ pub(crate) struct AdminState {
     pub(crate) store: SqlStore,
     pub(crate) blobs: BlobStore,
     pub(crate) settings: AdminSettings,
+    /// Woken when an execution is queued, so waiting claims answer at once.
+    pub(crate) queue_signal: tokio::sync::Notify,
 }
 
 /// The `flyteidl.service.AdminService` implementation.
@@ -107,6 +111,7 @@ impl AdminApi {
                 store,
                 blobs,
                 settings,
+                queue_signal: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -136,6 +141,11 @@ impl AdminApi {
     /// The `DataProxyService` sharing this admin's stores.
     pub fn data_proxy(&self) -> dataproxy::DataProxyApi {
         dataproxy::DataProxyApi::new(self.state.clone())
+    }
+
+    /// The `ExecutionQueueService` propellers claim executions from.
+    pub fn execution_queue(&self) -> queue::ExecutionQueueApi {
+        queue::ExecutionQueueApi::new(self.clone())
     }
 
     /// The HTTP routes signed upload and download URLs point at, to merge into
@@ -421,5 +431,77 @@ impl AdminService for AdminApi {
         request: Request<admin::ExecutionUpdateRequest>,
     ) -> Result<Response<admin::ExecutionUpdateResponse>, Status> {
         answer(self.update_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_workflow_event(
+        &self,
+        request: Request<admin::WorkflowExecutionEventRequest>,
+    ) -> Result<Response<admin::WorkflowExecutionEventResponse>, Status> {
+        answer(self.create_workflow_event_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_node_event(
+        &self,
+        request: Request<admin::NodeExecutionEventRequest>,
+    ) -> Result<Response<admin::NodeExecutionEventResponse>, Status> {
+        answer(self.create_node_event_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_task_event(
+        &self,
+        request: Request<admin::TaskExecutionEventRequest>,
+    ) -> Result<Response<admin::TaskExecutionEventResponse>, Status> {
+        answer(self.create_task_event_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_node_execution(
+        &self,
+        request: Request<admin::NodeExecutionGetRequest>,
+    ) -> Result<Response<admin::NodeExecution>, Status> {
+        answer(self.get_node_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_node_executions(
+        &self,
+        request: Request<admin::NodeExecutionListRequest>,
+    ) -> Result<Response<admin::NodeExecutionList>, Status> {
+        answer(self.list_node_executions_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_node_execution_data(
+        &self,
+        request: Request<admin::NodeExecutionGetDataRequest>,
+    ) -> Result<Response<admin::NodeExecutionGetDataResponse>, Status> {
+        answer(self.get_node_execution_data_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_task_execution(
+        &self,
+        request: Request<admin::TaskExecutionGetRequest>,
+    ) -> Result<Response<admin::TaskExecution>, Status> {
+        answer(self.get_task_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_task_executions(
+        &self,
+        request: Request<admin::TaskExecutionListRequest>,
+    ) -> Result<Response<admin::TaskExecutionList>, Status> {
+        answer(self.list_task_executions_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_task_execution_data(
+        &self,
+        request: Request<admin::TaskExecutionGetDataRequest>,
+    ) -> Result<Response<admin::TaskExecutionGetDataResponse>, Status> {
+        answer(self.get_task_execution_data_impl(request.into_inner())).await
     }
 }

@@ -97,14 +97,15 @@ async fn create_execution_generates_a_name_queues_it_and_stores_merged_inputs() 
     // A propeller can claim it exactly once while the lease holds.
     let store = app.api.store();
     let claimed = store
-        .claim_next_queued_execution("propeller-1", 1, i64::MAX)
+        .claim_next_execution("propeller-1", 1, i64::MAX)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(claimed.key.name, id.name);
+    assert_eq!(claimed.record.key.name, id.name);
+    assert_eq!(claimed.claim_count, 1);
     assert!(
         store
-            .claim_next_queued_execution("propeller-2", 2, i64::MAX)
+            .claim_next_execution("propeller-2", 2, i64::MAX)
             .await
             .unwrap()
             .is_none()

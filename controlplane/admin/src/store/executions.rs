@@ -78,14 +78,30 @@ pub trait ExecutionRepo {
         execution: &ExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError>;
-    /// Takes the oldest queued execution nobody holds a live lease on, leasing
-    /// it to `propeller` until `lease_expires_at`.
-    async fn claim_next_queued_execution(
+    /// Takes the oldest execution that is not terminal and that nobody holds
+    /// a live lease on (queued, or left running by a propeller that stopped),
+    /// leasing it to `propeller` until `lease_expires_at`.
+    async fn claim_next_execution(
         &self,
         propeller: &str,
         now: i64,
         lease_expires_at: i64,
-    ) -> Result<Option<ExecutionRecord>, StoreError>;
+    ) -> Result<Option<ClaimedExecution>, StoreError>;
+    /// Extends the lease of the holder of claim number `claim_count`; false if
+    /// the lease has passed to another claim.
+    async fn renew_execution_lease(
+        &self,
+        key: &ExecutionKey,
+        propeller: &str,
+        claim_count: i64,
+        lease_expires_at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Ends the lease of claim number `claim_count`, if it still holds.
+    async fn release_execution_lease(
+        &self,
+        key: &ExecutionKey,
+        claim_count: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
@@ -93,8 +109,19 @@ const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, lau
      workflow_version, phase, mode, principal, state, spec, closure, inputs_uri, user_inputs_uri, \
      created_at, updated_at, started_at";
 
-/// `core.WorkflowExecution.Phase.QUEUED`.
-const PHASE_QUEUED: i64 = 1;
+/// The phases a propeller may (still) work on: every one but the terminal
+/// four. Spelled as in the `executions_claimable` index so the planner uses it.
+const CLAIMABLE_PHASES: &str = "phase IN (0, 1, 2, 3, 5, 9)";
+
+/// An execution just claimed, with the number of its claim (1 for the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedExecution {
+    /// The execution.
+    pub record: ExecutionRecord,
+    /// How many times it has been claimed, this claim included; it fences the
+    /// lease: renewals must present it.
+    pub claim_count: i64,
+}
 
 fn execution_from_row(row: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
     let integer = |column: &str| -> Result<i32, sqlx::Error> {
@@ -233,48 +260,96 @@ impl ExecutionRepo for SqlStore {
     }
 
     #[tracing::instrument(skip(self))]
-    async fn claim_next_queued_execution(
+    async fn claim_next_execution(
         &self,
         propeller: &str,
         now: i64,
         lease_expires_at: i64,
-    ) -> Result<Option<ExecutionRecord>, StoreError> {
+    ) -> Result<Option<ClaimedExecution>, StoreError> {
         // Pick a candidate, then take it with a conditional update; if another
         // propeller won the race the update touches nothing and we try again.
         for _attempt in 0..8 {
             let candidate = sqlx::query(&format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions \
-                 WHERE phase = $1 AND (claim_expires_at IS NULL OR claim_expires_at < $2) \
+                "SELECT {EXECUTION_COLUMNS}, claim_count FROM executions \
+                 WHERE {CLAIMABLE_PHASES} AND (claim_expires_at IS NULL OR claim_expires_at < $1) \
                  ORDER BY created_at ASC LIMIT 1"
             ))
-            .bind(PHASE_QUEUED)
             .bind(now)
             .fetch_optional(&self.pool)
             .await
-            .context("find a queued execution")?;
+            .context("find a claimable execution")?;
             let Some(row) = candidate else {
                 return Ok(None);
             };
-            let execution = execution_from_row(&row).context("decode an execution")?;
-            let claimed = sqlx::query(
-                "UPDATE executions SET claimed_by = $1, claim_expires_at = $2 \
-                 WHERE project = $3 AND domain = $4 AND name = $5 AND phase = $6 \
-                 AND (claim_expires_at IS NULL OR claim_expires_at < $7)",
-            )
+            let record = execution_from_row(&row).context("decode an execution")?;
+            let previous_claims: i64 = row.try_get("claim_count").context("decode an execution")?;
+            let claimed = sqlx::query(&format!(
+                "UPDATE executions SET claimed_by = $1, claim_expires_at = $2, claim_count = $3 \
+                 WHERE project = $4 AND domain = $5 AND name = $6 AND claim_count = $7 \
+                 AND {CLAIMABLE_PHASES} AND (claim_expires_at IS NULL OR claim_expires_at < $8)"
+            ))
             .bind(propeller.to_string())
             .bind(lease_expires_at)
-            .bind(execution.key.project.clone())
-            .bind(execution.key.domain.clone())
-            .bind(execution.key.name.clone())
-            .bind(PHASE_QUEUED)
+            .bind(previous_claims + 1)
+            .bind(record.key.project.clone())
+            .bind(record.key.domain.clone())
+            .bind(record.key.name.clone())
+            .bind(previous_claims)
             .bind(now)
             .execute(&self.pool)
             .await
-            .context("claim a queued execution")?;
+            .context("claim an execution")?;
             if claimed.rows_affected() == 1 {
-                return Ok(Some(execution));
+                return Ok(Some(ClaimedExecution {
+                    record,
+                    claim_count: previous_claims + 1,
+                }));
             }
         }
         Ok(None)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn renew_execution_lease(
+        &self,
+        key: &ExecutionKey,
+        propeller: &str,
+        claim_count: i64,
+        lease_expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let renewed = sqlx::query(
+            "UPDATE executions SET claim_expires_at = $1 \
+             WHERE project = $2 AND domain = $3 AND name = $4 AND claim_count = $5 AND claimed_by = $6",
+        )
+        .bind(lease_expires_at)
+        .bind(key.project.clone())
+        .bind(key.domain.clone())
+        .bind(key.name.clone())
+        .bind(claim_count)
+        .bind(propeller.to_string())
+        .execute(&self.pool)
+        .await
+        .context("renew an execution lease")?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn release_execution_lease(
+        &self,
+        key: &ExecutionKey,
+        claim_count: i64,
+    ) -> Result<bool, StoreError> {
+        let released = sqlx::query(
+            "UPDATE executions SET claimed_by = NULL, claim_expires_at = NULL \
+             WHERE project = $1 AND domain = $2 AND name = $3 AND claim_count = $4",
+        )
+        .bind(key.project.clone())
+        .bind(key.domain.clone())
+        .bind(key.name.clone())
+        .bind(claim_count)
+        .execute(&self.pool)
+        .await
+        .context("release an execution lease")?;
+        Ok(released.rows_affected() == 1)
     }
 }

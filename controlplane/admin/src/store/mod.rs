@@ -7,6 +7,7 @@ mod definitions;
 mod executions;
 mod named_entities;
 mod projects;
+mod runs;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,7 +19,8 @@ pub use definitions::{
     DefinitionKey, LaunchPlanRecord, LaunchPlanRepo, TaskRecord, TaskRepo, WorkflowRecord,
     WorkflowRepo,
 };
-pub use executions::{ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use runs::{NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord};
 pub use named_entities::{NamedEntityKey, NamedEntityRecord, NamedEntityRepo};
 pub use projects::{ProjectRecord, ProjectRepo};
 

@@ -1,0 +1,170 @@
+//! `ExecutionQueueService`, updraft's own hand-off to propellers: claims of
+//! executions under a lease (long-polled, so a new execution reaches an idle
+//! propeller at once), renewals that also carry terminate requests, and
+//! releases.
+
+use std::time::Duration;
+
+use prost::Message;
+use tonic::{Request, Response, Status};
+use updraft_proto::flyteidl::core;
+use updraft_proto::flyteidl::core::workflow_execution::Phase;
+use updraft_proto::flyteidl::admin;
+use updraft_proto::updraft::admin::v1::execution_queue_service_server::{
+    ExecutionQueueService, ExecutionQueueServiceServer,
+};
+use updraft_proto::updraft::admin::v1::{
+    ClaimExecutionRequest, ClaimExecutionResponse, ClaimedExecution, ReleaseExecutionRequest,
+    ReleaseExecutionResponse, RenewLeaseRequest, RenewLeaseResponse,
+};
+
+use crate::error::AdminError;
+use crate::identifiers::{execution_key, require};
+use crate::store::{ExecutionRepo, WorkflowRepo, now_micros, timestamp_from_micros};
+use crate::{AdminApi, MAX_MESSAGE_BYTES, answer};
+
+/// Lease used when the request names none.
+const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Bounds on what a propeller may ask for.
+const SHORTEST_LEASE: Duration = Duration::from_secs(1);
+const LONGEST_LEASE: Duration = Duration::from_secs(600);
+/// Longest a claim waits for work before answering empty.
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
+/// A waiting claim also looks again this often: leases expire without a signal,
+/// and another admin replica may have queued the execution.
+const RECHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// The `updraft.admin.v1.ExecutionQueueService` implementation.
+#[derive(Debug, Clone)]
+pub struct ExecutionQueueApi {
+    admin: AdminApi,
+}
+
+impl ExecutionQueueApi {
+    pub(crate) fn new(admin: AdminApi) -> Self {
+        Self { admin }
+    }
+
+    /// This service as a tonic service.
+    pub fn into_service(self) -> ExecutionQueueServiceServer<Self> {
+        ExecutionQueueServiceServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    async fn claim(&self, request: ClaimExecutionRequest) -> Result<ClaimExecutionResponse, AdminError> {
+        require(&request.propeller_id, "propeller_id")?;
+        let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
+            .clamp(SHORTEST_LEASE, LONGEST_LEASE);
+        let wait = duration_of(request.wait.as_ref(), Duration::ZERO).min(LONGEST_WAIT);
+        let deadline = tokio::time::Instant::now() + wait;
+        let state = &self.admin.state;
+        loop {
+            // Register for the signal before looking, so an execution queued
+            // between the look and the wait is not missed.
+            let signal = state.queue_signal.notified();
+            let now = now_micros();
+            let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
+            if let Some(claimed) = state
+                .store
+                .claim_next_execution(&request.propeller_id, now, now.saturating_add(lease_micros))
+                .await?
+            {
+                let record = &claimed.record;
+                let workflow = state.store.get_workflow(&record.workflow).await?.ok_or_else(|| {
+                    AdminError::FailedPrecondition(format!(
+                        "workflow {} of execution {} no longer exists",
+                        record.workflow, record.key
+                    ))
+                })?;
+                let inputs = match state.blobs.key_for_url(&record.inputs_uri) {
+                    Some(key) => core::LiteralMap::decode(state.blobs.get(key).await?)?,
+                    None => core::LiteralMap::default(),
+                };
+                tracing::info!(execution = %record.key, propeller = %request.propeller_id, claim = claimed.claim_count, "execution claimed");
+                return Ok(ClaimExecutionResponse {
+                    claimed: Some(ClaimedExecution {
+                        execution: Some(crate::executions::execution_from_record(record)?),
+                        workflow: Some(core::CompiledWorkflowClosure::decode(workflow.closure.as_slice())?),
+                        inputs: Some(inputs),
+                        lease_generation: u64::try_from(claimed.claim_count).unwrap_or_default(),
+                        lease_expires_at: Some(timestamp_from_micros(now.saturating_add(lease_micros))),
+                        previous_claims: u32::try_from(claimed.claim_count - 1).unwrap_or_default(),
+                    }),
+                });
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                return Ok(ClaimExecutionResponse { claimed: None });
+            }
+            let _ = tokio::time::timeout(remaining.min(RECHECK_EVERY), signal).await;
+        }
+    }
+
+    async fn renew(&self, request: RenewLeaseRequest) -> Result<RenewLeaseResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
+            .clamp(SHORTEST_LEASE, LONGEST_LEASE);
+        let expires_at = now_micros().saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
+        let claim = i64::try_from(request.lease_generation).unwrap_or(i64::MAX);
+        let state = &self.admin.state;
+        if !state.store.renew_execution_lease(&key, &request.propeller_id, claim, expires_at).await? {
+            return Err(AdminError::FailedPrecondition(format!(
+                "the lease on execution {key} is no longer held by {} (claim {claim})",
+                request.propeller_id
+            )));
+        }
+        let record = self.admin.load_execution(&key).await?;
+        let closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
+        let abort_cause = match &closure.output_result {
+            Some(admin::execution_closure::OutputResult::AbortMetadata(metadata)) => Some(metadata.cause.clone()),
+            _ if record.phase == Phase::Aborted as i32 || record.phase == Phase::Aborting as i32 => Some(String::new()),
+            _ => None,
+        };
+        Ok(RenewLeaseResponse {
+            lease_expires_at: Some(timestamp_from_micros(expires_at)),
+            abort_requested: abort_cause.is_some(),
+            abort_cause: abort_cause.unwrap_or_default(),
+        })
+    }
+
+    async fn release(&self, request: ReleaseExecutionRequest) -> Result<ReleaseExecutionResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        let claim = i64::try_from(request.lease_generation).unwrap_or(i64::MAX);
+        if !self.admin.state.store.release_execution_lease(&key, claim).await? {
+            tracing::info!(execution = %key, claim, "release of a lease that had already passed on");
+        }
+        Ok(ReleaseExecutionResponse {})
+    }
+}
+
+fn duration_of(value: Option<&prost_types::Duration>, default: Duration) -> Duration {
+    value
+        .and_then(|duration| Duration::try_from(*duration).ok())
+        .filter(|duration| !duration.is_zero())
+        .unwrap_or(default)
+}
+
+#[tonic::async_trait]
+impl ExecutionQueueService for ExecutionQueueApi {
+    #[tracing::instrument(skip_all)]
+    async fn claim_execution(
+        &self,
+        request: Request<ClaimExecutionRequest>,
+    ) -> Result<Response<ClaimExecutionResponse>, Status> {
+        answer(self.claim(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn renew_lease(&self, request: Request<RenewLeaseRequest>) -> Result<Response<RenewLeaseResponse>, Status> {
+        answer(self.renew(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn release_execution(
+        &self,
+        request: Request<ReleaseExecutionRequest>,
+    ) -> Result<Response<ReleaseExecutionResponse>, Status> {
+        answer(self.release(request.into_inner())).await
+    }
+}
