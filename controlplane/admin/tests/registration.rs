@@ -610,3 +610,68 @@ async fn named_entities_follow_registration() {
         "resource type",
     );
 }
+
+/// `admin.TaskSpec` as a newer client might send it: with a field this
+/// server's IDL does not have.
+#[derive(Clone, PartialEq, prost::Message)]
+struct FutureTaskSpec {
+    #[prost(message, optional, tag = "1")]
+    template: Option<core::TaskTemplate>,
+    #[prost(string, tag = "99")]
+    added_later: String,
+}
+
+/// `admin.TaskCreateRequest` carrying a [`FutureTaskSpec`].
+#[derive(Clone, PartialEq, prost::Message)]
+struct FutureTaskCreateRequest {
+    #[prost(message, optional, tag = "1")]
+    id: Option<core::Identifier>,
+    #[prost(message, optional, tag = "2")]
+    spec: Option<FutureTaskSpec>,
+}
+
+#[tokio::test]
+async fn specs_are_stored_as_sent_so_unknown_fields_survive() {
+    use prost::Message;
+    use updraft_admin::store::TaskRepo;
+
+    let app = TestApp::spawn().await;
+    let template = task_request("future", "v1").spec.unwrap().template;
+    let request = FutureTaskCreateRequest {
+        id: Some(identifier(ResourceType::Task, "future", "v1")),
+        spec: Some(FutureTaskSpec {
+            template,
+            added_later: "from a newer flytekit".to_string(),
+        }),
+    };
+    let channel = tonic::transport::Endpoint::from_shared(app.http_base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    grpc.unary::<_, admin::TaskCreateResponse, _>(
+        tonic::Request::new(request.clone()),
+        http::uri::PathAndQuery::from_static("/flyteidl.service.AdminService/CreateTask"),
+        tonic_prost::ProstCodec::default(),
+    )
+    .await
+    .unwrap();
+
+    let stored = app
+        .api
+        .store()
+        .get_task(&updraft_admin::store::DefinitionKey {
+            project: PROJECT.to_string(),
+            domain: DOMAIN.to_string(),
+            name: "future".to_string(),
+            version: "v1".to_string(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let decoded = FutureTaskSpec::decode(stored.spec.as_slice()).unwrap();
+    assert_eq!(decoded.added_later, "from a newer flytekit");
+    assert_eq!(stored.spec, request.spec.unwrap().encode_to_vec());
+}
