@@ -21,7 +21,8 @@ use crate::identifiers::{
 };
 use crate::store::{
     Condition, DefinitionKey, ExecutionKey, ExecutionRecord, ExecutionRepo, LaunchPlanRepo,
-    NamedEntityKey, NamedEntityRepo, StoreError, TaskRepo, now_micros, timestamp_from_micros,
+    NamedEntityKey, NamedEntityRepo, SqlValue, StoreError, TaskRepo, now_micros,
+    timestamp_from_micros,
 };
 
 /// Longest execution name flyteadmin accepts (it becomes a Kubernetes name).
@@ -446,7 +447,7 @@ impl AdminApi {
         if !id.name.is_empty() {
             scope.push(Condition::text("name", &id.name));
         }
-        let query = build_list_query(
+        let mut query = build_list_query(
             &EXECUTION_FIELDS,
             ListRequestParts {
                 filters: &request.filters,
@@ -457,6 +458,18 @@ impl AdminApi {
             scope,
             None,
         )?;
+        // As flyteadmin: archived executions are listed only when the filter
+        // asks about the archive state.
+        if !query
+            .conditions
+            .iter()
+            .any(|condition| condition.column == "state")
+        {
+            query.conditions.push(Condition::equal(
+                "state",
+                SqlValue::Integer(admin::ExecutionState::ExecutionActive as i64),
+            ));
+        }
         let records = self.state.store.list_executions(&query).await?;
         Ok(admin::ExecutionList {
             token: next_page_token(&query, records.len()),

@@ -224,6 +224,17 @@ async fn executions_list_filter_terminate_and_archive() {
         details.state,
         admin::ExecutionState::ExecutionArchived as i32
     );
+    let active = app
+        .admin
+        .list_executions(list_request("", 10))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        active.executions.len(),
+        2,
+        "archived executions are hidden unless the filter names the state"
+    );
 }
 
 #[tokio::test]
