@@ -187,6 +187,23 @@ async fn executions_list_filter_terminate_and_archive() {
         .into_inner();
     assert_eq!(some.executions.len(), 2);
 
+    let containing = app
+        .admin
+        .list_executions(admin::ResourceListRequest {
+            filters: "contains(name,ir)".to_string(),
+            ..list_request("", 10)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&str> = containing
+        .executions
+        .iter()
+        .map(|execution| execution.id.as_ref().unwrap().name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, vec!["first", "third"]);
+
     let page = app
         .admin
         .list_executions(list_request("", 2))
