@@ -675,3 +675,53 @@ async fn specs_are_stored_as_sent_so_unknown_fields_survive() {
     assert_eq!(decoded.added_later, "from a newer flytekit");
     assert_eq!(stored.spec, request.spec.unwrap().encode_to_vec());
 }
+
+#[tokio::test]
+async fn parallel_registrations_all_land_and_duplicates_are_already_exists() {
+    // flytekit registers tasks in parallel and retries failed calls, so the
+    // same request can arrive several times at once.
+    let app = TestApp::spawn().await;
+    let mut calls = Vec::new();
+    for index in 0..16 {
+        let mut client = app.admin.clone();
+        calls.push(tokio::spawn(async move {
+            client
+                .create_task(task_request(&format!("task{index}"), "v1"))
+                .await
+                .map(|_| ())
+        }));
+    }
+    let mut duplicates = Vec::new();
+    for _ in 0..4 {
+        let mut client = app.admin.clone();
+        duplicates.push(tokio::spawn(async move {
+            client
+                .create_task(task_request("same", "v1"))
+                .await
+                .map(|_| ())
+        }));
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let mut succeeded = 0;
+    for duplicate in duplicates {
+        match duplicate.await.unwrap() {
+            Ok(()) => succeeded += 1,
+            Err(status) => assert_eq!(status.code(), Code::AlreadyExists, "{status:?}"),
+        }
+    }
+    assert_eq!(succeeded, 1);
+    let mut admin = app.admin.clone();
+    let listed = admin
+        .list_task_ids(admin::NamedEntityIdentifierListRequest {
+            project: PROJECT.to_string(),
+            domain: DOMAIN.to_string(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.entities.len(), 17);
+}
