@@ -180,3 +180,47 @@ fn describe(error: figment::Error) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_and_storage_default_into_the_data_dir() {
+        let config = Config::load(
+            None,
+            [("UPDRAFT_DATA_DIR".to_string(), "/srv/updraft".to_string())],
+            &CommandLineOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.database.url_or_default(&config.data_dir),
+            "sqlite:///srv/updraft/updraft.db?mode=rwc"
+        );
+        assert_eq!(
+            config.storage.root_or_default(&config.data_dir),
+            PathBuf::from("/srv/updraft/store")
+        );
+    }
+
+    #[test]
+    fn database_and_storage_keys_are_read_and_unknown_ones_rejected() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("updraft.toml");
+        std::fs::write(
+            &file,
+            "[database]\nurl = \"postgres://updraft@db:5432/updraft\"\n[storage]\nroot = \"/blobs\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), [], &CommandLineOverrides::default()).unwrap();
+        assert_eq!(
+            config.database.url.as_deref(),
+            Some("postgres://updraft@db:5432/updraft")
+        );
+        assert_eq!(config.storage.root, Some(PathBuf::from("/blobs")));
+
+        std::fs::write(&file, "[database]\nhost = \"db\"\n").unwrap();
+        let error = Config::load(Some(&file), [], &CommandLineOverrides::default()).unwrap_err();
+        assert!(error.to_string().contains("database"), "{error}");
+    }
+}

@@ -5,12 +5,12 @@ use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 use updraft_admin::AdminApi;
 use updraft_admin::dataproxy::DataProxyApi;
+use updraft_admin::queue::ExecutionQueueApi;
+use updraft_propeller::logs::PropellerApi;
 use updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer;
 use updraft_proto::flyteidl::service::data_proxy_service_server::DataProxyServiceServer;
 use updraft_proto::updraft::admin::v1::execution_queue_service_server::ExecutionQueueServiceServer;
 use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerServiceServer;
-use updraft_propeller::logs::PropellerApi;
-use updraft_admin::queue::ExecutionQueueApi;
 
 /// Builds the gRPC router and the health reporter that marks services as
 /// serving: admin's services, and the propeller API when this process runs one.

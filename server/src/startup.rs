@@ -111,11 +111,8 @@ impl Application {
         } else {
             None
         };
-        let (grpc, _health) = grpc_router(
-            admin,
-            data_plane.as_ref().map(|plane| plane.api.clone()),
-        )
-        .await;
+        let (grpc, _health) =
+            grpc_router(admin, data_plane.as_ref().map(|plane| plane.api.clone())).await;
         let log_routes = data_plane
             .as_ref()
             .map(|plane| crate::propeller::log_router(plane.logs.clone()))

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use prost::Message;
 use updraft_proto::flyteidl::core::ResourceType;
 use updraft_proto::flyteidl::{admin, core};
@@ -170,6 +171,16 @@ fn launch_plan_differences(
             concurrency_policy,
         ]
     )
+}
+
+/// The bytes to store for a spec: the client's own when they decode to the
+/// same message (so fields this build does not know survive), else a fresh
+/// encoding.
+fn stored_spec_bytes<M: Message + Default + PartialEq>(spec: &M, raw: Option<Bytes>) -> Vec<u8> {
+    match raw {
+        Some(raw) if M::decode(raw.clone()).is_ok_and(|decoded| decoded == *spec) => raw.to_vec(),
+        _ => spec.encode_to_vec(),
+    }
 }
 
 fn short_description(description: Option<&admin::DescriptionEntity>) -> String {
@@ -357,6 +368,7 @@ impl AdminApi {
     pub(crate) async fn create_task_impl(
         &self,
         request: admin::TaskCreateRequest,
+        raw_spec: Option<Bytes>,
     ) -> Result<admin::TaskCreateResponse, AdminError> {
         let key = definition_key(request.id.as_ref(), ResourceType::Task)?;
         require_project_and_domain(&self.state.store, &key.project, &key.domain).await?;
@@ -368,7 +380,7 @@ impl AdminApi {
             .as_ref()
             .ok_or_else(|| AdminError::invalid("missing task template"))?;
         require(&template.r#type, "task type")?;
-        let spec_bytes = spec.encode_to_vec();
+        let spec_bytes = stored_spec_bytes(&spec, raw_spec);
         let record = TaskRecord {
             key: key.clone(),
             task_type: template.r#type.clone(),
@@ -563,6 +575,7 @@ impl AdminApi {
     pub(crate) async fn create_workflow_impl(
         &self,
         request: admin::WorkflowCreateRequest,
+        raw_spec: Option<Bytes>,
     ) -> Result<admin::WorkflowCreateResponse, AdminError> {
         let key = definition_key(request.id.as_ref(), ResourceType::Workflow)?;
         require_project_and_domain(&self.state.store, &key.project, &key.domain).await?;
@@ -573,7 +586,7 @@ impl AdminApi {
             .template
             .as_ref()
             .ok_or_else(|| AdminError::invalid("missing workflow template"))?;
-        let spec_bytes = spec.encode_to_vec();
+        let spec_bytes = stored_spec_bytes(&spec, raw_spec);
         let spec_digest = digest(&spec_bytes);
         // An identical re-registration is answered before compiling, so a retry
         // never fails on a task deleted since.
@@ -666,6 +679,7 @@ impl AdminApi {
     pub(crate) async fn create_launch_plan_impl(
         &self,
         request: admin::LaunchPlanCreateRequest,
+        raw_spec: Option<Bytes>,
     ) -> Result<admin::LaunchPlanCreateResponse, AdminError> {
         let key = definition_key(request.id.as_ref(), ResourceType::LaunchPlan)?;
         require_project_and_domain(&self.state.store, &key.project, &key.domain).await?;
@@ -674,7 +688,7 @@ impl AdminApi {
             .ok_or_else(|| AdminError::invalid("missing spec"))?;
         let workflow_key = definition_key(spec.workflow_id.as_ref(), ResourceType::Workflow)
             .map_err(|error| AdminError::invalid(format!("invalid workflow_id: {error}")))?;
-        let spec_bytes = spec.encode_to_vec();
+        let spec_bytes = stored_spec_bytes(&spec, raw_spec);
         let spec_digest = digest(&spec_bytes);
         if let Some(existing) = self.state.store.get_launch_plan(&key).await? {
             return Err(launch_plan_conflict(&key, &existing, &spec, &spec_digest)?);

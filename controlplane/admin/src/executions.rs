@@ -12,15 +12,17 @@ use updraft_proto::flyteidl::core::workflow_execution::Phase;
 use updraft_proto::flyteidl::{admin, core};
 
 use crate::AdminApi;
-use crate::definitions::launch_plan_from_record;
+use crate::definitions::{launch_plan_from_record, task_template};
 use crate::error::AdminError;
 use crate::filters::{EXECUTION_FIELDS, ListRequestParts, build_list_query, next_page_token};
 use crate::identifiers::{
-    definition_key, execution_identifier, execution_key, require, require_project_and_domain,
+    definition_identifier, definition_key, execution_identifier, execution_key, require,
+    require_project_and_domain,
 };
 use crate::store::{
-    Condition, ExecutionKey, ExecutionRecord, ExecutionRepo, LaunchPlanRepo, StoreError,
-    now_micros, timestamp_from_micros,
+    Condition, DefinitionKey, ExecutionKey, ExecutionRecord, ExecutionRepo, LaunchPlanRepo,
+    NamedEntityKey, NamedEntityRepo, SqlValue, StoreError, TaskRepo, now_micros,
+    timestamp_from_micros,
 };
 
 /// Longest execution name flyteadmin accepts (it becomes a Kubernetes name).
@@ -113,7 +115,56 @@ fn merge_inputs(
     Ok(merged)
 }
 
-pub(crate) fn execution_from_record(record: &ExecutionRecord) -> Result<admin::Execution, AdminError> {
+/// A node id from a task name: its letters, digits and dashes; a long one is
+/// shortened to a stable digest so ids stay short as flyteadmin keeps them.
+fn single_task_node_id(task_name: &str) -> String {
+    const MAX_NODE_ID_LENGTH: usize = 20;
+    let kept: String = task_name
+        .chars()
+        .filter(|character| *character == '-' || character.is_alphanumeric())
+        .collect();
+    if kept.len() <= MAX_NODE_ID_LENGTH && !kept.is_empty() {
+        kept
+    } else {
+        let digest = crate::identifiers::digest(kept.as_bytes());
+        format!("f{}", &digest[..MAX_NODE_ID_LENGTH - 1])
+    }
+}
+
+/// One binding per variable, each reading the same-named output of `node`
+/// (the empty node id means the workflow's inputs).
+fn promise_bindings(variables: Option<&core::VariableMap>, node: &str) -> Vec<core::Binding> {
+    let mut names: Vec<&String> = variables
+        .map(|variables| variables.variables.keys().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| core::Binding {
+            var: name.clone(),
+            binding: Some(core::BindingData {
+                value: Some(core::binding_data::Value::Promise(core::OutputReference {
+                    node_id: node.to_string(),
+                    var: name.clone(),
+                    attr_path: vec![],
+                })),
+                ..Default::default()
+            }),
+        })
+        .collect()
+}
+
+/// Treats "already exists" as done: another request generated it first.
+fn ignore_already_exists<T>(result: Result<T, AdminError>) -> Result<(), AdminError> {
+    match result {
+        Ok(_) | Err(AdminError::AlreadyExists(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+pub(crate) fn execution_from_record(
+    record: &ExecutionRecord,
+) -> Result<admin::Execution, AdminError> {
     let mut closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
     closure.phase = record.phase;
     closure.created_at = Some(timestamp_from_micros(record.created_at));
@@ -147,12 +198,15 @@ impl AdminApi {
             .launch_plan
             .clone()
             .ok_or_else(|| AdminError::invalid("missing launch_plan"))?;
-        if launch_plan_id.resource_type == ResourceType::Task as i32 {
-            return Err(AdminError::invalid(
-                "executions of single tasks are not supported yet; launch a workflow's launch plan",
-            ));
-        }
-        let launch_plan_key = definition_key(Some(&launch_plan_id), ResourceType::LaunchPlan)?;
+        let launch_plan_key = if launch_plan_id.resource_type == ResourceType::Task as i32 {
+            // `pyflyte run --remote` on a task names the task; flyteadmin wraps
+            // it in a generated one-node workflow and launch plan.
+            let task_key = definition_key(Some(&launch_plan_id), ResourceType::Task)?;
+            self.ensure_single_task_launch_plan(&task_key, &spec)
+                .await?
+        } else {
+            definition_key(Some(&launch_plan_id), ResourceType::LaunchPlan)?
+        };
         let name = if request.name.is_empty() {
             generate_execution_name()
         } else {
@@ -202,8 +256,12 @@ impl AdminApi {
             .await?;
 
         spec.inputs = None;
+        // A task id stays a task id: flytekit reads it to tell single-task
+        // executions apart (it then fetches the task, not a launch plan).
         let mut launch_plan_id = launch_plan_id;
-        launch_plan_id.resource_type = ResourceType::LaunchPlan as i32;
+        if launch_plan_id.resource_type == ResourceType::Unspecified as i32 {
+            launch_plan_id.resource_type = ResourceType::LaunchPlan as i32;
+        }
         spec.launch_plan = Some(launch_plan_id);
         let metadata = spec.metadata.get_or_insert_with(Default::default);
         let mode = metadata.mode;
@@ -248,7 +306,121 @@ impl AdminApi {
         })
     }
 
-    pub(crate) async fn load_execution(&self, key: &ExecutionKey) -> Result<ExecutionRecord, AdminError> {
+    /// The generated launch plan that runs one task, created (with its
+    /// one-node workflow) on first use, as flyteadmin names them:
+    /// `.flytegen.<task name>` at the task's version.
+    async fn ensure_single_task_launch_plan(
+        &self,
+        task_key: &DefinitionKey,
+        execution_spec: &admin::ExecutionSpec,
+    ) -> Result<DefinitionKey, AdminError> {
+        let generated_name = format!(".flytegen.{}", task_key.name);
+        let launch_plan_key = DefinitionKey {
+            name: generated_name.clone(),
+            ..task_key.clone()
+        };
+        if self
+            .state
+            .store
+            .get_launch_plan(&launch_plan_key)
+            .await?
+            .is_some()
+        {
+            return Ok(launch_plan_key);
+        }
+        let task_record = self
+            .state
+            .store
+            .get_task(task_key)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("task {task_key} does not exist")))?;
+        let template = task_template(&task_record)?;
+        let interface = template.interface.clone().unwrap_or_default();
+        let node_id = single_task_node_id(&task_key.name);
+        let retries = template
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.retries)
+            .unwrap_or(core::RetryStrategy { retries: 3 });
+        let workflow_id = definition_identifier(
+            &DefinitionKey {
+                name: generated_name.clone(),
+                ..task_key.clone()
+            },
+            ResourceType::Workflow,
+        );
+        let workflow = admin::WorkflowCreateRequest {
+            id: Some(workflow_id.clone()),
+            spec: Some(admin::WorkflowSpec {
+                template: Some(core::WorkflowTemplate {
+                    id: Some(workflow_id.clone()),
+                    interface: Some(interface.clone()),
+                    nodes: vec![core::Node {
+                        id: node_id.clone(),
+                        metadata: Some(core::NodeMetadata {
+                            name: node_id.clone(),
+                            retries: Some(retries),
+                            ..Default::default()
+                        }),
+                        inputs: promise_bindings(interface.inputs.as_ref(), ""),
+                        target: Some(core::node::Target::TaskNode(core::TaskNode {
+                            reference: Some(core::task_node::Reference::ReferenceId(
+                                definition_identifier(task_key, ResourceType::Task),
+                            )),
+                            overrides: None,
+                        })),
+                        ..Default::default()
+                    }],
+                    outputs: promise_bindings(interface.outputs.as_ref(), &node_id),
+                    ..Default::default()
+                }),
+                sub_workflows: vec![],
+                description: None,
+            }),
+        };
+        ignore_already_exists(self.create_workflow_impl(workflow, None).await)?;
+        #[allow(deprecated)] // flyteadmin copies the deprecated auth role too.
+        let launch_plan = admin::LaunchPlanCreateRequest {
+            id: Some(definition_identifier(
+                &launch_plan_key,
+                ResourceType::LaunchPlan,
+            )),
+            spec: Some(admin::LaunchPlanSpec {
+                workflow_id: Some(workflow_id),
+                entity_metadata: Some(Default::default()),
+                default_inputs: Some(Default::default()),
+                fixed_inputs: Some(Default::default()),
+                labels: Some(Default::default()),
+                annotations: Some(Default::default()),
+                auth_role: execution_spec.auth_role.clone(),
+                security_context: execution_spec.security_context.clone(),
+                ..Default::default()
+            }),
+        };
+        ignore_already_exists(self.create_launch_plan_impl(launch_plan, None).await)?;
+        for resource_type in [ResourceType::Workflow, ResourceType::LaunchPlan] {
+            self.state
+                .store
+                .update_named_entity(
+                    &NamedEntityKey {
+                        resource_type: resource_type as i32,
+                        project: task_key.project.clone(),
+                        domain: task_key.domain.clone(),
+                        name: generated_name.clone(),
+                    },
+                    "",
+                    admin::NamedEntityState::SystemGenerated as i32,
+                )
+                .await?;
+        }
+        tracing::info!(task = %task_key, "generated the launch plan of a single-task execution");
+        Ok(launch_plan_key)
+    }
+
+    pub(crate) async fn load_execution(
+        &self,
+        key: &ExecutionKey,
+    ) -> Result<ExecutionRecord, AdminError> {
         self.state
             .store
             .get_execution(key)
@@ -281,7 +453,7 @@ impl AdminApi {
         if !id.name.is_empty() {
             scope.push(Condition::text("name", &id.name));
         }
-        let query = build_list_query(
+        let mut query = build_list_query(
             &EXECUTION_FIELDS,
             ListRequestParts {
                 filters: &request.filters,
@@ -292,6 +464,18 @@ impl AdminApi {
             scope,
             None,
         )?;
+        // As flyteadmin: archived executions are listed only when the filter
+        // asks about the archive state.
+        if !query
+            .conditions
+            .iter()
+            .any(|condition| condition.column == "state")
+        {
+            query.conditions.push(Condition::equal(
+                "state",
+                SqlValue::Integer(admin::ExecutionState::ExecutionActive as i64),
+            ));
+        }
         let records = self.state.store.list_executions(&query).await?;
         Ok(admin::ExecutionList {
             token: next_page_token(&query, records.len()),

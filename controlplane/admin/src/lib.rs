@@ -17,6 +17,7 @@ mod identifiers;
 pub mod phases;
 mod projects;
 pub mod queue;
+pub mod raw_requests;
 mod runs;
 pub mod store;
 mod version;
@@ -154,14 +155,28 @@ impl AdminApi {
         dataproxy::upload_router(self.state.clone())
     }
 
-    /// This admin as a tonic service, with updraft's message-size limits.
+    /// This admin as a tonic service, with updraft's message-size limits and
+    /// the original bytes of registration requests kept for the handlers.
     pub fn into_service(
         self,
-    ) -> updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer<Self> {
-        updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer::new(self)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    ) -> raw_requests::KeepRawRegistrationRequests<
+        updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer<Self>,
+    > {
+        raw_requests::KeepRawRegistrationRequests::new(
+            updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer::new(self)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
     }
+}
+
+/// The spec (field 2 of every registration request) exactly as the client sent it.
+fn raw_spec<T>(request: &Request<T>) -> Option<bytes::Bytes> {
+    let raw = request
+        .extensions()
+        .get::<raw_requests::RawRequestMessage>()?;
+    let spec = raw_requests::single_embedded_field(&raw.0, 2)?;
+    Some(raw.0.slice_ref(spec))
 }
 
 /// Answers one RPC: runs the handler and maps its error once.
@@ -234,7 +249,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::TaskCreateRequest>,
     ) -> Result<Response<admin::TaskCreateResponse>, Status> {
-        answer(self.create_task_impl(request.into_inner())).await
+        let raw = raw_spec(&request);
+        answer(self.create_task_impl(request.into_inner(), raw)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -270,7 +286,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::WorkflowCreateRequest>,
     ) -> Result<Response<admin::WorkflowCreateResponse>, Status> {
-        answer(self.create_workflow_impl(request.into_inner())).await
+        let raw = raw_spec(&request);
+        answer(self.create_workflow_impl(request.into_inner(), raw)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -306,7 +323,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::LaunchPlanCreateRequest>,
     ) -> Result<Response<admin::LaunchPlanCreateResponse>, Status> {
-        answer(self.create_launch_plan_impl(request.into_inner())).await
+        let raw = raw_spec(&request);
+        answer(self.create_launch_plan_impl(request.into_inner(), raw)).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use prost::Message;
 use tonic::{Request, Response, Status};
+use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core;
 use updraft_proto::flyteidl::core::workflow_execution::Phase;
-use updraft_proto::flyteidl::admin;
 use updraft_proto::updraft::admin::v1::execution_queue_service_server::{
     ExecutionQueueService, ExecutionQueueServiceServer,
 };
@@ -52,7 +52,10 @@ impl ExecutionQueueApi {
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
 
-    async fn claim(&self, request: ClaimExecutionRequest) -> Result<ClaimExecutionResponse, AdminError> {
+    async fn claim(
+        &self,
+        request: ClaimExecutionRequest,
+    ) -> Result<ClaimExecutionResponse, AdminError> {
         require(&request.propeller_id, "propeller_id")?;
         let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
             .clamp(SHORTEST_LEASE, LONGEST_LEASE);
@@ -71,12 +74,16 @@ impl ExecutionQueueApi {
                 .await?
             {
                 let record = &claimed.record;
-                let workflow = state.store.get_workflow(&record.workflow).await?.ok_or_else(|| {
-                    AdminError::FailedPrecondition(format!(
-                        "workflow {} of execution {} no longer exists",
-                        record.workflow, record.key
-                    ))
-                })?;
+                let workflow = state
+                    .store
+                    .get_workflow(&record.workflow)
+                    .await?
+                    .ok_or_else(|| {
+                        AdminError::FailedPrecondition(format!(
+                            "workflow {} of execution {} no longer exists",
+                            record.workflow, record.key
+                        ))
+                    })?;
                 let inputs = match state.blobs.key_for_url(&record.inputs_uri) {
                     Some(key) => core::LiteralMap::decode(state.blobs.get(key).await?)?,
                     None => core::LiteralMap::default(),
@@ -85,10 +92,14 @@ impl ExecutionQueueApi {
                 return Ok(ClaimExecutionResponse {
                     claimed: Some(ClaimedExecution {
                         execution: Some(crate::executions::execution_from_record(record)?),
-                        workflow: Some(core::CompiledWorkflowClosure::decode(workflow.closure.as_slice())?),
+                        workflow: Some(core::CompiledWorkflowClosure::decode(
+                            workflow.closure.as_slice(),
+                        )?),
                         inputs: Some(inputs),
                         lease_generation: u64::try_from(claimed.claim_count).unwrap_or_default(),
-                        lease_expires_at: Some(timestamp_from_micros(now.saturating_add(lease_micros))),
+                        lease_expires_at: Some(timestamp_from_micros(
+                            now.saturating_add(lease_micros),
+                        )),
                         previous_claims: u32::try_from(claimed.claim_count - 1).unwrap_or_default(),
                     }),
                 });
@@ -105,10 +116,15 @@ impl ExecutionQueueApi {
         let key = execution_key(request.id.as_ref())?;
         let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
             .clamp(SHORTEST_LEASE, LONGEST_LEASE);
-        let expires_at = now_micros().saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
+        let expires_at =
+            now_micros().saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
         let claim = i64::try_from(request.lease_generation).unwrap_or(i64::MAX);
         let state = &self.admin.state;
-        if !state.store.renew_execution_lease(&key, &request.propeller_id, claim, expires_at).await? {
+        if !state
+            .store
+            .renew_execution_lease(&key, &request.propeller_id, claim, expires_at)
+            .await?
+        {
             return Err(AdminError::FailedPrecondition(format!(
                 "the lease on execution {key} is no longer held by {} (claim {claim})",
                 request.propeller_id
@@ -117,8 +133,14 @@ impl ExecutionQueueApi {
         let record = self.admin.load_execution(&key).await?;
         let closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
         let abort_cause = match &closure.output_result {
-            Some(admin::execution_closure::OutputResult::AbortMetadata(metadata)) => Some(metadata.cause.clone()),
-            _ if record.phase == Phase::Aborted as i32 || record.phase == Phase::Aborting as i32 => Some(String::new()),
+            Some(admin::execution_closure::OutputResult::AbortMetadata(metadata)) => {
+                Some(metadata.cause.clone())
+            }
+            _ if record.phase == Phase::Aborted as i32
+                || record.phase == Phase::Aborting as i32 =>
+            {
+                Some(String::new())
+            }
             _ => None,
         };
         Ok(RenewLeaseResponse {
@@ -128,10 +150,19 @@ impl ExecutionQueueApi {
         })
     }
 
-    async fn release(&self, request: ReleaseExecutionRequest) -> Result<ReleaseExecutionResponse, AdminError> {
+    async fn release(
+        &self,
+        request: ReleaseExecutionRequest,
+    ) -> Result<ReleaseExecutionResponse, AdminError> {
         let key = execution_key(request.id.as_ref())?;
         let claim = i64::try_from(request.lease_generation).unwrap_or(i64::MAX);
-        if !self.admin.state.store.release_execution_lease(&key, claim).await? {
+        if !self
+            .admin
+            .state
+            .store
+            .release_execution_lease(&key, claim)
+            .await?
+        {
             tracing::info!(execution = %key, claim, "release of a lease that had already passed on");
         }
         Ok(ReleaseExecutionResponse {})
@@ -156,7 +187,10 @@ impl ExecutionQueueService for ExecutionQueueApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn renew_lease(&self, request: Request<RenewLeaseRequest>) -> Result<Response<RenewLeaseResponse>, Status> {
+    async fn renew_lease(
+        &self,
+        request: Request<RenewLeaseRequest>,
+    ) -> Result<Response<RenewLeaseResponse>, Status> {
         answer(self.renew(request.into_inner())).await
     }
 

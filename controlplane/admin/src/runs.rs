@@ -3,9 +3,11 @@
 //! rules) and the reads of node and task executions and their data.
 
 use prost::Message;
-use updraft_proto::flyteidl::core::{self, node_execution, task_execution, workflow_execution};
-use updraft_proto::flyteidl::event::{node_execution_event, task_execution_event, workflow_execution_event};
 use updraft_proto::flyteidl::admin;
+use updraft_proto::flyteidl::core::{self, node_execution, task_execution, workflow_execution};
+use updraft_proto::flyteidl::event::{
+    node_execution_event, task_execution_event, workflow_execution_event,
+};
 
 use crate::AdminApi;
 use crate::error::AdminError;
@@ -41,7 +43,10 @@ fn duration_between(start_micros: i64, end_micros: i64) -> prost_types::Duration
     }
 }
 
-fn verdict_to_result(verdict: EventVerdict, what: impl FnOnce() -> String) -> Result<(), AdminError> {
+fn verdict_to_result(
+    verdict: EventVerdict,
+    what: impl FnOnce() -> String,
+) -> Result<(), AdminError> {
     match verdict {
         EventVerdict::Apply => Ok(()),
         EventVerdict::Duplicate => Err(AdminError::AlreadyExists(format!(
@@ -97,24 +102,37 @@ fn task_key_of(
     })
 }
 
-fn node_execution_from_record(record: &NodeExecutionRecord) -> Result<admin::NodeExecution, AdminError> {
+fn node_execution_from_record(
+    record: &NodeExecutionRecord,
+) -> Result<admin::NodeExecution, AdminError> {
     Ok(admin::NodeExecution {
         id: Some(node_identifier(&record.key)),
         input_uri: record.input_uri.clone(),
-        closure: Some(admin::NodeExecutionClosure::decode(record.closure.as_slice())?),
-        metadata: Some(admin::NodeExecutionMetaData::decode(record.metadata.as_slice())?),
+        closure: Some(admin::NodeExecutionClosure::decode(
+            record.closure.as_slice(),
+        )?),
+        metadata: Some(admin::NodeExecutionMetaData::decode(
+            record.metadata.as_slice(),
+        )?),
     })
 }
 
-fn task_execution_from_record(record: &TaskExecutionRecord) -> Result<admin::TaskExecution, AdminError> {
+fn task_execution_from_record(
+    record: &TaskExecutionRecord,
+) -> Result<admin::TaskExecution, AdminError> {
     Ok(admin::TaskExecution {
         id: Some(core::TaskExecutionIdentifier {
-            task_id: Some(definition_identifier(&record.key.task, core::ResourceType::Task)),
+            task_id: Some(definition_identifier(
+                &record.key.task,
+                core::ResourceType::Task,
+            )),
             node_execution_id: Some(node_identifier(&record.key.node)),
             retry_attempt: u32::try_from(record.key.retry_attempt).unwrap_or_default(),
         }),
         input_uri: record.input_uri.clone(),
-        closure: Some(admin::TaskExecutionClosure::decode(record.closure.as_slice())?),
+        closure: Some(admin::TaskExecutionClosure::decode(
+            record.closure.as_slice(),
+        )?),
         is_parent: false,
     })
 }
@@ -154,9 +172,9 @@ impl AdminApi {
             return Ok((None, None));
         }
         let literals = self.read_literal_map(uri).await?;
-        let bytes = literals
-            .as_ref()
-            .map_or(0, |map| i64::try_from(map.encoded_len()).unwrap_or(i64::MAX));
+        let bytes = literals.as_ref().map_or(0, |map| {
+            i64::try_from(map.encoded_len()).unwrap_or(i64::MAX)
+        });
         Ok((
             Some(admin::UrlBlob {
                 url: uri.to_string(),
@@ -253,7 +271,8 @@ impl AdminApi {
         for _attempt in 0..EVENT_WRITE_ATTEMPTS {
             let existing = self.state.store.get_node_execution(&key).await?;
             let current = existing.as_ref().map(|record| {
-                node_execution::Phase::try_from(record.phase).unwrap_or(node_execution::Phase::Undefined)
+                node_execution::Phase::try_from(record.phase)
+                    .unwrap_or(node_execution::Phase::Undefined)
             });
             verdict_to_result(judge_node_event(current, next), || key.to_string())?;
             let mut closure = match &existing {
@@ -278,12 +297,14 @@ impl AdminApi {
             }
             match &event.output_result {
                 Some(node_execution_event::OutputResult::OutputUri(uri)) => {
-                    closure.output_result =
-                        Some(admin::node_execution_closure::OutputResult::OutputUri(uri.clone()));
+                    closure.output_result = Some(
+                        admin::node_execution_closure::OutputResult::OutputUri(uri.clone()),
+                    );
                 }
                 Some(node_execution_event::OutputResult::Error(error)) => {
-                    closure.output_result =
-                        Some(admin::node_execution_closure::OutputResult::Error(error.clone()));
+                    closure.output_result = Some(
+                        admin::node_execution_closure::OutputResult::Error(error.clone()),
+                    );
                 }
                 Some(node_execution_event::OutputResult::OutputData(literals)) => {
                     closure.output_result = Some(
@@ -295,14 +316,15 @@ impl AdminApi {
             if let Some(node_execution_event::TargetMetadata::TaskNodeMetadata(metadata)) =
                 &event.target_metadata
             {
-                closure.target_metadata =
-                    Some(admin::node_execution_closure::TargetMetadata::TaskNodeMetadata(
+                closure.target_metadata = Some(
+                    admin::node_execution_closure::TargetMetadata::TaskNodeMetadata(
                         admin::TaskNodeMetadata {
                             cache_status: metadata.cache_status,
                             catalog_key: metadata.catalog_key.clone(),
                             checkpoint_uri: metadata.checkpoint_uri.clone(),
                         },
-                    ));
+                    ),
+                );
             }
             if !event.deck_uri.is_empty() {
                 closure.deck_uri.clone_from(&event.deck_uri);
@@ -426,12 +448,14 @@ impl AdminApi {
             closure.event_version = event.event_version;
             match &event.output_result {
                 Some(task_execution_event::OutputResult::OutputUri(uri)) => {
-                    closure.output_result =
-                        Some(admin::task_execution_closure::OutputResult::OutputUri(uri.clone()));
+                    closure.output_result = Some(
+                        admin::task_execution_closure::OutputResult::OutputUri(uri.clone()),
+                    );
                 }
                 Some(task_execution_event::OutputResult::Error(error)) => {
-                    closure.output_result =
-                        Some(admin::task_execution_closure::OutputResult::Error(error.clone()));
+                    closure.output_result = Some(
+                        admin::task_execution_closure::OutputResult::Error(error.clone()),
+                    );
                 }
                 Some(task_execution_event::OutputResult::OutputData(literals)) => {
                     closure.output_result = Some(
@@ -520,7 +544,10 @@ impl AdminApi {
         // Nodes nested under a parent (subworkflows, dynamic children) are not
         // recorded yet, so a request for a parent's children finds none.
         let records = if request.unique_parent_id.is_empty() {
-            self.state.store.list_node_executions(&execution, &query).await?
+            self.state
+                .store
+                .list_node_executions(&execution, &query)
+                .await?
         } else {
             Vec::new()
         };

@@ -188,6 +188,23 @@ async fn executions_list_filter_terminate_and_archive() {
         .into_inner();
     assert_eq!(some.executions.len(), 2);
 
+    let containing = app
+        .admin
+        .list_executions(admin::ResourceListRequest {
+            filters: "contains(name,ir)".to_string(),
+            ..list_request("", 10)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&str> = containing
+        .executions
+        .iter()
+        .map(|execution| execution.id.as_ref().unwrap().name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, vec!["first", "third"]);
+
     let page = app
         .admin
         .list_executions(list_request("", 2))
@@ -224,6 +241,17 @@ async fn executions_list_filter_terminate_and_archive() {
     assert_eq!(
         details.state,
         admin::ExecutionState::ExecutionArchived as i32
+    );
+    let active = app
+        .admin
+        .list_executions(list_request("", 10))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        active.executions.len(),
+        2,
+        "archived executions are hidden unless the filter names the state"
     );
 }
 
@@ -337,5 +365,99 @@ async fn execution_errors() {
             .await,
         Code::InvalidArgument,
         "password",
+    );
+}
+
+#[tokio::test]
+async fn single_task_executions_generate_a_workflow_and_launch_plan() {
+    let mut app = TestApp::spawn().await;
+    app.admin
+        .create_task(task_request("add", "v1"))
+        .await
+        .unwrap();
+    let mut request = execution_request("solo", &[("a", 1), ("b", 2)]);
+    request.spec.as_mut().unwrap().launch_plan = Some(identifier(ResourceType::Task, "add", "v1"));
+    app.admin.create_execution(request.clone()).await.unwrap();
+
+    let execution = app
+        .admin
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(execution_id("solo")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // flytekit tells single-task executions apart by this resource type.
+    assert_eq!(
+        execution.spec.unwrap().launch_plan,
+        Some(identifier(ResourceType::Task, "add", "v1"))
+    );
+    assert_eq!(
+        execution.closure.unwrap().workflow_id,
+        Some(identifier(ResourceType::Workflow, ".flytegen.add", "v1"))
+    );
+    let workflow = app
+        .admin
+        .get_workflow(get_request(identifier(
+            ResourceType::Workflow,
+            ".flytegen.add",
+            "v1",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let primary = workflow
+        .closure
+        .unwrap()
+        .compiled_workflow
+        .unwrap()
+        .primary
+        .unwrap();
+    assert_eq!(
+        primary.connections.unwrap().upstream["end-node"].ids,
+        vec!["add"]
+    );
+    let entity = app
+        .admin
+        .get_named_entity(admin::NamedEntityGetRequest {
+            resource_type: ResourceType::LaunchPlan as i32,
+            id: Some(admin::NamedEntityIdentifier {
+                project: PROJECT.to_string(),
+                domain: DOMAIN.to_string(),
+                name: ".flytegen.add".to_string(),
+                org: String::new(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        entity.metadata.unwrap().state,
+        admin::NamedEntityState::SystemGenerated as i32
+    );
+
+    // A second run reuses the generated launch plan.
+    request.name = "solo-again".to_string();
+    app.admin.create_execution(request).await.unwrap();
+    let data = app
+        .admin
+        .get_execution_data(admin::WorkflowExecutionGetDataRequest {
+            id: Some(execution_id("solo-again")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        integer_value(&data.full_inputs.unwrap().literals["b"]),
+        Some(2)
+    );
+
+    let mut missing = execution_request("ghost-task", &[]);
+    missing.spec.as_mut().unwrap().launch_plan =
+        Some(identifier(ResourceType::Task, "ghost", "v1"));
+    assert_status(
+        app.admin.create_execution(missing).await,
+        Code::NotFound,
+        "task flytesnacks/development/ghost/v1",
     );
 }

@@ -610,3 +610,118 @@ async fn named_entities_follow_registration() {
         "resource type",
     );
 }
+
+/// `admin.TaskSpec` as a newer client might send it: with a field this
+/// server's IDL does not have.
+#[derive(Clone, PartialEq, prost::Message)]
+struct FutureTaskSpec {
+    #[prost(message, optional, tag = "1")]
+    template: Option<core::TaskTemplate>,
+    #[prost(string, tag = "99")]
+    added_later: String,
+}
+
+/// `admin.TaskCreateRequest` carrying a [`FutureTaskSpec`].
+#[derive(Clone, PartialEq, prost::Message)]
+struct FutureTaskCreateRequest {
+    #[prost(message, optional, tag = "1")]
+    id: Option<core::Identifier>,
+    #[prost(message, optional, tag = "2")]
+    spec: Option<FutureTaskSpec>,
+}
+
+#[tokio::test]
+async fn specs_are_stored_as_sent_so_unknown_fields_survive() {
+    use prost::Message;
+    use updraft_admin::store::TaskRepo;
+
+    let app = TestApp::spawn().await;
+    let template = task_request("future", "v1").spec.unwrap().template;
+    let request = FutureTaskCreateRequest {
+        id: Some(identifier(ResourceType::Task, "future", "v1")),
+        spec: Some(FutureTaskSpec {
+            template,
+            added_later: "from a newer flytekit".to_string(),
+        }),
+    };
+    let channel = tonic::transport::Endpoint::from_shared(app.http_base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    grpc.unary::<_, admin::TaskCreateResponse, _>(
+        tonic::Request::new(request.clone()),
+        http::uri::PathAndQuery::from_static("/flyteidl.service.AdminService/CreateTask"),
+        tonic_prost::ProstCodec::default(),
+    )
+    .await
+    .unwrap();
+
+    let stored = app
+        .api
+        .store()
+        .get_task(&updraft_admin::store::DefinitionKey {
+            project: PROJECT.to_string(),
+            domain: DOMAIN.to_string(),
+            name: "future".to_string(),
+            version: "v1".to_string(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let decoded = FutureTaskSpec::decode(stored.spec.as_slice()).unwrap();
+    assert_eq!(decoded.added_later, "from a newer flytekit");
+    assert_eq!(stored.spec, request.spec.unwrap().encode_to_vec());
+}
+
+#[tokio::test]
+async fn parallel_registrations_all_land_and_duplicates_are_already_exists() {
+    // flytekit registers tasks in parallel and retries failed calls, so the
+    // same request can arrive several times at once.
+    let app = TestApp::spawn().await;
+    let mut calls = Vec::new();
+    for index in 0..16 {
+        let mut client = app.admin.clone();
+        calls.push(tokio::spawn(async move {
+            client
+                .create_task(task_request(&format!("task{index}"), "v1"))
+                .await
+                .map(|_| ())
+        }));
+    }
+    let mut duplicates = Vec::new();
+    for _ in 0..4 {
+        let mut client = app.admin.clone();
+        duplicates.push(tokio::spawn(async move {
+            client
+                .create_task(task_request("same", "v1"))
+                .await
+                .map(|_| ())
+        }));
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let mut succeeded = 0;
+    for duplicate in duplicates {
+        match duplicate.await.unwrap() {
+            Ok(()) => succeeded += 1,
+            Err(status) => assert_eq!(status.code(), Code::AlreadyExists, "{status:?}"),
+        }
+    }
+    assert_eq!(succeeded, 1);
+    let mut admin = app.admin.clone();
+    let listed = admin
+        .list_task_ids(admin::NamedEntityIdentifierListRequest {
+            project: PROJECT.to_string(),
+            domain: DOMAIN.to_string(),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.entities.len(), 17);
+}

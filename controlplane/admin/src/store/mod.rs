@@ -20,9 +20,11 @@ pub use definitions::{
     WorkflowRepo,
 };
 pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
-pub use runs::{NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord};
 pub use named_entities::{NamedEntityKey, NamedEntityRecord, NamedEntityRepo};
 pub use projects::{ProjectRecord, ProjectRepo};
+pub use runs::{
+    NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord,
+};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

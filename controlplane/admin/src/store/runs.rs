@@ -20,7 +20,11 @@ pub struct NodeExecutionKey {
 
 impl std::fmt::Display for NodeExecutionKey {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "node {} of execution {}", self.node_id, self.execution)
+        write!(
+            formatter,
+            "node {} of execution {}",
+            self.node_id, self.execution
+        )
     }
 }
 
