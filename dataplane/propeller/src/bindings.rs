@@ -32,6 +32,19 @@ pub enum BindingError {
     },
 }
 
+/// The implicit first node, whose outputs are the workflow's inputs.
+pub const START_NODE: &str = "start-node";
+
+/// The node a promise reads from. flytekit writes the workflow's own inputs
+/// with an empty node id, which Flyte reads as the start node.
+pub fn promised_node(reference: &core::OutputReference) -> &str {
+    if reference.node_id.is_empty() {
+        START_NODE
+    } else {
+        &reference.node_id
+    }
+}
+
 /// Outputs of finished nodes, by node id.
 pub type NodeOutputs = HashMap<String, core::LiteralMap>;
 
@@ -108,26 +121,26 @@ fn resolve_promise(
     reference: &core::OutputReference,
     outputs: &NodeOutputs,
 ) -> Result<core::Literal, BindingError> {
-    let node_outputs =
-        outputs
-            .get(&reference.node_id)
-            .ok_or_else(|| BindingError::MissingNodeOutputs {
-                input: input.to_string(),
-                node: reference.node_id.clone(),
-            })?;
+    let node = promised_node(reference);
+    let node_outputs = outputs
+        .get(node)
+        .ok_or_else(|| BindingError::MissingNodeOutputs {
+            input: input.to_string(),
+            node: node.to_string(),
+        })?;
     let mut current = node_outputs
         .literals
         .get(&reference.var)
         .cloned()
         .ok_or_else(|| BindingError::MissingOutput {
             input: input.to_string(),
-            node: reference.node_id.clone(),
+            node: node.to_string(),
             output: reference.var.clone(),
         })?;
     for attribute in &reference.attr_path {
         let attribute_error = |step: String, reason: &str| BindingError::AttributePath {
             input: input.to_string(),
-            node: reference.node_id.clone(),
+            node: node.to_string(),
             output: reference.var.clone(),
             step,
             reason: reason.to_string(),
@@ -255,6 +268,20 @@ mod tests {
                 literals: vec![integer(3), integer(3)]
             }))
         );
+    }
+
+    #[test]
+    fn an_empty_node_id_reads_the_workflow_inputs() {
+        let resolved = resolve_bindings(
+            &[core::Binding {
+                var: "x".into(),
+                binding: Some(promise("", "a")),
+            }],
+            &outputs(),
+        )
+        .unwrap();
+
+        assert_eq!(resolved.literals["x"], integer(3));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::paths::{ExecutionPaths, attempt_key, file_uri};
 use crate::runtime::{ProcessExit, TaskLaunch, TaskRuntime};
 
 /// The ids Flyte gives the implicit first and last nodes.
-pub const START_NODE: &str = "start-node";
+pub use crate::bindings::START_NODE;
 pub const END_NODE: &str = "end-node";
 
 /// Attempts a task gets for failures that are not its own (a lost process,
@@ -150,12 +150,18 @@ async fn run_execution_inner(
 
     let mut outputs = NodeOutputs::new();
     outputs.insert(START_NODE.to_string(), inputs);
-    let dependencies: HashMap<String, HashSet<String>> = workflow
+    // A compiled workflow lists the implicit start and end nodes too; they run
+    // nothing and are reported above and below.
+    let mut pending: Vec<core::Node> = workflow
         .nodes
+        .iter()
+        .filter(|node| node.id != START_NODE && node.id != END_NODE)
+        .cloned()
+        .collect();
+    let dependencies: HashMap<String, HashSet<String>> = pending
         .iter()
         .map(|node| (node.id.clone(), dependencies_of(node)))
         .collect();
-    let mut pending: Vec<core::Node> = workflow.nodes.clone();
     let mut running = JoinSet::new();
     let mut failure: Option<core::ExecutionError> = None;
     let mut abort = abort;
@@ -673,7 +679,7 @@ fn collect_promises(data: &core::BindingData, into: &mut HashSet<String>) {
     use core::binding_data::Value;
     match &data.value {
         Some(Value::Promise(reference)) => {
-            into.insert(reference.node_id.clone());
+            into.insert(crate::bindings::promised_node(reference).to_string());
         }
         Some(Value::Collection(collection)) => collection
             .bindings

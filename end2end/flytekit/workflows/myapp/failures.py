@@ -8,7 +8,9 @@ from flytekit.exceptions.user import FlyteRecoverableException
 
 @task
 def explode(n: int) -> int:
-    raise ValueError(f"boom {n}")
+    if n > 0:
+        raise ValueError(f"boom {n}")
+    return n
 
 
 @workflow
