@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -24,8 +25,11 @@ class RunningUpdraft:
 def updraft(tmp_path):
     binary = Path(os.environ.get("UPDRAFT_BIN", REPO_ROOT / "target" / "debug" / "updraft"))
     data_dir = tmp_path / "updraft-data"
+    # Tasks run as local processes with this flytekit (the venv pytest runs in).
+    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     process = subprocess.Popen(
         [str(binary), "start", "--data-dir", str(data_dir), "--addr", "127.0.0.1:0"],
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
