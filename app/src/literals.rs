@@ -816,9 +816,9 @@ mod conversion_tests {
 
     fn scalar(value: core::scalar::Value) -> core::Literal {
         core::Literal {
-            value: Some(core::literal::Value::Scalar(core::Scalar {
+            value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
                 value: Some(value),
-            })),
+            }))),
             ..Default::default()
         }
     }

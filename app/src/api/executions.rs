@@ -356,8 +356,9 @@ pub async fn list_node_executions(
     Ok(nodes)
 }
 
-/// Terminates a running execution, recording `cause`.
-#[server]
+/// Terminates a running execution, recording `cause`. The endpoint is fixed
+/// (`/api/terminate_execution`, no hash) so other clients can call it too.
+#[server(endpoint = "terminate_execution")]
 pub async fn terminate_execution(
     project: String,
     domain: String,

@@ -138,8 +138,11 @@ fn ExecutionHeader(
         .as_ref()
         .map(|id| format!(" ({})", id.version));
     let launched = summary.clone();
-    let (created_at, started_at, duration_millis) =
-        (summary.created_at, summary.started_at, summary.duration_millis);
+    let (created_at, started_at, duration_millis) = (
+        summary.created_at,
+        summary.started_at,
+        summary.duration_millis,
+    );
     let principal = summary.principal.clone();
     view! {
         <div class="mt-2 flex flex-wrap items-start justify-between gap-4">
