@@ -1,6 +1,8 @@
 //! The updraft console: pages rendered on the server (feature `ssr`) and
 //! hydrated in the browser (feature `hydrate`).
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

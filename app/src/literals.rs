@@ -831,11 +831,19 @@ mod conversion_tests {
 
     #[test]
     fn renders_primitive_types() {
-        use core::SimpleType::*;
-        let names: Vec<String> = [Integer, Float, String, Boolean, Datetime, Duration, None]
-            .into_iter()
-            .map(|t| render_type(&simple(t)))
-            .collect();
+        use core::SimpleType;
+        let names: Vec<std::string::String> = [
+            SimpleType::Integer,
+            SimpleType::Float,
+            SimpleType::String,
+            SimpleType::Boolean,
+            SimpleType::Datetime,
+            SimpleType::Duration,
+            SimpleType::None,
+        ]
+        .into_iter()
+        .map(|t| render_type(&simple(t)))
+        .collect();
         assert_eq!(
             names,
             [

@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{EntityKind, flytekit_config_hint, list_named_entities};
 use crate::components::states::{CommandLine, EmptyState, ErrorNotice, Loading};
@@ -54,14 +53,32 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
         )
     };
     let search_label = format!("Search {} by name", kind.plural());
+    // Typed but not yet submitted; `None` means "as in the URL".
+    let (search_choice, set_search_choice) = signal(None::<String>);
+    Effect::new(move |_| {
+        search.track();
+        set_search_choice.set(None);
+    });
+    let navigate = use_navigate();
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let query = search_choice
+            .get_untracked()
+            .unwrap_or_else(|| search.get_untracked());
+        navigate(
+            &format!("{}{}", list_path(), query_string(&[("q", query.trim())])),
+            Default::default(),
+        );
+    };
     view! {
-        <Form method="get" action=list_path attr:class="mb-4 flex flex-wrap items-end gap-2" attr:role="search">
+        <form method="get" action=list_path on:submit=apply class="mb-4 flex flex-wrap items-end gap-2" role="search">
             <label class="flex flex-col text-sm">
                 <span class="mb-1 font-medium">{search_label}</span>
                 <input
                     type="search"
                     name="q"
                     prop:value=move || search.get()
+                    on:input=move |event| set_search_choice.set(Some(event_target_value(&event)))
                     value=move || search.get()
                     placeholder="e.g. greetings"
                     class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 dark:border-slate-700 dark:bg-slate-900"
@@ -73,7 +90,7 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
             {move || (!search.get().is_empty()).then(|| view! {
                 <a href=list_path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Clear search"</a>
             })}
-        </Form>
+        </form>
         <Transition fallback=move || view! { <Loading what=kind.plural() /> }>
             {move || Suspend::new(async move {
                 let query = search.get_untracked();

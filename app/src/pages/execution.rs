@@ -154,7 +154,7 @@ fn ExecutionHeader(
             </div>
             <TerminateControl phase=summary.phase.clone() name=summary.name.clone() terminate />
         </div>
-        <dl class="mt-4 grid grid-cols-1 gap-x-8 gap-y-2 text-sm sm:grid-cols-2 lg:grid-cols-3">
+        <dl class="mt-4 grid grid-cols-1 gap-x-8 gap-y-2 text-sm md:grid-cols-2">
             <HeaderField label=launched_label>
                 <LaunchedLink execution=launched />
                 <span class="text-slate-500 dark:text-slate-400">{launched_version}</span>
@@ -237,7 +237,7 @@ fn TerminateControl(
     let pending = terminate.pending();
     let result = terminate.value();
     view! {
-        <div class="w-full max-w-sm">
+        <div class="relative">
             <div class="text-right">
                 <button type="button"
                     aria-expanded=move || if open.get() { "true" } else { "false" }
@@ -247,7 +247,13 @@ fn TerminateControl(
                     "Terminate"
                 </button>
             </div>
-            <div id="terminate-form" class="mt-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm dark:border-slate-700 dark:bg-slate-900" class:hidden=move || !open.get()>
+            // Outside the panel: the header is re-rendered when the action
+            // completes, which closes the panel.
+            {move || result.get().map(|outcome| match outcome {
+                Ok(()) => view! { <p role="status" class="mt-1 text-right text-sm">"Termination requested."</p> }.into_any(),
+                Err(error) => view! { <div class="mt-2 w-80"><ErrorNotice error /></div> }.into_any(),
+            })}
+            <div id="terminate-form" class="absolute right-0 z-10 mt-2 w-80 rounded-lg border border-slate-200 bg-white p-3 shadow-lg dark:border-slate-700 dark:bg-slate-900" class:hidden=move || !open.get()>
                 <ActionForm action=terminate>
                     <input type="hidden" name="project" value=move || project.get() />
                     <input type="hidden" name="domain" value=move || domain.get() />
@@ -267,10 +273,6 @@ fn TerminateControl(
                         </button>
                     </div>
                 </ActionForm>
-                {move || result.get().map(|outcome| match outcome {
-                    Ok(()) => view! { <p role="status" class="mt-2 text-sm">"Termination requested."</p> }.into_any(),
-                    Err(error) => view! { <div class="mt-2"><ErrorNotice error /></div> }.into_any(),
-                })}
             </div>
         </div>
     }

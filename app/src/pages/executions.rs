@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions};
 use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
@@ -57,12 +56,47 @@ pub fn ExecutionsList(
     );
     let path = move || location.pathname.get();
     let filtered = move || !phase.get().is_empty();
+    // What the person picked but has not applied yet; `None` means "as in the URL".
+    let (phase_choice, set_phase_choice) = signal(None::<String>);
+    let (sort_choice, set_sort_choice) = signal(None::<String>);
+    // A new URL (back button, a link) replaces unapplied choices.
+    Effect::new(move |_| {
+        phase.track();
+        sort.track();
+        set_phase_choice.set(None);
+        set_sort_choice.set(None);
+    });
+    let navigate = use_navigate();
+    // Once hydrated, apply without a page load and keep the URL free of
+    // empty or default parameters; without WASM the form's GET does the same.
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let phase = phase_choice
+            .get_untracked()
+            .unwrap_or_else(|| phase.get_untracked());
+        let sort = sort_choice
+            .get_untracked()
+            .unwrap_or_else(|| sort.get_untracked());
+        let sort = if sort == "created_at.desc" {
+            String::new()
+        } else {
+            sort
+        };
+        navigate(
+            &format!(
+                "{}{}",
+                path(),
+                query_string(&[("phase", &phase), ("sort", &sort)])
+            ),
+            Default::default(),
+        );
+    };
     view! {
         {controls.then(|| view! {
-            <Form method="get" action=path attr:class="mb-4 flex flex-wrap items-end gap-3" attr:aria-label="Filter executions">
+            <form method="get" action=path on:submit=apply class="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter executions">
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Phase"</span>
-                    <select name="phase" class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="phase" on:change=move |event| set_phase_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
                         <option value="" selected=move || phase.get().is_empty()>"All phases"</option>
                         {EXECUTION_PHASES.into_iter().map(|candidate| view! {
                             <option value=candidate selected=move || phase.get() == candidate>{phase_label(candidate)}</option>
@@ -71,7 +105,7 @@ pub fn ExecutionsList(
                 </label>
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Sort"</span>
-                    <select name="sort" class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
                         {EXECUTION_SORTS.into_iter().map(|(value, label)| view! {
                             <option value=value selected=move || sort.get() == value || (sort.get().is_empty() && value == "created_at.desc")>{label}</option>
                         }).collect_view()}
@@ -83,7 +117,7 @@ pub fn ExecutionsList(
                 {move || filtered().then(|| view! {
                     <a href=path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
                 })}
-            </Form>
+            </form>
         })}
         <Transition fallback=|| view! { <Loading what="executions" /> }>
             {move || Suspend::new(async move {
