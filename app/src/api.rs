@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
+mod entities;
+mod executions;
+
+pub use entities::*;
+pub use executions::*;
+
 /// A project as the picker and dashboard show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSummary {
@@ -40,7 +46,7 @@ pub struct ApiClients {
 }
 
 #[cfg(feature = "ssr")]
-fn admin_client() -> Result<
+pub(crate) fn admin_client() -> Result<
     updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
         tonic::transport::Channel,
     >,
@@ -131,6 +137,24 @@ impl EntityKind {
         }
     }
 
+    /// A singular, lowercase noun for headings and messages.
+    pub fn singular(self) -> &'static str {
+        match self {
+            EntityKind::Workflow => "workflow",
+            EntityKind::Task => "task",
+            EntityKind::LaunchPlan => "launch plan",
+        }
+    }
+
+    /// The field flyteadmin's execution filters use for this kind's name.
+    pub fn execution_filter_field(self) -> &'static str {
+        match self {
+            EntityKind::Workflow => "workflow.name",
+            EntityKind::Task => "task.name",
+            EntityKind::LaunchPlan => "launch_plan.name",
+        }
+    }
+
     /// A plural, lowercase noun for headings and messages.
     pub fn plural(self) -> &'static str {
         match self {
@@ -139,107 +163,6 @@ impl EntityKind {
             EntityKind::LaunchPlan => "launch plans",
         }
     }
-}
-
-/// A named entity (all versions of one workflow, task or launch plan).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NamedEntitySummary {
-    pub name: String,
-    pub description: String,
-}
-
-/// One row of the executions list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExecutionSummary {
-    pub name: String,
-    pub phase: String,
-    pub launched: String,
-    pub created_at: Option<String>,
-}
-
-/// Lists the named workflows, tasks or launch plans of a project and domain.
-#[server]
-pub async fn list_named_entities(
-    project: String,
-    domain: String,
-    kind: EntityKind,
-) -> Result<Vec<NamedEntitySummary>, ConsoleError> {
-    use updraft_proto::flyteidl::{admin, core::ResourceType};
-    let resource_type = match kind {
-        EntityKind::Workflow => ResourceType::Workflow,
-        EntityKind::Task => ResourceType::Task,
-        EntityKind::LaunchPlan => ResourceType::LaunchPlan,
-    };
-    let mut client = admin_client()?;
-    let response = client
-        .list_named_entities(admin::NamedEntityListRequest {
-            resource_type: resource_type as i32,
-            project,
-            domain,
-            limit: 100,
-            sort_by: Some(admin::Sort {
-                key: "name".into(),
-                direction: admin::sort::Direction::Ascending as i32,
-            }),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    Ok(response
-        .entities
-        .into_iter()
-        .map(|entity| NamedEntitySummary {
-            name: entity.id.map(|id| id.name).unwrap_or_default(),
-            description: entity.metadata.map(|m| m.description).unwrap_or_default(),
-        })
-        .collect())
-}
-
-/// Lists the newest executions of a project and domain.
-#[server]
-pub async fn list_executions(
-    project: String,
-    domain: String,
-) -> Result<Vec<ExecutionSummary>, ConsoleError> {
-    use updraft_proto::flyteidl::{admin, core};
-    let mut client = admin_client()?;
-    let response = client
-        .list_executions(admin::ResourceListRequest {
-            id: Some(admin::NamedEntityIdentifier {
-                project,
-                domain,
-                ..Default::default()
-            }),
-            limit: 25,
-            sort_by: Some(admin::Sort {
-                key: "created_at".into(),
-                direction: admin::sort::Direction::Descending as i32,
-            }),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    Ok(response
-        .executions
-        .into_iter()
-        .map(|execution| {
-            let closure = execution.closure.unwrap_or_default();
-            let phase = core::workflow_execution::Phase::try_from(closure.phase)
-                .map(|p| p.as_str_name().to_string())
-                .unwrap_or_else(|_| "UNKNOWN".to_string());
-            let launched = execution
-                .spec
-                .and_then(|spec| spec.launch_plan)
-                .map(|id| id.name)
-                .unwrap_or_default();
-            ExecutionSummary {
-                name: execution.id.map(|id| id.name).unwrap_or_default(),
-                phase,
-                launched,
-                created_at: closure.created_at.map(|t| t.to_string()),
-            }
-        })
-        .collect())
 }
 
 /// Where the console's own flytekit configuration lives, for the hints in

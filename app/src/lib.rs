@@ -1,10 +1,14 @@
 //! The updraft console: pages rendered on the server (feature `ssr`) and
 //! hydrated in the browser (feature `hydrate`).
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod literals;
 pub mod pages;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -13,7 +17,8 @@ use leptos_router::path;
 
 use crate::components::layout::Shell;
 use crate::pages::{
-    entity_list::EntityListPage, home::HomePage, not_found::NotFoundPage, project::ProjectPage,
+    entity_detail::EntityDetailPage, entity_list::EntityListPage, execution::ExecutionPage,
+    executions::ExecutionsPage, home::HomePage, not_found::NotFoundPage, project::ProjectPage,
 };
 
 /// Sets the colour scheme before the first paint, so a dark-mode user never
@@ -55,7 +60,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/console") view=HomePage />
                     <Route path=path!("/console/projects/:project/domains/:domain") view=ProjectPage />
+                    // Static segments first: the router takes the first route that matches.
+                    <Route path=path!("/console/projects/:project/domains/:domain/executions") view=ExecutionsPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain/executions/:name") view=ExecutionPage />
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind") view=EntityListPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name") view=EntityDetailPage />
                 </Routes>
             </Shell>
         </Router>

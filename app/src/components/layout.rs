@@ -110,9 +110,15 @@ fn Footer() -> impl IntoView {
 
 /// A tab-style link that shows when it is the current page.
 #[component]
-pub fn NavTab(#[prop(into)] href: Signal<String>, #[prop(into)] label: String) -> impl IntoView {
+pub fn NavTab(
+    #[prop(into)] href: Signal<String>,
+    #[prop(into)] label: String,
+    /// Current only on exactly this path, not on the pages below it.
+    #[prop(optional)]
+    exact: bool,
+) -> impl IntoView {
     view! {
-        <A href=move || href.get() attr:class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-200 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white">
+        <A href=move || href.get() exact=exact attr:class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-200 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white">
             {label}
         </A>
     }

@@ -1,5 +1,8 @@
 //! Building blocks shared by the pages: one set of Tailwind components.
 
 pub mod layout;
+pub mod phase;
 pub mod states;
 pub mod theme;
+pub mod time;
+pub mod values;

@@ -1,66 +1,136 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::{EntityKind, flytekit_config_hint, list_executions, list_named_entities};
+use crate::api::{EntityKind, flytekit_config_hint, list_named_entities};
 use crate::components::states::{CommandLine, EmptyState, ErrorNotice, Loading};
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::project::{ProjectHeader, use_project_domain};
+use crate::pages::{encode_component, project_path, query_string, use_query_value};
 
-/// `/console/projects/{project}/domains/{domain}/{workflows|tasks|launchPlans|executions}`.
+/// `/console/projects/{project}/domains/{domain}/{workflows|tasks|launchPlans}`.
 #[component]
 pub fn EntityListPage() -> impl IntoView {
     let params = use_params_map();
     let kind_segment = move || params.with(|p| p.get("kind").unwrap_or_default());
-    move || {
-        let segment = kind_segment();
-        if segment == "executions" {
-            view! {
-                <Title text="Executions" />
-                <ProjectHeader />
-                <div class="mt-6"><ExecutionsTable /></div>
-            }
-            .into_any()
-        } else if let Some(kind) = EntityKind::from_route_segment(&segment) {
-            view! {
-                <Title text=kind.plural() />
-                <ProjectHeader />
-                <div class="mt-6"><NamedEntityTable kind /></div>
-            }
-            .into_any()
-        } else {
-            view! { <NotFoundPage /> }.into_any()
+    move || match EntityKind::from_route_segment(&kind_segment()) {
+        Some(kind) => view! {
+            <Title text=capitalised(kind.plural()) />
+            <ProjectHeader />
+            <div class="mt-6"><NamedEntityTable kind /></div>
         }
+        .into_any(),
+        None => view! { <NotFoundPage /> }.into_any(),
     }
 }
 
+/// `launch plans` → `Launch plans`.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A searchable, paginated list of names; the search and page live in the URL.
 #[component]
 fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
     let (project, domain) = use_project_domain();
+    let search = use_query_value("q");
+    let token = use_query_value("token");
     let entities = Resource::new(
-        move || (project.get(), domain.get()),
-        move |(project, domain)| list_named_entities(project, domain, kind),
+        move || (project.get(), domain.get(), search.get(), token.get()),
+        move |(project, domain, query, token)| {
+            list_named_entities(project, domain, kind, query, token)
+        },
     );
+    let list_path = move || {
+        project_path(
+            &project.get(),
+            &domain.get(),
+            &format!("/{}", kind.route_segment()),
+        )
+    };
+    let search_label = format!("Search {} by name", kind.plural());
+    // Typed but not yet submitted; `None` means "as in the URL".
+    let (search_choice, set_search_choice) = signal(None::<String>);
+    Effect::new(move |_| {
+        search.track();
+        set_search_choice.set(None);
+    });
+    let navigate = use_navigate();
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let query = search_choice
+            .get_untracked()
+            .unwrap_or_else(|| search.get_untracked());
+        navigate(
+            &format!("{}{}", list_path(), query_string(&[("q", query.trim())])),
+            Default::default(),
+        );
+    };
     view! {
+        <form method="get" action=list_path on:submit=apply class="mb-4 flex flex-wrap items-end gap-2" role="search">
+            <label class="flex flex-col text-sm">
+                <span class="mb-1 font-medium">{search_label}</span>
+                <input
+                    type="search"
+                    name="q"
+                    prop:value=move || search.get()
+                    on:input=move |event| set_search_choice.set(Some(event_target_value(&event)))
+                    value=move || search.get()
+                    placeholder="e.g. greetings"
+                    class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 dark:border-slate-700 dark:bg-slate-900"
+                />
+            </label>
+            <button type="submit" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-sky-500">
+                "Search"
+            </button>
+            {move || (!search.get().is_empty()).then(|| view! {
+                <a href=list_path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Clear search"</a>
+            })}
+        </form>
         <Transition fallback=move || view! { <Loading what=kind.plural() /> }>
             {move || Suspend::new(async move {
+                let query = search.get_untracked();
                 match entities.await {
-                    Ok(list) if list.is_empty() => view! { <RegisterHint what=kind.plural() /> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="w-full text-left text-sm">
-                            <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
-                                <tr><th scope="col" class="py-2">"Name"</th><th scope="col" class="py-2">"Description"</th></tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                {list.into_iter().map(|entity| view! {
-                                    <tr>
-                                        <td class="py-2 font-medium">{entity.name}</td>
-                                        <td class="py-2 text-slate-600 dark:text-slate-400">{entity.description}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                    Ok(page) if page.entities.is_empty() && !query.is_empty() => view! {
+                        <EmptyState title=format!("No {} match \u{201c}{query}\u{201d}", kind.plural())>
+                            <p>"The search matches any part of the name. Try a shorter piece of it."</p>
+                        </EmptyState>
                     }.into_any(),
+                    Ok(page) if page.entities.is_empty() => view! { <RegisterHint what=kind.plural() /> }.into_any(),
+                    Ok(page) => {
+                        let (project, domain) = (project.get_untracked(), domain.get_untracked());
+                        let next_href = page.next_token.as_ref().map(|next| {
+                            format!("{}{}", list_path(), query_string(&[("q", &query), ("token", next)]))
+                        });
+                        let first_href = (!token.get_untracked().is_empty())
+                            .then(|| format!("{}{}", list_path(), query_string(&[("q", &query)])));
+                        view! {
+                            <table class="w-full text-left text-sm">
+                                <caption class="sr-only">{capitalised(kind.plural())}</caption>
+                                <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
+                                    <tr><th scope="col" class="py-2">"Name"</th><th scope="col" class="py-2">"Description"</th></tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                                    <For each=move || page.entities.clone() key=|entity| entity.name.clone() let:entity>
+                                        <tr>
+                                            <td class="py-2 font-medium">
+                                                <a href=project_path(&project, &domain, &format!("/{}/{}", kind.route_segment(), encode_component(&entity.name)))
+                                                    class="text-sky-700 hover:underline dark:text-sky-400">
+                                                    {entity.name.clone()}
+                                                </a>
+                                            </td>
+                                            <td class="py-2 text-slate-600 dark:text-slate-400">{entity.description.clone()}</td>
+                                        </tr>
+                                    </For>
+                                </tbody>
+                            </table>
+                            <Pagination first_href next_href />
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
@@ -68,46 +138,19 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
     }
 }
 
-/// The newest executions of the project and domain in the URL.
+/// "First page" and "Next page" links; the API's tokens only go forward.
 #[component]
-pub fn ExecutionsTable() -> impl IntoView {
-    let (project, domain) = use_project_domain();
-    let executions = Resource::new(
-        move || (project.get(), domain.get()),
-        |(project, domain)| list_executions(project, domain),
-    );
-    view! {
-        <Transition fallback=|| view! { <Loading what="executions" /> }>
-            {move || Suspend::new(async move {
-                match executions.await {
-                    Ok(list) if list.is_empty() => view! { <RunHint /> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="w-full text-left text-sm">
-                            <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
-                                <tr>
-                                    <th scope="col" class="py-2">"Execution"</th>
-                                    <th scope="col" class="py-2">"Phase"</th>
-                                    <th scope="col" class="py-2">"Launch plan"</th>
-                                    <th scope="col" class="py-2">"Created"</th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                {list.into_iter().map(|execution| view! {
-                                    <tr>
-                                        <td class="py-2 font-mono">{execution.name}</td>
-                                        <td class="py-2">{execution.phase}</td>
-                                        <td class="py-2">{execution.launched}</td>
-                                        <td class="py-2">{execution.created_at.unwrap_or_default()}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                }
+pub fn Pagination(first_href: Option<String>, next_href: Option<String>) -> impl IntoView {
+    (first_href.is_some() || next_href.is_some()).then(|| view! {
+        <nav aria-label="Pagination" class="mt-4 flex gap-3 text-sm">
+            {first_href.map(|href| view! {
+                <a href=href class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"First page"</a>
             })}
-        </Transition>
-    }
+            {next_href.map(|href| view! {
+                <a href=href rel="next" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Next page"</a>
+            })}
+        </nav>
+    })
 }
 
 #[component]
@@ -127,8 +170,9 @@ fn RegisterHint(#[prop(into)] what: String) -> impl IntoView {
     }
 }
 
+/// Says how to start an execution, with this console's flytekit configuration.
 #[component]
-fn RunHint() -> impl IntoView {
+pub fn RunHint() -> impl IntoView {
     let (project, domain) = use_project_domain();
     let hint = Resource::new(|| (), |_| flytekit_config_hint());
     view! {

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::EntityKind;
 use crate::components::layout::NavTab;
-use crate::pages::entity_list::ExecutionsTable;
+use crate::pages::executions::ExecutionsList;
 
 /// The project and domain being viewed, from the URL.
 pub fn use_project_domain() -> (Memo<String>, Memo<String>) {
@@ -45,7 +45,7 @@ pub fn ProjectHeader() -> impl IntoView {
             </nav>
         </div>
         <nav aria-label="Sections" class="mt-4 flex gap-1 border-b border-slate-200 pb-2 dark:border-slate-800">
-            <NavTab href=Signal::derive(base) label="Dashboard" />
+            <NavTab href=Signal::derive(base) label="Dashboard" exact=true />
             {move || [EntityKind::Workflow, EntityKind::Task, EntityKind::LaunchPlan].into_iter().map(|kind| {
                 let label = match kind { EntityKind::Workflow => "Workflows", EntityKind::Task => "Tasks", EntityKind::LaunchPlan => "Launch plans" };
                 view! { <NavTab href=format!("{}/{}", base(), kind.route_segment()) label /> }
@@ -64,7 +64,7 @@ pub fn ProjectPage() -> impl IntoView {
         <ProjectHeader />
         <section class="mt-6">
             <h2 class="text-lg font-semibold">"Recent executions"</h2>
-            <div class="mt-3"><ExecutionsTable /></div>
+            <div class="mt-3"><ExecutionsList controls=false /></div>
         </section>
     }
 }

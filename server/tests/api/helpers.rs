@@ -14,6 +14,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with_environment(Vec::new()).await
+    }
+
+    /// A console fronting the admin at `endpoint` instead of its own.
+    pub async fn spawn_with_admin(endpoint: &str) -> Self {
+        Self::spawn_with_environment(vec![(
+            "UPDRAFT_CONSOLE__ADMIN_ENDPOINT".to_string(),
+            endpoint.to_string(),
+        )])
+        .await
+    }
+
+    async fn spawn_with_environment(environment: Vec<(String, String)>) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             updraft::telemetry::init();
         }
@@ -22,8 +35,7 @@ impl TestApp {
             addr: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(data_dir.path().to_path_buf()),
         };
-        let config =
-            Config::load(None, std::iter::empty(), &overrides).expect("default config loads");
+        let config = Config::load(None, environment, &overrides).expect("default config loads");
         let application = Application::build(config)
             .await
             .expect("application builds");

@@ -2,5 +2,6 @@
 
 mod config;
 mod console;
+mod console_pages;
 mod grpc;
 mod helpers;

@@ -1,0 +1,492 @@
+//! Server functions for executions: lists, one execution, its data and nodes,
+//! and terminating it.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use super::{EntityKind, IdentifierView};
+use crate::components::phase::EXECUTION_PHASES;
+use crate::error::ConsoleError;
+use crate::literals::NamedValue;
+
+/// One row of an executions list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    pub name: String,
+    /// Flyte's phase name, `RUNNING`, `SUCCEEDED`, …
+    pub phase: String,
+    /// The launch plan (or, for a single-task run, the task) that was launched.
+    pub launch_plan: Option<IdentifierView>,
+    /// Whether `launch_plan` names a task rather than a launch plan.
+    pub launched_task: bool,
+    pub workflow: Option<IdentifierView>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Option<i64>,
+    pub started_at: Option<i64>,
+    /// Set once the execution has finished.
+    pub duration_millis: Option<i64>,
+    /// Who launched it.
+    pub principal: String,
+}
+
+/// One page of executions and the token of the next page, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionPage {
+    pub executions: Vec<ExecutionSummary>,
+    pub next_token: Option<String>,
+}
+
+/// What the executions list shows: every field comes from the URL query.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExecutionQuery {
+    /// A phase name, or empty for all.
+    pub phase: String,
+    /// `created_at.desc` (the default when empty), `created_at.asc`, `duration.desc`, `duration.asc`.
+    pub sort: String,
+    /// The API's opaque token of the page to show; empty for the first.
+    pub token: String,
+}
+
+/// The sort orders the executions list offers, with their labels.
+pub const EXECUTION_SORTS: [(&str, &str); 4] = [
+    ("created_at.desc", "Newest first"),
+    ("created_at.asc", "Oldest first"),
+    ("duration.desc", "Longest first"),
+    ("duration.asc", "Shortest first"),
+];
+
+/// How many executions one page shows.
+pub const EXECUTIONS_PER_PAGE: u32 = 25;
+
+/// flyteadmin's `(filters, sort key, descending)` for a query, or what is wrong with it.
+pub fn execution_filters(
+    query: &ExecutionQuery,
+    entity: Option<(EntityKind, &str)>,
+) -> Result<(String, &'static str, bool), ConsoleError> {
+    let mut filters = Vec::new();
+    if let Some((kind, name)) = entity {
+        if name.is_empty() || name.contains([',', ')', '(', ';']) {
+            return Err(ConsoleError::InvalidInput {
+                message: format!("\"{name}\" is not a valid {} name", kind.singular()),
+            });
+        }
+        filters.push(format!("eq({},{name})", kind.execution_filter_field()));
+    }
+    if !query.phase.is_empty() {
+        if !EXECUTION_PHASES.contains(&query.phase.as_str()) {
+            return Err(ConsoleError::InvalidInput {
+                message: format!(
+                    "unknown phase \"{}\"; use one of {}",
+                    query.phase,
+                    EXECUTION_PHASES.join(", ")
+                ),
+            });
+        }
+        filters.push(format!("eq(phase,{})", query.phase));
+    }
+    let sort = if query.sort.is_empty() {
+        "created_at.desc"
+    } else {
+        query.sort.as_str()
+    };
+    let (key, descending) = match sort {
+        "created_at.desc" => ("created_at", true),
+        "created_at.asc" => ("created_at", false),
+        "duration.desc" => ("duration", true),
+        "duration.asc" => ("duration", false),
+        other => {
+            return Err(ConsoleError::InvalidInput {
+                message: format!(
+                    "unknown sort order \"{other}\"; use one of {}",
+                    EXECUTION_SORTS.map(|(value, _)| value).join(", ")
+                ),
+            });
+        }
+    };
+    // flyteadmin joins several filters with "+", all of which must hold.
+    Ok((filters.join("+"), key, descending))
+}
+
+/// Lists executions of a project and domain, newest first unless `query.sort`
+/// says otherwise; with `entity_kind` and `entity_name`, only those of one
+/// workflow, task or launch plan.
+#[server(input = Json)]
+pub async fn list_executions(
+    project: String,
+    domain: String,
+    query: ExecutionQuery,
+    entity_kind: Option<EntityKind>,
+    entity_name: String,
+) -> Result<ExecutionPage, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let entity = entity_kind.map(|kind| (kind, entity_name.as_str()));
+    let (filters, key, descending) = execution_filters(&query, entity)?;
+    let direction = if descending {
+        admin::sort::Direction::Descending
+    } else {
+        admin::sort::Direction::Ascending
+    };
+    let mut client = super::admin_client()?;
+    let response = client
+        .list_executions(admin::ResourceListRequest {
+            id: Some(admin::NamedEntityIdentifier {
+                project,
+                domain,
+                ..Default::default()
+            }),
+            limit: EXECUTIONS_PER_PAGE,
+            token: query.token,
+            filters,
+            sort_by: Some(admin::Sort {
+                key: key.into(),
+                direction: direction as i32,
+            }),
+        })
+        .await?
+        .into_inner();
+    Ok(ExecutionPage {
+        executions: response.executions.iter().map(execution_summary).collect(),
+        next_token: Some(response.token).filter(|token| !token.is_empty()),
+    })
+}
+
+/// The error an execution failed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionErrorView {
+    pub code: String,
+    pub message: String,
+    /// `USER` or `SYSTEM`.
+    pub kind: String,
+}
+
+/// One execution with what its page's header shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionDetail {
+    pub summary: ExecutionSummary,
+    pub error: Option<ExecutionErrorView>,
+    /// Why and by whom it was terminated.
+    pub abort_cause: Option<String>,
+    pub abort_principal: Option<String>,
+    /// `MANUAL`, `SCHEDULED`, `RELAUNCH`, …
+    pub mode: String,
+    pub updated_at: Option<i64>,
+}
+
+/// One execution.
+#[server(input = Json)]
+pub async fn get_execution(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<ExecutionDetail, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let mut client = super::admin_client()?;
+    let execution = client
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(execution_id(project, domain, name)),
+        })
+        .await?
+        .into_inner();
+    let closure = execution.closure.clone().unwrap_or_default();
+    let (mut abort_cause, mut abort_principal, mut error) = (None, None, None);
+    match closure.output_result {
+        Some(admin::execution_closure::OutputResult::Error(failure)) => {
+            error = Some(ExecutionErrorView {
+                code: failure.code,
+                message: failure.message,
+                kind: updraft_proto::flyteidl::core::execution_error::ErrorKind::try_from(
+                    failure.kind,
+                )
+                .map(|kind| kind.as_str_name().to_string())
+                .unwrap_or_default(),
+            });
+        }
+        Some(admin::execution_closure::OutputResult::AbortMetadata(abort)) => {
+            abort_cause = Some(abort.cause);
+            abort_principal = Some(abort.principal).filter(|p| !p.is_empty());
+        }
+        #[allow(deprecated)]
+        Some(admin::execution_closure::OutputResult::AbortCause(cause)) => {
+            abort_cause = Some(cause);
+        }
+        _ => {}
+    }
+    let mode = execution
+        .spec
+        .as_ref()
+        .and_then(|s| s.metadata.as_ref())
+        .and_then(|m| admin::execution_metadata::ExecutionMode::try_from(m.mode).ok())
+        .map(|mode| mode.as_str_name().to_string())
+        .unwrap_or_default();
+    Ok(ExecutionDetail {
+        summary: execution_summary(&execution),
+        error,
+        abort_cause,
+        abort_principal,
+        mode,
+        updated_at: closure
+            .updated_at
+            .as_ref()
+            .map(crate::literals::timestamp_millis),
+    })
+}
+
+/// An execution's inputs and outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionData {
+    pub inputs: Vec<NamedValue>,
+    pub outputs: Vec<NamedValue>,
+    /// Where the inputs are stored when the API did not inline them.
+    pub inputs_uri: Option<String>,
+    /// Where the outputs are stored when the API did not inline them.
+    pub outputs_uri: Option<String>,
+}
+
+/// An execution's inputs and outputs (`GetExecutionData`).
+#[server(input = Json)]
+pub async fn get_execution_data(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<ExecutionData, ConsoleError> {
+    use crate::literals::literal_map_values;
+    use updraft_proto::flyteidl::admin;
+    let mut client = super::admin_client()?;
+    #[allow(deprecated)]
+    let response = client
+        .get_execution_data(admin::WorkflowExecutionGetDataRequest {
+            id: Some(execution_id(project, domain, name)),
+        })
+        .await?
+        .into_inner();
+    let uri_of = |blob: Option<admin::UrlBlob>| blob.map(|b| b.url).filter(|url| !url.is_empty());
+    #[allow(deprecated)]
+    let (inputs_uri, outputs_uri) = (uri_of(response.inputs), uri_of(response.outputs));
+    Ok(ExecutionData {
+        inputs: response
+            .full_inputs
+            .as_ref()
+            .map(literal_map_values)
+            .unwrap_or_default(),
+        outputs: response
+            .full_outputs
+            .as_ref()
+            .map(literal_map_values)
+            .unwrap_or_default(),
+        inputs_uri,
+        outputs_uri,
+    })
+}
+
+/// One node of an execution, as the node table shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeExecutionSummary {
+    pub node_id: String,
+    pub phase: String,
+    pub started_at: Option<i64>,
+    pub duration_millis: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Most nodes the table loads; larger executions say so instead of stalling.
+pub const NODE_EXECUTIONS_LIMIT: usize = 500;
+
+/// The top-level nodes of an execution, in the order they started.
+#[server(input = Json)]
+pub async fn list_node_executions(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core};
+    let mut client = super::admin_client()?;
+    let id = execution_id(project, domain, name);
+    let mut nodes = Vec::new();
+    let mut token = String::new();
+    loop {
+        let response = client
+            .list_node_executions(admin::NodeExecutionListRequest {
+                workflow_execution_id: Some(id.clone()),
+                limit: 100,
+                token,
+                sort_by: Some(admin::Sort {
+                    key: "created_at".into(),
+                    direction: admin::sort::Direction::Ascending as i32,
+                }),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        for node in response.node_executions {
+            let node_id = node.id.map(|id| id.node_id).unwrap_or_default();
+            // The start and end nodes are bookkeeping, not work a person did.
+            if node_id == "start-node" || node_id == "end-node" {
+                continue;
+            }
+            let closure = node.closure.unwrap_or_default();
+            let error = match closure.output_result {
+                Some(admin::node_execution_closure::OutputResult::Error(error)) => {
+                    Some(error.message)
+                }
+                _ => None,
+            };
+            nodes.push(NodeExecutionSummary {
+                node_id,
+                phase: core::node_execution::Phase::try_from(closure.phase)
+                    .map(|p| p.as_str_name().to_string())
+                    .unwrap_or_else(|_| "UNDEFINED".into()),
+                started_at: closure
+                    .started_at
+                    .as_ref()
+                    .map(crate::literals::timestamp_millis),
+                duration_millis: closure
+                    .duration
+                    .as_ref()
+                    .map(crate::literals::duration_millis)
+                    .filter(|millis| *millis > 0),
+                error,
+            });
+        }
+        token = response.token;
+        if token.is_empty() || nodes.len() >= NODE_EXECUTIONS_LIMIT {
+            break;
+        }
+    }
+    Ok(nodes)
+}
+
+/// Terminates a running execution, recording `cause`. The endpoint is fixed
+/// (`/api/terminate_execution`, no hash) so other clients can call it too.
+#[server(endpoint = "terminate_execution")]
+pub async fn terminate_execution(
+    project: String,
+    domain: String,
+    name: String,
+    cause: String,
+) -> Result<(), ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let cause = cause.trim().to_string();
+    if cause.is_empty() {
+        return Err(ConsoleError::InvalidInput {
+            message: "say why you terminate the execution; the cause is kept with it".into(),
+        });
+    }
+    let mut client = super::admin_client()?;
+    client
+        .terminate_execution(admin::ExecutionTerminateRequest {
+            id: Some(execution_id(project, domain, name)),
+            cause,
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn execution_id(
+    project: String,
+    domain: String,
+    name: String,
+) -> updraft_proto::flyteidl::core::WorkflowExecutionIdentifier {
+    updraft_proto::flyteidl::core::WorkflowExecutionIdentifier {
+        project,
+        domain,
+        name,
+        ..Default::default()
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn execution_summary(execution: &updraft_proto::flyteidl::admin::Execution) -> ExecutionSummary {
+    use crate::literals::{duration_millis, timestamp_millis};
+    use updraft_proto::flyteidl::core;
+    let closure = execution.closure.clone().unwrap_or_default();
+    let spec = execution.spec.as_ref();
+    let launched = spec.and_then(|s| s.launch_plan.as_ref());
+    ExecutionSummary {
+        name: execution
+            .id
+            .as_ref()
+            .map(|id| id.name.clone())
+            .unwrap_or_default(),
+        phase: core::workflow_execution::Phase::try_from(closure.phase)
+            .map(|p| p.as_str_name().to_string())
+            .unwrap_or_else(|_| "UNDEFINED".to_string()),
+        launch_plan: launched.map(super::entities::identifier_view),
+        launched_task: launched
+            .is_some_and(|id| id.resource_type == core::ResourceType::Task as i32),
+        workflow: closure
+            .workflow_id
+            .as_ref()
+            .map(super::entities::identifier_view),
+        created_at: closure.created_at.as_ref().map(timestamp_millis),
+        started_at: closure.started_at.as_ref().map(timestamp_millis),
+        duration_millis: closure
+            .duration
+            .as_ref()
+            .map(duration_millis)
+            .filter(|millis| *millis > 0),
+        principal: spec
+            .and_then(|s| s.metadata.as_ref())
+            .map(|m| m.principal.clone())
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(phase: &str, sort: &str) -> ExecutionQuery {
+        ExecutionQuery {
+            phase: phase.into(),
+            sort: sort.into(),
+            token: String::new(),
+        }
+    }
+
+    #[test]
+    fn builds_flyteadmin_filters_from_the_query() {
+        assert_eq!(
+            execution_filters(&query("", ""), None),
+            Ok((String::new(), "created_at", true))
+        );
+        assert_eq!(
+            execution_filters(&query("FAILED", "duration.asc"), None),
+            Ok(("eq(phase,FAILED)".into(), "duration", false))
+        );
+        assert_eq!(
+            execution_filters(
+                &query("RUNNING", ""),
+                Some((EntityKind::Workflow, "myapp.greetings.hello_wf"))
+            ),
+            Ok((
+                "eq(workflow.name,myapp.greetings.hello_wf)+eq(phase,RUNNING)".into(),
+                "created_at",
+                true
+            ))
+        );
+        assert_eq!(
+            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")))
+                .map(|(filters, _, _)| filters),
+            Ok("eq(launch_plan.name,lp)".into())
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_phases_and_sorts_with_the_valid_choices() {
+        let Err(ConsoleError::InvalidInput { message }) =
+            execution_filters(&query("DONE", ""), None)
+        else {
+            panic!("an unknown phase is invalid input");
+        };
+        assert!(message.contains("SUCCEEDED"), "{message}");
+        let Err(ConsoleError::InvalidInput { message }) =
+            execution_filters(&query("", "name"), None)
+        else {
+            panic!("an unknown sort is invalid input");
+        };
+        assert!(message.contains("created_at.desc"), "{message}");
+        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b"))).is_err());
+    }
+}

@@ -1,0 +1,149 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{EntityKind, EntityOverview, get_entity_overview};
+use crate::components::states::{ErrorNotice, Loading};
+use crate::components::time::LocalTime;
+use crate::components::values::{ValueTable, VariableTable};
+use crate::pages::entity_list::capitalised;
+use crate::pages::executions::ExecutionsList;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::project::{ProjectHeader, use_project_domain};
+use crate::pages::{encode_component, project_path};
+
+/// `/console/projects/{project}/domains/{domain}/{workflows|tasks|launchPlans}/{name}`.
+#[component]
+pub fn EntityDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let kind = Memo::new(move |_| {
+        params.with(|p| EntityKind::from_route_segment(&p.get("kind").unwrap_or_default()))
+    });
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    move || match kind.get() {
+        Some(kind) => view! { <EntityDetail kind name /> }.into_any(),
+        None => view! { <NotFoundPage /> }.into_any(),
+    }
+}
+
+#[component]
+fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let overview = Resource::new(
+        move || (project.get(), domain.get(), name.get()),
+        move |(project, domain, name)| get_entity_overview(project, domain, kind, name),
+    );
+    let list_href = move || {
+        project_path(
+            &project.get(),
+            &domain.get(),
+            &format!("/{}", kind.route_segment()),
+        )
+    };
+    view! {
+        <Title text=move || name.get() />
+        <ProjectHeader />
+        <nav aria-label="Breadcrumb" class="mt-6 text-sm text-slate-500 dark:text-slate-400">
+            <a href=list_href class="text-sky-700 hover:underline dark:text-sky-400">{capitalised(kind.plural())}</a>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">{move || name.get()}</span>
+        </nav>
+        <div class="mt-2">
+            <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">{capitalised(kind.singular())}</p>
+            <h2 class="break-all text-xl font-semibold tracking-tight">{move || name.get()}</h2>
+        </div>
+        <Transition fallback=move || view! { <Loading what=kind.singular() /> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <Overview overview /> }.into_any(),
+                    Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="mt-8" aria-labelledby="recent-executions">
+            <h3 id="recent-executions" class="text-lg font-semibold">"Recent executions"</h3>
+            <div class="mt-3">
+                {move || view! { <ExecutionsList entity=(kind, name.get()) /> }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Overview(overview: EntityOverview) -> impl IntoView {
+    let EntityOverview {
+        kind,
+        description,
+        versions,
+        more_versions,
+        inputs,
+        outputs,
+        task_type,
+        launch_plan,
+        ..
+    } = overview;
+    let is_launch_plan = kind == EntityKind::LaunchPlan;
+    view! {
+        <div class="mt-3 space-y-1 text-sm">
+            {(!description.is_empty()).then(|| view! { <p class="text-slate-700 dark:text-slate-300">{description.clone()}</p> })}
+            {task_type.map(|task_type| view! {
+                <p>"Task type: " <code class="rounded bg-slate-100 px-1.5 py-0.5 text-xs dark:bg-slate-800">{task_type}</code></p>
+            })}
+            {launch_plan.as_ref().map(|details| {
+                let workflow = details.workflow.clone().map(|id| {
+                    let href = project_path(&id.project, &id.domain, &format!("/workflows/{}", encode_component(&id.name)));
+                    view! {
+                        <p>"Runs workflow "
+                            <a href=href class="text-sky-700 hover:underline dark:text-sky-400">{id.name.clone()}</a>
+                            <span class="text-slate-500 dark:text-slate-400">{format!(" (version {})", id.version)}</span>
+                        </p>
+                    }
+                });
+                let state = if details.active { "Active: its schedule and triggers run." } else { "Inactive: no schedule runs it." };
+                view! { {workflow} <p>{state}</p> }
+            })}
+        </div>
+        <section class="mt-6" aria-labelledby="interface-heading">
+            <h3 id="interface-heading" class="text-lg font-semibold">"Interface"</h3>
+            <p class="text-xs text-slate-500 dark:text-slate-400">"Of the newest version."</p>
+            <div class="mt-3 grid gap-6 lg:grid-cols-2">
+                <div>
+                    <h4 class="mb-1 font-medium">"Inputs"</h4>
+                    <VariableTable caption="Inputs" variables=inputs show_defaults=is_launch_plan />
+                </div>
+                <div>
+                    <h4 class="mb-1 font-medium">"Outputs"</h4>
+                    <VariableTable caption="Outputs" variables=outputs />
+                </div>
+            </div>
+            {launch_plan.and_then(|details| (!details.fixed_inputs.is_empty()).then(|| view! {
+                <div class="mt-4">
+                    <h4 class="mb-1 font-medium">"Fixed inputs"</h4>
+                    <ValueTable caption="Fixed inputs" values=details.fixed_inputs />
+                </div>
+            }))}
+        </section>
+        <section class="mt-8" aria-labelledby="versions-heading">
+            <h3 id="versions-heading" class="text-lg font-semibold">"Versions"</h3>
+            <table class="mt-3 w-full text-left text-sm">
+                <caption class="sr-only">"Versions, newest first"</caption>
+                <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
+                    <tr><th scope="col" class="py-2 pr-4">"Version"</th><th scope="col" class="py-2">"Registered"</th></tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                    <For each=move || versions.clone() key=|version| version.version.clone() let:version>
+                        <tr>
+                            <td class="py-2 pr-4 font-mono">{version.version.clone()}</td>
+                            <td class="py-2">{version.created_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+            {more_versions.then(|| view! {
+                <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">
+                    {format!("Showing the newest {} versions.", crate::api::VERSIONS_SHOWN)}
+                </p>
+            })}
+        </section>
+    }
+}

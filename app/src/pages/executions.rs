@@ -1,0 +1,204 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::{EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions};
+use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
+use crate::components::states::{EmptyState, ErrorNotice, Loading};
+use crate::components::time::{DurationText, LocalTime};
+use crate::pages::entity_list::{Pagination, RunHint};
+use crate::pages::project::{ProjectHeader, use_project_domain};
+use crate::pages::{encode_component, project_path, query_string, use_query_value};
+
+/// `/console/projects/{project}/domains/{domain}/executions`.
+#[component]
+pub fn ExecutionsPage() -> impl IntoView {
+    view! {
+        <Title text="Executions" />
+        <ProjectHeader />
+        <section class="mt-6" aria-labelledby="executions-heading">
+            <h2 id="executions-heading" class="sr-only">"Executions"</h2>
+            <ExecutionsList />
+        </section>
+    }
+}
+
+/// The executions of the project and domain in the URL (or of one entity),
+/// filtered, sorted and paged by the URL's `phase`, `sort` and `token`.
+#[component]
+pub fn ExecutionsList(
+    /// Only the executions of this workflow, task or launch plan.
+    #[prop(optional)]
+    entity: Option<(EntityKind, String)>,
+    /// Whether to show the filter controls and pagination.
+    #[prop(default = true)]
+    controls: bool,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let location = use_location();
+    let phase = use_query_value("phase");
+    let sort = use_query_value("sort");
+    let token = use_query_value("token");
+    let query = Memo::new(move |_| ExecutionQuery {
+        phase: if controls { phase.get() } else { String::new() },
+        sort: if controls { sort.get() } else { String::new() },
+        token: if controls { token.get() } else { String::new() },
+    });
+    let executions = Resource::new(
+        move || (project.get(), domain.get(), query.get()),
+        move |(project, domain, query)| {
+            let (kind, name) = entity
+                .clone()
+                .map(|(kind, name)| (Some(kind), name))
+                .unwrap_or((None, String::new()));
+            list_executions(project, domain, query, kind, name)
+        },
+    );
+    let path = move || location.pathname.get();
+    let filtered = move || !phase.get().is_empty();
+    // What the person picked but has not applied yet; `None` means "as in the URL".
+    let (phase_choice, set_phase_choice) = signal(None::<String>);
+    let (sort_choice, set_sort_choice) = signal(None::<String>);
+    // A new URL (back button, a link) replaces unapplied choices.
+    Effect::new(move |_| {
+        phase.track();
+        sort.track();
+        set_phase_choice.set(None);
+        set_sort_choice.set(None);
+    });
+    let navigate = use_navigate();
+    // Once hydrated, apply without a page load and keep the URL free of
+    // empty or default parameters; without WASM the form's GET does the same.
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let phase = phase_choice
+            .get_untracked()
+            .unwrap_or_else(|| phase.get_untracked());
+        let sort = sort_choice
+            .get_untracked()
+            .unwrap_or_else(|| sort.get_untracked());
+        let sort = if sort == "created_at.desc" {
+            String::new()
+        } else {
+            sort
+        };
+        navigate(
+            &format!(
+                "{}{}",
+                path(),
+                query_string(&[("phase", &phase), ("sort", &sort)])
+            ),
+            Default::default(),
+        );
+    };
+    view! {
+        {controls.then(|| view! {
+            <form method="get" action=path on:submit=apply class="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter executions">
+                <label class="flex flex-col text-sm">
+                    <span class="mb-1 font-medium">"Phase"</span>
+                    <select name="phase" on:change=move |event| set_phase_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="" selected=move || phase.get().is_empty()>"All phases"</option>
+                        {EXECUTION_PHASES.into_iter().map(|candidate| view! {
+                            <option value=candidate selected=move || phase.get() == candidate>{phase_label(candidate)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="flex flex-col text-sm">
+                    <span class="mb-1 font-medium">"Sort"</span>
+                    <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                        {EXECUTION_SORTS.into_iter().map(|(value, label)| view! {
+                            <option value=value selected=move || sort.get() == value || (sort.get().is_empty() && value == "created_at.desc")>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-sky-500">
+                    "Apply"
+                </button>
+                {move || filtered().then(|| view! {
+                    <a href=path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
+                })}
+            </form>
+        })}
+        <Transition fallback=|| view! { <Loading what="executions" /> }>
+            {move || Suspend::new(async move {
+                match executions.await {
+                    Ok(page) if page.executions.is_empty() && filtered() => view! {
+                        <EmptyState title=format!("No {} executions", phase_label(&phase.get_untracked()).to_lowercase())>
+                            <p>"Nothing here matches the phase filter."</p>
+                            <a href=path() class="mt-2 inline-block text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(page) if page.executions.is_empty() => view! { <RunHint /> }.into_any(),
+                    Ok(page) => {
+                        let current = query.get_untracked();
+                        let here = path();
+                        let next_href = controls.then_some(()).and(page.next_token.as_ref()).map(|next| {
+                            format!("{here}{}", query_string(&[("phase", &current.phase), ("sort", &current.sort), ("token", next)]))
+                        });
+                        let first_href = (controls && !current.token.is_empty()).then(|| {
+                            format!("{here}{}", query_string(&[("phase", &current.phase), ("sort", &current.sort)]))
+                        });
+                        view! {
+                            <ExecutionsTable executions=page.executions />
+                            <Pagination first_href next_href />
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Executions as table rows, each linking to its page.
+#[component]
+fn ExecutionsTable(executions: Vec<ExecutionSummary>) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let (project, domain) = (project.get_untracked(), domain.get_untracked());
+    view! {
+        <table class="w-full text-left text-sm">
+            <caption class="sr-only">"Executions"</caption>
+            <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
+                <tr>
+                    <th scope="col" class="py-2 pr-4">"Execution"</th>
+                    <th scope="col" class="py-2 pr-4">"Phase"</th>
+                    <th scope="col" class="py-2 pr-4">"Launched"</th>
+                    <th scope="col" class="py-2 pr-4">"Created"</th>
+                    <th scope="col" class="py-2">"Duration"</th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                <For each=move || executions.clone() key=|execution| execution.name.clone() let:execution>
+                    <tr>
+                        <td class="py-2 pr-4 font-mono">
+                            <a href=project_path(&project, &domain, &format!("/executions/{}", encode_component(&execution.name)))
+                                class="text-sky-700 hover:underline dark:text-sky-400">
+                                {execution.name.clone()}
+                            </a>
+                        </td>
+                        <td class="py-2 pr-4"><PhaseBadge phase=execution.phase.clone() /></td>
+                        <td class="py-2 pr-4"><LaunchedLink execution=execution.clone() /></td>
+                        <td class="py-2 pr-4">
+                            {execution.created_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}
+                        </td>
+                        <td class="py-2"><DurationText millis=execution.duration_millis /></td>
+                    </tr>
+                </For>
+            </tbody>
+        </table>
+    }
+}
+
+/// A link to what was launched: the launch plan, or the task of a single-task run.
+#[component]
+pub fn LaunchedLink(execution: ExecutionSummary) -> impl IntoView {
+    execution.launch_plan.map(|id| {
+        let segment = if execution.launched_task { "tasks" } else { "launchPlans" };
+        let href = project_path(&id.project, &id.domain, &format!("/{segment}/{}", encode_component(&id.name)));
+        view! {
+            <a href=href class="text-sky-700 hover:underline dark:text-sky-400" title=format!("version {}", id.version)>
+                {id.name.clone()}
+            </a>
+        }
+    })
+}

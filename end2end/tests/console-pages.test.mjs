@@ -1,0 +1,100 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import { baseUrl, launchBrowser, openHydrated, waitForUpdraft } from "./support.mjs";
+import {
+  domain, project, registerExamples, runHelloWorkflow, waitForExecutionPhase, workflowName,
+} from "./flytekit.mjs";
+
+const projectPath = `/console/projects/${project}/domains/${domain}`;
+let browser;
+let version;
+
+before(async () => {
+  await waitForUpdraft();
+  browser = await launchBrowser();
+  version = await registerExamples();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("project → workflows list → search → workflow detail", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, projectPath);
+
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Workflows" }).click();
+  await page.waitForURL(`${baseUrl}${projectPath}/workflows`);
+  await page.getByRole("searchbox", { name: "Search workflows by name" }).fill("greetings");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(`${baseUrl}${projectPath}/workflows?q=greetings`);
+  await page.getByRole("link", { name: workflowName }).click();
+
+  await page.waitForURL(`${baseUrl}${projectPath}/workflows/${workflowName}`);
+  await page.getByRole("heading", { level: 2, name: workflowName }).waitFor();
+  const inputs = page.getByRole("table", { name: "Inputs" });
+  const nameRow = inputs.getByRole("row").filter({ hasText: /^name/ });
+  assert.match(await nameRow.innerText(), /name\s+str/);
+  assert.match(await inputs.getByRole("row").filter({ hasText: /^a\b/ }).innerText(), /int/);
+  const versions = page.getByRole("table", { name: "Versions, newest first" });
+  assert.equal(await versions.getByRole("cell", { name: version, exact: true }).count(), 1);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the executions phase filter is in the URL and survives a reload", async () => {
+  const execution = await runHelloWorkflow({ name: "filter" });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}${projectPath}/executions/${execution}`);
+  await waitForExecutionPhase(page, `${projectPath}/executions/${execution}`, "SUCCEEDED");
+
+  await page.goto(`${baseUrl}${projectPath}/executions`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("combobox", { name: "Phase" }).selectOption("SUCCEEDED");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/\?phase=SUCCEEDED/);
+
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await page.getByRole("combobox", { name: "Phase" }).inputValue(), "SUCCEEDED");
+  const table = page.getByRole("table", { name: "Executions" });
+  await table.getByRole("link", { name: execution }).waitFor();
+  const phases = await table.locator("[data-phase]").evaluateAll((badges) => badges.map((b) => b.dataset.phase));
+  assert.ok(phases.length > 0);
+  assert.deepEqual([...new Set(phases)], ["SUCCEEDED"]);
+
+  await page.getByRole("combobox", { name: "Phase" }).selectOption("FAILED");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/\?phase=FAILED/);
+  // The succeeded execution leaves the list once the filtered page has loaded.
+  await page.getByRole("link", { name: execution }).waitFor({ state: "detached" });
+  assert.equal(await page.getByRole("combobox", { name: "Phase" }).inputValue(), "FAILED");
+  await context.close();
+});
+
+test("the execution page shows inputs, outputs, nodes and a disabled terminate", async () => {
+  const execution = await runHelloWorkflow({ name: "ada", a: 2, b: 5 });
+  const path = `${projectPath}/executions/${execution}`;
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, path);
+
+  const inputs = page.getByRole("table", { name: "Inputs" });
+  assert.match(await inputs.getByRole("row", { name: /^name/ }).innerText(), /name\s+ada/);
+  assert.match(await inputs.getByRole("row", { name: /^a\b/ }).innerText(), /a\s+2/);
+
+  await waitForExecutionPhase(page, path, "SUCCEEDED");
+  await page.waitForSelector("body[data-hydrated=true]");
+  const outputs = page.getByRole("table", { name: "Outputs" });
+  assert.match(await outputs.innerText(), /hello ada 49/);
+  const nodes = page.getByRole("table", { name: "Nodes" });
+  assert.ok((await nodes.getByRole("row").count()) >= 4, "a header row and three task nodes");
+  const terminate = page.getByRole("button", { name: "Terminate" });
+  assert.equal(await terminate.isDisabled(), true);
+  assert.match(await page.locator("#terminate-note").innerText(), /only queued or running/);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,0 +1,75 @@
+// Creates real data for the browser tests with flytekit's own command line,
+// against the updraft the tests run on.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const end2endDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const workflowsDir = resolve(end2endDir, "flytekit/workflows");
+const pyflyteBinary = process.env.PYFLYTE ?? resolve(end2endDir, "../.venv/bin/pyflyte");
+
+export const project = "flytesnacks";
+export const domain = "development";
+export const workflowName = "myapp.greetings.hello_wf";
+
+/** The flytekit configuration of the updraft under test; required, never guessed. */
+export function flytekitConfig() {
+  const config = process.env.UPDRAFT_FLYTEKIT_CONFIG;
+  if (!config) {
+    throw new Error(
+      "UPDRAFT_FLYTEKIT_CONFIG is not set: point it at the flytekit.yaml the running updraft wrote " +
+        "(scripts/test sets it; the console's empty states show the path)",
+    );
+  }
+  if (!existsSync(config)) throw new Error(`UPDRAFT_FLYTEKIT_CONFIG=${config} does not exist`);
+  return config;
+}
+
+async function pyflyte(args) {
+  try {
+    const { stdout, stderr } = await run(pyflyteBinary, ["--config", flytekitConfig(), ...args], {
+      cwd: workflowsDir,
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout + stderr;
+  } catch (error) {
+    throw new Error(`pyflyte ${args.join(" ")} failed:\n${error.stdout ?? ""}${error.stderr ?? ""}${error.message}`);
+  }
+}
+
+/** Registers the example package under a fresh version and returns the version. */
+export async function registerExamples() {
+  const version = `e2e-${Date.now().toString(36)}`;
+  await pyflyte(["register", "--project", project, "--domain", domain, "--version", version, "myapp"]);
+  return version;
+}
+
+/** Runs hello_wf remotely with `inputs` and returns the execution's name. */
+export async function runHelloWorkflow(inputs = {}) {
+  const inputArgs = Object.entries(inputs).flatMap(([key, value]) => [`--${key}`, String(value)]);
+  const output = await pyflyte([
+    "run", "--remote", "--project", project, "--domain", domain,
+    "myapp/greetings.py", "hello_wf", ...inputArgs,
+  ]);
+  const match = output.match(/\/executions\/([a-z0-9-]+)/);
+  if (!match) throw new Error(`no execution link in pyflyte's output:\n${output}`);
+  return match[1];
+}
+
+/** Reloads `path` until its phase badge reads `phase` (the console has no push yet). */
+export async function waitForExecutionPhase(page, path, phase, timeoutMs = 150_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const badge = page.getByRole("heading", { level: 2 }).locator("[data-phase]");
+    if ((await badge.count()) > 0 && (await badge.getAttribute("data-phase")) === phase) return;
+    if (Date.now() > deadline) {
+      throw new Error(`execution at ${path} did not reach ${phase}; last seen: ${await badge.getAttribute("data-phase").catch(() => "none")}`);
+    }
+    await page.waitForTimeout(2000);
+    await page.reload();
+  }
+}

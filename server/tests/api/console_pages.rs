@@ -1,0 +1,626 @@
+//! The console's pages rendered on the server against a scripted admin: the
+//! BFF calls flyteadmin's API with Flyte's filter syntax and renders its answers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tonic::{Request, Response, Status};
+use updraft_proto::flyteidl::service::admin_service_server::{AdminService, AdminServiceServer};
+use updraft_proto::flyteidl::{admin, core};
+
+use crate::helpers::TestApp;
+
+const PROJECT: &str = "flytesnacks";
+const DOMAIN: &str = "development";
+const WORKFLOW: &str = "myapp.greetings.hello_wf";
+
+/// An admin that answers from fixed data and records the filters it was sent.
+#[derive(Clone, Default)]
+struct ScriptedAdmin {
+    filters: Arc<Mutex<Vec<String>>>,
+    terminated: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl ScriptedAdmin {
+    fn filters(&self) -> Vec<String> {
+        self.filters.lock().unwrap().clone()
+    }
+}
+
+fn timestamp(seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+fn simple(simple: core::SimpleType) -> core::LiteralType {
+    core::LiteralType {
+        r#type: Some(core::literal_type::Type::Simple(simple as i32)),
+        ..Default::default()
+    }
+}
+
+fn string_literal(text: &str) -> core::Literal {
+    core::Literal {
+        value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
+            value: Some(core::scalar::Value::Primitive(core::Primitive {
+                value: Some(core::primitive::Value::StringValue(text.into())),
+            })),
+        }))),
+        ..Default::default()
+    }
+}
+
+fn int_list_literal(values: &[i64]) -> core::Literal {
+    core::Literal {
+        value: Some(core::literal::Value::Collection(core::LiteralCollection {
+            literals: values
+                .iter()
+                .map(|value| core::Literal {
+                    value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
+                        value: Some(core::scalar::Value::Primitive(core::Primitive {
+                            value: Some(core::primitive::Value::Integer(*value)),
+                        })),
+                    }))),
+                    ..Default::default()
+                })
+                .collect(),
+        })),
+        ..Default::default()
+    }
+}
+
+fn identifier(resource_type: core::ResourceType, name: &str, version: &str) -> core::Identifier {
+    core::Identifier {
+        resource_type: resource_type as i32,
+        project: PROJECT.into(),
+        domain: DOMAIN.into(),
+        name: name.into(),
+        version: version.into(),
+        ..Default::default()
+    }
+}
+
+fn execution(name: &str, phase: core::workflow_execution::Phase, created: i64) -> admin::Execution {
+    let failed = phase == core::workflow_execution::Phase::Failed;
+    admin::Execution {
+        id: Some(core::WorkflowExecutionIdentifier {
+            project: PROJECT.into(),
+            domain: DOMAIN.into(),
+            name: name.into(),
+            ..Default::default()
+        }),
+        spec: Some(admin::ExecutionSpec {
+            launch_plan: Some(identifier(core::ResourceType::LaunchPlan, WORKFLOW, "v2")),
+            metadata: Some(admin::ExecutionMetadata {
+                principal: "ada".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        closure: Some(admin::ExecutionClosure {
+            phase: phase as i32,
+            created_at: Some(timestamp(created)),
+            started_at: Some(timestamp(created + 1)),
+            duration: Some(prost_types::Duration {
+                seconds: 185,
+                nanos: 0,
+            }),
+            workflow_id: Some(identifier(core::ResourceType::Workflow, WORKFLOW, "v2")),
+            output_result: failed.then(|| {
+                admin::execution_closure::OutputResult::Error(core::ExecutionError {
+                    code: "USER:ValueError".into(),
+                    message: "name must not be empty".into(),
+                    kind: core::execution_error::ErrorKind::User as i32,
+                    ..Default::default()
+                })
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+fn executions() -> Vec<admin::Execution> {
+    use core::workflow_execution::Phase;
+    vec![
+        execution("running1", Phase::Running, 1_795_300_300),
+        execution("failed1", Phase::Failed, 1_795_300_200),
+        execution("done1", Phase::Succeeded, 1_795_300_100),
+    ]
+}
+
+#[tonic::async_trait]
+impl AdminService for ScriptedAdmin {
+    async fn list_named_entities(
+        &self,
+        request: Request<admin::NamedEntityListRequest>,
+    ) -> Result<Response<admin::NamedEntityList>, Status> {
+        let request = request.into_inner();
+        self.filters.lock().unwrap().push(request.filters.clone());
+        let names = [WORKFLOW, "myapp.arithmetic.sum_wf"];
+        let wanted = request
+            .filters
+            .strip_prefix("contains(name,")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .unwrap_or("");
+        Ok(Response::new(admin::NamedEntityList {
+            entities: names
+                .iter()
+                .filter(|name| name.contains(wanted))
+                .map(|name| admin::NamedEntity {
+                    resource_type: request.resource_type,
+                    id: Some(admin::NamedEntityIdentifier {
+                        project: PROJECT.into(),
+                        domain: DOMAIN.into(),
+                        name: (*name).into(),
+                        ..Default::default()
+                    }),
+                    metadata: Some(admin::NamedEntityMetadata {
+                        description: format!("about {name}"),
+                        ..Default::default()
+                    }),
+                })
+                .collect(),
+            token: String::new(),
+        }))
+    }
+
+    async fn list_workflows(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::WorkflowList>, Status> {
+        let request = request.into_inner();
+        let name = request.id.unwrap_or_default().name;
+        if name != WORKFLOW {
+            return Ok(Response::new(admin::WorkflowList::default()));
+        }
+        let interface = core::TypedInterface {
+            inputs: Some(core::VariableMap {
+                variables: HashMap::from([(
+                    "name".to_string(),
+                    core::Variable {
+                        r#type: Some(simple(core::SimpleType::String)),
+                        description: "who to greet".into(),
+                        ..Default::default()
+                    },
+                )]),
+            }),
+            outputs: Some(core::VariableMap {
+                variables: HashMap::from([(
+                    "o0".to_string(),
+                    core::Variable {
+                        r#type: Some(core::LiteralType {
+                            r#type: Some(core::literal_type::Type::CollectionType(Box::new(
+                                simple(core::SimpleType::Integer),
+                            ))),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                )]),
+            }),
+        };
+        // Newest first, as the console asked.
+        let workflows = [("v2", 1_795_300_000), ("v1", 1_795_200_000)]
+            .into_iter()
+            .map(|(version, created)| admin::Workflow {
+                id: Some(identifier(core::ResourceType::Workflow, WORKFLOW, version)),
+                closure: Some(admin::WorkflowClosure {
+                    compiled_workflow: Some(core::CompiledWorkflowClosure {
+                        primary: Some(core::CompiledWorkflow {
+                            template: Some(core::WorkflowTemplate {
+                                interface: Some(interface.clone()),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    created_at: Some(timestamp(created)),
+                }),
+                short_description: "Says hello".into(),
+            })
+            .collect();
+        Ok(Response::new(admin::WorkflowList {
+            workflows,
+            token: String::new(),
+        }))
+    }
+
+    async fn list_executions(
+        &self,
+        request: Request<admin::ResourceListRequest>,
+    ) -> Result<Response<admin::ExecutionList>, Status> {
+        let request = request.into_inner();
+        self.filters.lock().unwrap().push(request.filters.clone());
+        let wanted_phase = request
+            .filters
+            .split('+')
+            .find_map(|filter| filter.strip_prefix("eq(phase,"))
+            .and_then(|rest| rest.strip_suffix(')'))
+            .map(str::to_string);
+        let matching: Vec<admin::Execution> = executions()
+            .into_iter()
+            .filter(|execution| {
+                let phase = core::workflow_execution::Phase::try_from(
+                    execution.closure.as_ref().unwrap().phase,
+                )
+                .unwrap()
+                .as_str_name();
+                wanted_phase.as_deref().is_none_or(|wanted| wanted == phase)
+            })
+            .collect();
+        // Two per page, so the list has a next page.
+        let offset: usize = request.token.parse().unwrap_or(0);
+        let page: Vec<_> = matching.iter().skip(offset).take(2).cloned().collect();
+        let token = if offset + 2 < matching.len() {
+            (offset + 2).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(admin::ExecutionList {
+            executions: page,
+            token,
+        }))
+    }
+
+    async fn get_execution(
+        &self,
+        request: Request<admin::WorkflowExecutionGetRequest>,
+    ) -> Result<Response<admin::Execution>, Status> {
+        let name = request.into_inner().id.unwrap_or_default().name;
+        executions()
+            .into_iter()
+            .find(|execution| execution.id.as_ref().unwrap().name == name)
+            .map(Response::new)
+            .ok_or_else(|| Status::not_found(format!("execution {name}")))
+    }
+
+    async fn get_execution_data(
+        &self,
+        _request: Request<admin::WorkflowExecutionGetDataRequest>,
+    ) -> Result<Response<admin::WorkflowExecutionGetDataResponse>, Status> {
+        Ok(Response::new(admin::WorkflowExecutionGetDataResponse {
+            full_inputs: Some(core::LiteralMap {
+                literals: HashMap::from([("name".to_string(), string_literal("world"))]),
+            }),
+            full_outputs: Some(core::LiteralMap {
+                literals: HashMap::from([("o0".to_string(), int_list_literal(&[1, 2, 3]))]),
+            }),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_node_executions(
+        &self,
+        request: Request<admin::NodeExecutionListRequest>,
+    ) -> Result<Response<admin::NodeExecutionList>, Status> {
+        let execution_id = request.into_inner().workflow_execution_id;
+        let node = |id: &str, phase: core::node_execution::Phase| admin::NodeExecution {
+            id: Some(core::NodeExecutionIdentifier {
+                node_id: id.into(),
+                execution_id: execution_id.clone(),
+            }),
+            closure: Some(admin::NodeExecutionClosure {
+                phase: phase as i32,
+                started_at: Some(timestamp(1_795_300_301)),
+                duration: Some(prost_types::Duration {
+                    seconds: 12,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        use core::node_execution::Phase;
+        Ok(Response::new(admin::NodeExecutionList {
+            node_executions: vec![
+                node("start-node", Phase::Succeeded),
+                node("n0", Phase::Succeeded),
+                node("end-node", Phase::Succeeded),
+            ],
+            token: String::new(),
+        }))
+    }
+
+    async fn terminate_execution(
+        &self,
+        request: Request<admin::ExecutionTerminateRequest>,
+    ) -> Result<Response<admin::ExecutionTerminateResponse>, Status> {
+        let request = request.into_inner();
+        self.terminated
+            .lock()
+            .unwrap()
+            .push((request.id.unwrap_or_default().name, request.cause));
+        Ok(Response::new(admin::ExecutionTerminateResponse {}))
+    }
+}
+
+/// Serves `admin` over h2c on a free loopback port and returns its URL.
+async fn serve(admin: ScriptedAdmin) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = tonic::service::Routes::new(AdminServiceServer::new(admin)).into_axum_router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+async fn console_with(admin: &ScriptedAdmin) -> TestApp {
+    TestApp::spawn_with_admin(&serve(admin.clone()).await).await
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app.http.get(app.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+fn base() -> String {
+    format!("/console/projects/{PROJECT}/domains/{DOMAIN}")
+}
+
+#[tokio::test]
+async fn workflow_list_links_rows_and_searches_by_name() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (status, html) = page(&app, &format!("{}/workflows?q=greet", base())).await;
+
+    assert_eq!(status, 200);
+    assert!(
+        admin
+            .filters()
+            .contains(&"contains(name,greet)".to_string()),
+        "{:?}",
+        admin.filters()
+    );
+    assert!(
+        html.contains(&format!("href=\"{}/workflows/{WORKFLOW}\"", base())),
+        "rows link to the detail page: {html}"
+    );
+    assert!(
+        !html.contains(">myapp.arithmetic.sum_wf<"),
+        "the search filters rows: {html}"
+    );
+    assert!(
+        html.contains("value=\"greet\""),
+        "the search box keeps the query: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_search_with_filter_syntax_is_refused_with_a_reason() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (_, html) = page(&app, &format!("{}/workflows?q=a%29%2Cb", base())).await;
+
+    assert!(
+        html.contains("names contain only letters, digits"),
+        "{html}"
+    );
+    assert!(
+        admin.filters().is_empty(),
+        "nothing reached the admin: {:?}",
+        admin.filters()
+    );
+}
+
+#[tokio::test]
+async fn workflow_detail_shows_versions_interface_and_its_executions() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (status, html) = page(&app, &format!("{}/workflows/{WORKFLOW}", base())).await;
+
+    assert_eq!(status, 200);
+    let v2 = html.find(">v2<").expect("version v2 listed");
+    let v1 = html.find(">v1<").expect("version v1 listed");
+    assert!(v2 < v1, "newest version first");
+    assert!(html.contains(">str</code>"), "input type rendered: {html}");
+    assert!(
+        html.contains(">List[int]</code>"),
+        "output type rendered: {html}"
+    );
+    assert!(html.contains("who to greet"));
+    assert!(html.contains("about myapp.greetings.hello_wf") || html.contains("Says hello"));
+    assert!(
+        admin
+            .filters()
+            .contains(&format!("eq(workflow.name,{WORKFLOW})")),
+        "{:?}",
+        admin.filters()
+    );
+    assert!(
+        html.contains(&format!("href=\"{}/executions/failed1\"", base())),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_workflow_is_reported_as_not_found() {
+    let app = console_with(&ScriptedAdmin::default()).await;
+
+    let (_, html) = page(&app, &format!("{}/workflows/nope.wf", base())).await;
+
+    assert!(
+        html.contains("workflow nope.wf in flytesnacks/development was not found"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn executions_list_filters_by_phase_from_the_url() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (status, html) = page(&app, &format!("{}/executions?phase=FAILED", base())).await;
+
+    assert_eq!(status, 200);
+    assert!(admin.filters().contains(&"eq(phase,FAILED)".to_string()));
+    assert!(
+        html.contains(&format!("href=\"{}/executions/failed1\"", base())),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("href=\"{}/executions/done1\"", base())),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"FAILED\" selected"),
+        "the filter shows its value: {html}"
+    );
+    assert!(
+        html.contains("data-phase=\"FAILED\""),
+        "phase badge: {html}"
+    );
+    assert!(html.contains("3m 5s"), "duration: {html}");
+}
+
+#[tokio::test]
+async fn executions_list_links_the_next_page_with_the_api_token() {
+    let app = console_with(&ScriptedAdmin::default()).await;
+
+    let (_, first) = page(&app, &format!("{}/executions?sort=created_at.desc", base())).await;
+    assert!(first.contains("running1") && first.contains("failed1"));
+    let next = format!("{}/executions?sort=created_at.desc&amp;token=2", base());
+    assert!(first.contains(&format!("href=\"{next}\"")), "{first}");
+
+    let (_, second) = page(
+        &app,
+        &format!("{}/executions?sort=created_at.desc&token=2", base()),
+    )
+    .await;
+    assert!(
+        second.contains(&format!("href=\"{}/executions/done1\"", base())),
+        "{second}"
+    );
+    assert!(!second.contains(&format!("href=\"{}/executions/running1\"", base())));
+    assert!(second.contains(">First page<"), "{second}");
+}
+
+#[tokio::test]
+async fn an_unknown_phase_is_refused_with_the_valid_choices() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (_, html) = page(&app, &format!("{}/executions?phase=DONE", base())).await;
+
+    assert!(html.contains("unknown phase"), "{html}");
+    assert!(html.contains("SUCCEEDED"), "{html}");
+}
+
+#[tokio::test]
+async fn execution_page_shows_header_data_nodes_and_error() {
+    let app = console_with(&ScriptedAdmin::default()).await;
+
+    let (status, html) = page(&app, &format!("{}/executions/failed1", base())).await;
+
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("name must not be empty"),
+        "error message: {html}"
+    );
+    assert!(
+        html.contains("The workflow&#x27;s code failed")
+            || html.contains("The workflow's code failed"),
+        "{html}"
+    );
+    assert!(html.contains(">world</code>"), "input value: {html}");
+    assert!(html.contains(">[1, 2, 3]</code>"), "output value: {html}");
+    assert!(html.contains(">n0"), "node row: {html}");
+    assert!(
+        !html.contains(">start-node"),
+        "bookkeeping nodes hidden: {html}"
+    );
+    assert!(html.contains(&format!("href=\"{}/workflows/{WORKFLOW}\"", base())));
+    assert!(
+        html.contains("only queued or running executions can be terminated"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_running_execution_offers_terminate_and_the_server_fn_calls_admin() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (_, html) = page(&app, &format!("{}/executions/running1", base())).await;
+    assert!(html.contains("Terminate execution"), "{html}");
+    assert!(!html.contains("only queued or running executions can be terminated"));
+
+    let response = app
+        .http
+        .post(app.url("/api/terminate_execution"))
+        .header("accept", "application/json")
+        .form(&[
+            ("project", PROJECT),
+            ("domain", DOMAIN),
+            ("name", "running1"),
+            ("cause", "wrong input"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    assert_eq!(
+        admin.terminated.lock().unwrap().clone(),
+        vec![("running1".to_string(), "wrong input".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn terminating_without_a_cause_is_refused() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let response = app
+        .http
+        .post(app.url("/api/terminate_execution"))
+        .header("accept", "application/json")
+        .form(&[
+            ("project", PROJECT),
+            ("domain", DOMAIN),
+            ("name", "running1"),
+            ("cause", " "),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert!(!response.status().is_success());
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("say why you terminate")
+    );
+    assert!(admin.terminated.lock().unwrap().is_empty());
+}
+
+/// An admin that implements nothing beyond the generated `UNIMPLEMENTED` answers.
+#[derive(Clone, Default)]
+struct BareAdmin;
+
+#[tonic::async_trait]
+impl AdminService for BareAdmin {}
+
+#[tokio::test]
+async fn pages_say_when_the_admin_lacks_an_api() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = tonic::service::Routes::new(AdminServiceServer::new(BareAdmin)).into_axum_router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let app = TestApp::spawn_with_admin(&format!("http://{addr}")).await;
+
+    let (status, html) = page(&app, &format!("{}/executions", base())).await;
+
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("the control plane does not support this yet"),
+        "{html}"
+    );
+}
