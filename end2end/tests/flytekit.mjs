@@ -9,7 +9,11 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const end2endDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const workflowsDir = resolve(end2endDir, "flytekit/workflows");
-const pyflyteBinary = process.env.PYFLYTE ?? resolve(end2endDir, "../.venv/bin/pyflyte");
+const python = process.env.UPDRAFT_PYTHON ?? resolve(end2endDir, "../.venv/bin/python");
+// Run as a module: launched through the venv's `bin/pyflyte` script,
+// `pyflyte run --remote` packs that script (outside the project) into the
+// code archive as `../…`, which the task's `tar -x` then refuses.
+const pyflyteModule = ["-m", "flytekit.clis.sdk_in_container.pyflyte"];
 
 export const project = "flytesnacks";
 export const domain = "development";
@@ -30,7 +34,7 @@ export function flytekitConfig() {
 
 async function pyflyte(args) {
   try {
-    const { stdout, stderr } = await run(pyflyteBinary, ["--config", flytekitConfig(), ...args], {
+    const { stdout, stderr } = await run(python, [...pyflyteModule, "--config", flytekitConfig(), ...args], {
       cwd: workflowsDir,
       timeout: 180_000,
       maxBuffer: 16 * 1024 * 1024,
