@@ -36,7 +36,10 @@ test("project → workflows list → search → workflow detail", async () => {
   const inputs = page.getByRole("table", { name: "Inputs" });
   const nameRow = inputs.getByRole("row").filter({ hasText: /^name/ });
   assert.match(await nameRow.innerText(), /name\s+str/);
-  assert.match(await inputs.getByRole("row").filter({ hasText: /^a\b/ }).innerText(), /int/);
+  // Rows are found by their first cell: text matching would read "a" and
+  // "int" as one word "aint".
+  const aRow = inputs.getByRole("row").filter({ has: page.getByRole("cell", { name: "a", exact: true }) });
+  assert.match(await aRow.innerText(), /int/);
   const versions = page.getByRole("table", { name: "Versions, newest first" });
   assert.equal(await versions.getByRole("cell", { name: version, exact: true }).count(), 1);
 

@@ -20,7 +20,9 @@ use updraft_proto::updraft::admin::v1::{
 
 use crate::error::AdminError;
 use crate::identifiers::{execution_key, require};
-use crate::store::{ExecutionRepo, WorkflowRepo, now_micros, timestamp_from_micros};
+use crate::store::{
+    ClaimedExecution as StoreClaim, ExecutionRepo, WorkflowRepo, now_micros, timestamp_from_micros,
+};
 use crate::{AdminApi, MAX_MESSAGE_BYTES, answer};
 
 /// Lease used when the request names none.
@@ -73,36 +75,23 @@ impl ExecutionQueueApi {
                 .claim_next_execution(&request.propeller_id, now, now.saturating_add(lease_micros))
                 .await?
             {
-                let record = &claimed.record;
-                let workflow = state
-                    .store
-                    .get_workflow(&record.workflow)
-                    .await?
-                    .ok_or_else(|| {
-                        AdminError::FailedPrecondition(format!(
-                            "workflow {} of execution {} no longer exists",
-                            record.workflow, record.key
-                        ))
-                    })?;
-                let inputs = match state.blobs.key_for_url(&record.inputs_uri) {
-                    Some(key) => core::LiteralMap::decode(state.blobs.get(key).await?)?,
-                    None => core::LiteralMap::default(),
-                };
-                tracing::info!(execution = %record.key, propeller = %request.propeller_id, claim = claimed.claim_count, "execution claimed");
-                return Ok(ClaimExecutionResponse {
-                    claimed: Some(ClaimedExecution {
-                        execution: Some(crate::executions::execution_from_record(record)?),
-                        workflow: Some(core::CompiledWorkflowClosure::decode(
-                            workflow.closure.as_slice(),
-                        )?),
-                        inputs: Some(inputs),
-                        lease_generation: u64::try_from(claimed.claim_count).unwrap_or_default(),
-                        lease_expires_at: Some(timestamp_from_micros(
-                            now.saturating_add(lease_micros),
-                        )),
-                        previous_claims: u32::try_from(claimed.claim_count - 1).unwrap_or_default(),
-                    }),
-                });
+                match self
+                    .hand_out(&claimed, now.saturating_add(lease_micros))
+                    .await
+                {
+                    Ok(handed_out) => {
+                        tracing::info!(execution = %claimed.record.key, propeller = %request.propeller_id, claim = claimed.claim_count, "execution claimed");
+                        return Ok(ClaimExecutionResponse {
+                            claimed: Some(handed_out),
+                        });
+                    }
+                    // An execution that cannot be prepared would otherwise be
+                    // claimed again and again, blocking every one behind it.
+                    Err(error) => {
+                        self.fail_unrunnable(&claimed.record.key, &error).await?;
+                        continue;
+                    }
+                }
             }
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             if remaining.is_zero() {
@@ -110,6 +99,71 @@ impl ExecutionQueueApi {
             }
             let _ = tokio::time::timeout(remaining.min(RECHECK_EVERY), signal).await;
         }
+    }
+
+    /// What a propeller needs to run a claimed execution.
+    async fn hand_out(
+        &self,
+        claimed: &StoreClaim,
+        lease_expires_at: i64,
+    ) -> Result<ClaimedExecution, AdminError> {
+        let state = &self.admin.state;
+        let record = &claimed.record;
+        let workflow = state
+            .store
+            .get_workflow(&record.workflow)
+            .await?
+            .ok_or_else(|| {
+                AdminError::FailedPrecondition(format!(
+                    "workflow {} of execution {} no longer exists",
+                    record.workflow, record.key
+                ))
+            })?;
+        let inputs = match state.blobs.key_for_url(&record.inputs_uri) {
+            Some(key) => core::LiteralMap::decode(state.blobs.get(key).await?)?,
+            None => core::LiteralMap::default(),
+        };
+        Ok(ClaimedExecution {
+            execution: Some(crate::executions::execution_from_record(record)?),
+            workflow: Some(core::CompiledWorkflowClosure::decode(
+                workflow.closure.as_slice(),
+            )?),
+            inputs: Some(inputs),
+            lease_generation: u64::try_from(claimed.claim_count).unwrap_or_default(),
+            lease_expires_at: Some(timestamp_from_micros(lease_expires_at)),
+            previous_claims: u32::try_from(claimed.claim_count - 1).unwrap_or_default(),
+        })
+    }
+
+    /// Marks an execution that cannot be prepared to run as FAILED, saying so.
+    async fn fail_unrunnable(
+        &self,
+        key: &crate::store::ExecutionKey,
+        error: &AdminError,
+    ) -> Result<(), AdminError> {
+        tracing::error!(execution = %key, error = ?error, "cannot prepare a claimed execution to run; failing it");
+        let message = match error {
+            AdminError::FailedPrecondition(message) => message.clone(),
+            _ => "updraft could not prepare this execution to run; the admin log has the details"
+                .to_string(),
+        };
+        let now = now_micros();
+        self.admin
+            .modify_execution(key, |record, closure| {
+                record.phase = Phase::Failed as i32;
+                closure.updated_at = Some(timestamp_from_micros(now));
+                closure.output_result = Some(admin::execution_closure::OutputResult::Error(
+                    core::ExecutionError {
+                        code: "ExecutionUnrunnable".into(),
+                        message: message.clone(),
+                        kind: core::execution_error::ErrorKind::System as i32,
+                        timestamp: Some(timestamp_from_micros(now)),
+                        ..Default::default()
+                    },
+                ));
+                Ok(())
+            })
+            .await
     }
 
     async fn renew(&self, request: RenewLeaseRequest) -> Result<RenewLeaseResponse, AdminError> {
