@@ -19,10 +19,18 @@ impl TestApp {
 
     /// A console fronting the admin at `endpoint` instead of its own.
     pub async fn spawn_with_admin(endpoint: &str) -> Self {
-        Self::spawn_with_environment(vec![(
-            "UPDRAFT_CONSOLE__ADMIN_ENDPOINT".to_string(),
-            endpoint.to_string(),
-        )])
+        // A console in front of another admin runs no workflows of its own,
+        // as in split mode.
+        Self::spawn_with_environment(vec![
+            (
+                "UPDRAFT_CONSOLE__ADMIN_ENDPOINT".to_string(),
+                endpoint.to_string(),
+            ),
+            (
+                "UPDRAFT_PROPELLER__ENABLED".to_string(),
+                "false".to_string(),
+            ),
+        ])
         .await
     }
 
