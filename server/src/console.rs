@@ -1,8 +1,8 @@
 //! The HTTP side of the shared address: the server-rendered console, its
 //! server functions, static files and `/healthz`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use updraft_app::api::{ApiClients, FlytekitConfigPath};
 use updraft_app::{App, shell};
 
@@ -40,7 +40,7 @@ pub struct ConsoleState {
 
 /// The console, server functions, `/pkg` assets and `/healthz`.
 pub fn console_router(state: ConsoleState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = console_routes();
     let context = {
         let clients = state.clients.clone();
         let hint = FlytekitConfigPath(state.flytekit_config_path.clone());
@@ -74,6 +74,16 @@ pub fn console_router(state: ConsoleState) -> Router {
             move |_| shell(options.clone())
         }))
         .with_state(options)
+}
+
+/// The console's routes, generated once per process. Generating runs the app
+/// with leptos_server's process-global "suppress resource loads" flag raised,
+/// and any resource first polled meanwhile, even by another server's render,
+/// never resolves (leptos-rs/leptos#4773). Once is enough: the routes depend
+/// on nothing but the app.
+fn console_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 async fn healthz(State(readiness): State<Readiness>) -> impl IntoResponse {

@@ -358,7 +358,6 @@ fn base() -> String {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn workflow_list_links_rows_and_searches_by_name() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -388,7 +387,6 @@ async fn workflow_list_links_rows_and_searches_by_name() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn a_search_with_filter_syntax_is_refused_with_a_reason() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -407,7 +405,6 @@ async fn a_search_with_filter_syntax_is_refused_with_a_reason() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn workflow_detail_shows_versions_interface_and_its_executions() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -439,7 +436,6 @@ async fn workflow_detail_shows_versions_interface_and_its_executions() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn an_unknown_workflow_is_reported_as_not_found() {
     let app = console_with(&ScriptedAdmin::default()).await;
 
@@ -452,7 +448,6 @@ async fn an_unknown_workflow_is_reported_as_not_found() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn executions_list_filters_by_phase_from_the_url() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -481,7 +476,6 @@ async fn executions_list_filters_by_phase_from_the_url() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn executions_list_links_the_next_page_with_the_api_token() {
     let app = console_with(&ScriptedAdmin::default()).await;
 
@@ -504,7 +498,6 @@ async fn executions_list_links_the_next_page_with_the_api_token() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn an_unknown_phase_is_refused_with_the_valid_choices() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -516,7 +509,6 @@ async fn an_unknown_phase_is_refused_with_the_valid_choices() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn execution_page_shows_header_data_nodes_and_error() {
     let app = console_with(&ScriptedAdmin::default()).await;
 
@@ -547,7 +539,6 @@ async fn execution_page_shows_header_data_nodes_and_error() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn a_running_execution_offers_terminate_and_the_server_fn_calls_admin() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -581,7 +572,6 @@ async fn a_running_execution_offers_terminate_and_the_server_fn_calls_admin() {
 }
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn terminating_without_a_cause_is_refused() {
     let admin = ScriptedAdmin::default();
     let app = console_with(&admin).await;
@@ -619,7 +609,6 @@ struct BareAdmin;
 impl AdminService for BareAdmin {}
 
 #[tokio::test]
-#[ignore = "intermittently hangs (SSR against the scripted admin); being investigated"]
 async fn pages_say_when_the_admin_lacks_an_api() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -34,10 +34,7 @@ impl TestApp {
         .await
     }
 
-    async fn spawn_with_environment(mut environment: Vec<(String, String)>) -> Self {
-        // Console and config tests run no workflows; a propeller beside them
-        // was followed by intermittent hangs of the server-rendered pages.
-        environment.push(("UPDRAFT_PROPELLER__ENABLED".to_string(), "false".to_string()));
+    async fn spawn_with_environment(environment: Vec<(String, String)>) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             updraft::telemetry::init();
         }
@@ -51,7 +48,7 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr = application.local_addr();
-        tokio::spawn(application.run_until_stopped());
+        tokio::spawn(application.run_until(std::future::pending()));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
