@@ -25,6 +25,9 @@ pub const PROJECT: &str = "flytesnacks";
 /// The domain fixtures use.
 pub const DOMAIN: &str = "development";
 
+/// The AdminService client the harness hands out.
+pub type AdminClient = AdminServiceClient<Channel>;
+
 /// A running admin and clients for it.
 pub struct TestApp {
     /// AdminService client.
@@ -45,25 +48,52 @@ impl Drop for TestApp {
     }
 }
 
-async fn fresh_database_url(directory: &std::path::Path) -> String {
-    match std::env::var("UPDRAFT_TEST_POSTGRES") {
-        Ok(server_url) if !server_url.is_empty() => {
+/// Which database a harness admin runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A fresh SQLite file in the test's directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// Postgres when `UPDRAFT_TEST_POSTGRES` names a server, else SQLite.
+    pub fn from_environment() -> Self {
+        match std::env::var("UPDRAFT_TEST_POSTGRES") {
+            Ok(server_url) if !server_url.is_empty() => Self::Postgres(server_url),
+            _ => Self::Sqlite,
+        }
+    }
+
+    /// `sqlite` or `postgres`, for reports.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+async fn fresh_database_url(backend: &Backend, directory: &std::path::Path) -> String {
+    match backend {
+        Backend::Postgres(server_url) => {
             sqlx::any::install_default_drivers();
             let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-            let mut connection = sqlx::AnyConnection::connect(&server_url)
+            let mut connection = sqlx::AnyConnection::connect(server_url)
                 .await
                 .expect("connect to UPDRAFT_TEST_POSTGRES");
             connection
                 .execute(format!("CREATE DATABASE {name}").as_str())
                 .await
                 .expect("create a test database");
-            let without_query = server_url.split('?').next().unwrap_or(&server_url);
+            let without_query = server_url.split('?').next().unwrap_or(server_url);
             let (server, _database) = without_query
                 .rsplit_once('/')
                 .expect("UPDRAFT_TEST_POSTGRES names a database");
             format!("{server}/{name}")
         }
-        _ => format!("sqlite://{}?mode=rwc", directory.join("admin.db").display()),
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", directory.join("admin.db").display()),
     }
 }
 
@@ -87,6 +117,11 @@ fn route_by_content_type(grpc: Router, http: Router) -> Router {
 impl TestApp {
     /// Starts an admin on a fresh database and connects clients to it.
     pub async fn spawn() -> Self {
+        Self::spawn_on(&Backend::from_environment()).await
+    }
+
+    /// Starts an admin on a fresh database of `backend`.
+    pub async fn spawn_on(backend: &Backend) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             // Logs stay silent unless asked for; a second init in the same
             // binary fails harmlessly.
@@ -96,7 +131,7 @@ impl TestApp {
                 .try_init();
         }
         let directory = tempfile::tempdir().expect("temporary directory");
-        let database_url = fresh_database_url(directory.path()).await;
+        let database_url = fresh_database_url(backend, directory.path()).await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address: SocketAddr = listener.local_addr().expect("local address");
         let http_base = format!("http://{address}");
