@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::serve::ListenerExt;
 use sqlx::{Connection, Executor};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -147,6 +148,10 @@ impl TestApp {
             .into_axum_router();
         let router = route_by_content_type(grpc, api.upload_router());
         let server = tokio::spawn(async move {
+            // As the server does: no Nagle delay on responses.
+            let listener = listener.tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
             axum::serve(listener, router).await.expect("serve");
         });
         let channel = tonic::transport::Endpoint::from_shared(http_base.clone())
