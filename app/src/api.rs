@@ -9,9 +9,11 @@ use crate::error::ConsoleError;
 
 mod entities;
 mod executions;
+mod launch;
 
 pub use entities::*;
 pub use executions::*;
+pub use launch::*;
 
 /// A project as the picker and dashboard show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod launch;
 pub mod literals;
 pub mod pages;
 pub mod time;
@@ -18,7 +19,8 @@ use leptos_router::path;
 use crate::components::layout::Shell;
 use crate::pages::{
     entity_detail::EntityDetailPage, entity_list::EntityListPage, execution::ExecutionPage,
-    executions::ExecutionsPage, home::HomePage, not_found::NotFoundPage, project::ProjectPage,
+    executions::ExecutionsPage, home::HomePage, launch::LaunchPage, not_found::NotFoundPage,
+    project::ProjectPage,
 };
 
 /// Sets the colour scheme before the first paint, so a dark-mode user never
@@ -65,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/console/projects/:project/domains/:domain/executions/:name") view=ExecutionPage />
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind") view=EntityListPage />
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name") view=EntityDetailPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name/launch") view=LaunchPage />
                 </Routes>
             </Shell>
         </Router>

@@ -40,6 +40,17 @@ fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
             &format!("/{}", kind.route_segment()),
         )
     };
+    let launch_href = move || {
+        project_path(
+            &project.get(),
+            &domain.get(),
+            &format!(
+                "/{}/{}/launch",
+                kind.route_segment(),
+                encode_component(&name.get())
+            ),
+        )
+    };
     view! {
         <Title text=move || name.get() />
         <ProjectHeader />
@@ -48,9 +59,15 @@ fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
             <span aria-hidden="true">" / "</span>
             <span aria-current="page">{move || name.get()}</span>
         </nav>
-        <div class="mt-2">
-            <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">{capitalised(kind.singular())}</p>
-            <h2 class="break-all text-xl font-semibold tracking-tight">{move || name.get()}</h2>
+        <div class="mt-2 flex flex-wrap items-end justify-between gap-3">
+            <div>
+                <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">{capitalised(kind.singular())}</p>
+                <h2 class="break-all text-xl font-semibold tracking-tight">{move || name.get()}</h2>
+            </div>
+            <a href=launch_href accesskey="l" aria-keyshortcuts="Alt+L"
+                class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60">
+                {format!("Launch {}", kind.singular())}
+            </a>
         </div>
         <Transition fallback=move || view! { <Loading what=kind.singular() /> }>
             {move || Suspend::new(async move {

@@ -5,6 +5,7 @@ pub mod entity_list;
 pub mod execution;
 pub mod executions;
 pub mod home;
+pub mod launch;
 pub mod not_found;
 pub mod project;
 

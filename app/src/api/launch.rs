@@ -1,0 +1,416 @@
+//! Server functions of the launch form: what a workflow, task or launch plan
+//! takes, and creating the execution.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use super::{EntityKind, IdentifierView};
+use crate::error::ConsoleError;
+use crate::launch::InputKind;
+use crate::literals::NamedValue;
+
+/// One input of the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchField {
+    pub name: String,
+    /// The type in Python syntax (`List[int]`).
+    pub type_name: String,
+    pub description: String,
+    pub kind: InputKind,
+    pub required: bool,
+    /// The default, in the field's own syntax.
+    pub default_text: Option<String>,
+}
+
+/// What the launch form of one workflow, task or launch plan shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchForm {
+    /// The launch plan (or task) an execution is created from.
+    pub target: IdentifierView,
+    /// Whether `target` is a task rather than a launch plan.
+    pub target_is_task: bool,
+    pub fields: Vec<LaunchField>,
+    /// Inputs the launch plan fixes; shown, not editable.
+    pub fixed_inputs: Vec<NamedValue>,
+}
+
+/// What the form sends: each field's text as typed, and the advanced options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LaunchRequest {
+    pub project: String,
+    pub domain: String,
+    /// The launch plan's or task's name and version, from [`LaunchForm::target`].
+    pub name: String,
+    pub version: String,
+    pub target_is_task: bool,
+    pub inputs: Vec<(String, String)>,
+    /// `key=value` lines.
+    pub labels: String,
+    /// `key=value` lines.
+    pub annotations: String,
+    pub raw_output_prefix: String,
+    /// Empty for the platform's default.
+    pub max_parallelism: String,
+    pub overwrite_cache: bool,
+    pub service_account: String,
+}
+
+/// The form of the newest launchable version: a launch plan's own parameters,
+/// a workflow's default launch plan (flytekit registers one under the
+/// workflow's name), or a task's interface.
+#[server(input = Json)]
+pub async fn get_launch_form(
+    project: String,
+    domain: String,
+    kind: EntityKind,
+    name: String,
+) -> Result<LaunchForm, ConsoleError> {
+    let mut client = super::admin_client()?;
+    server::launch_form(&mut client, &project, &domain, kind, &name, None).await
+}
+
+/// Creates an execution from the form and answers its name. Every input is
+/// checked against the interface fetched here, not the browser's copy.
+#[server(input = Json)]
+pub async fn launch_execution(request: LaunchRequest) -> Result<String, ConsoleError> {
+    let mut client = super::admin_client()?;
+    server::launch(&mut client, request).await
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use std::collections::HashMap;
+
+    use tonic::transport::Channel;
+    use updraft_proto::flyteidl::admin;
+    use updraft_proto::flyteidl::core::{self, ResourceType};
+    use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+
+    use super::{LaunchField, LaunchForm, LaunchRequest};
+    use crate::api::EntityKind;
+    use crate::api::entities::{identifier_view, newest_first};
+    use crate::error::ConsoleError;
+    use crate::launch::{LaunchValue, input_kind, parse_key_values, to_literal};
+    use crate::literals::{literal_map_values, literal_value, render_type};
+
+    type Client = AdminServiceClient<Channel>;
+
+    struct Parameter {
+        name: String,
+        variable: core::Variable,
+        default: Option<core::Literal>,
+        required: bool,
+    }
+
+    struct Target {
+        id: core::Identifier,
+        parameters: Vec<Parameter>,
+        fixed_inputs: Option<core::LiteralMap>,
+    }
+
+    fn invalid(message: impl Into<String>) -> ConsoleError {
+        ConsoleError::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    fn list_request(project: &str, domain: &str, name: &str) -> admin::ResourceListRequest {
+        admin::ResourceListRequest {
+            id: Some(admin::NamedEntityIdentifier {
+                project: project.into(),
+                domain: domain.into(),
+                name: name.into(),
+                ..Default::default()
+            }),
+            limit: 1,
+            sort_by: Some(newest_first()),
+            ..Default::default()
+        }
+    }
+
+    async fn target(
+        client: &mut Client,
+        project: &str,
+        domain: &str,
+        kind: EntityKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Target, ConsoleError> {
+        let not_found = |what: String| ConsoleError::NotFound { what };
+        match kind {
+            EntityKind::Task => {
+                let task = match version {
+                    Some(version) => client
+                        .get_task(admin::ObjectGetRequest {
+                            id: Some(identifier(
+                                ResourceType::Task,
+                                project,
+                                domain,
+                                name,
+                                version,
+                            )),
+                        })
+                        .await?
+                        .into_inner(),
+                    None => client
+                        .list_tasks(list_request(project, domain, name))
+                        .await?
+                        .into_inner()
+                        .tasks
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| not_found(format!("task {name} in {project}/{domain}")))?,
+                };
+                let inputs = task
+                    .closure
+                    .and_then(|c| c.compiled_task)
+                    .and_then(|c| c.template)
+                    .and_then(|t| t.interface)
+                    .and_then(|i| i.inputs)
+                    .unwrap_or_default();
+                Ok(Target {
+                    id: task.id.unwrap_or_default(),
+                    parameters: inputs
+                        .variables
+                        .into_iter()
+                        .map(|(name, variable)| Parameter {
+                            name,
+                            variable,
+                            default: None,
+                            required: true,
+                        })
+                        .collect(),
+                    fixed_inputs: None,
+                })
+            }
+            EntityKind::Workflow | EntityKind::LaunchPlan => {
+                let launch_plan = match version {
+                    Some(version) => client
+                        .get_launch_plan(admin::ObjectGetRequest {
+                            id: Some(identifier(ResourceType::LaunchPlan, project, domain, name, version)),
+                        })
+                        .await?
+                        .into_inner(),
+                    None => client
+                        .list_launch_plans(list_request(project, domain, name))
+                        .await?
+                        .into_inner()
+                        .launch_plans
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            not_found(if kind == EntityKind::Workflow {
+                                format!(
+                                    "a launch plan of workflow {name} in {project}/{domain} (pyflyte register creates one)"
+                                )
+                            } else {
+                                format!("launch plan {name} in {project}/{domain}")
+                            })
+                        })?,
+                };
+                let spec = launch_plan.spec.unwrap_or_default();
+                let parameters = launch_plan
+                    .closure
+                    .and_then(|c| c.expected_inputs)
+                    .or(spec.default_inputs)
+                    .unwrap_or_default();
+                Ok(Target {
+                    id: launch_plan.id.unwrap_or_default(),
+                    parameters: parameters
+                        .parameters
+                        .into_iter()
+                        .map(|(name, parameter)| {
+                            use core::parameter::Behavior;
+                            let (default, required) = match parameter.behavior {
+                                Some(Behavior::Default(literal)) => (Some(literal), false),
+                                Some(Behavior::Required(required)) => (None, required),
+                                _ => (None, false),
+                            };
+                            Parameter {
+                                name,
+                                variable: parameter.var.unwrap_or_default(),
+                                default,
+                                required,
+                            }
+                        })
+                        .collect(),
+                    fixed_inputs: spec.fixed_inputs,
+                })
+            }
+        }
+    }
+
+    fn identifier(
+        resource_type: ResourceType,
+        project: &str,
+        domain: &str,
+        name: &str,
+        version: &str,
+    ) -> core::Identifier {
+        core::Identifier {
+            resource_type: resource_type as i32,
+            project: project.into(),
+            domain: domain.into(),
+            name: name.into(),
+            version: version.into(),
+            ..Default::default()
+        }
+    }
+
+    pub async fn launch_form(
+        client: &mut Client,
+        project: &str,
+        domain: &str,
+        kind: EntityKind,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<LaunchForm, ConsoleError> {
+        let target = target(client, project, domain, kind, name, version).await?;
+        let mut fields: Vec<LaunchField> = target
+            .parameters
+            .iter()
+            .map(|parameter| {
+                let literal_type = parameter.variable.r#type.clone().unwrap_or_default();
+                let kind = input_kind(&literal_type);
+                let default_text = parameter
+                    .default
+                    .as_ref()
+                    .and_then(|literal| kind.default_text(&literal_value(literal)));
+                LaunchField {
+                    name: parameter.name.clone(),
+                    type_name: render_type(&literal_type),
+                    description: parameter.variable.description.clone(),
+                    kind,
+                    required: parameter.required,
+                    default_text,
+                }
+            })
+            .collect();
+        // Required first, then by name: what must be filled in comes first.
+        fields.sort_by(|a, b| b.required.cmp(&a.required).then(a.name.cmp(&b.name)));
+        Ok(LaunchForm {
+            target: identifier_view(&target.id),
+            target_is_task: kind == EntityKind::Task,
+            fields,
+            fixed_inputs: target
+                .fixed_inputs
+                .as_ref()
+                .map(literal_map_values)
+                .unwrap_or_default(),
+        })
+    }
+
+    pub async fn launch(
+        client: &mut Client,
+        request: LaunchRequest,
+    ) -> Result<String, ConsoleError> {
+        let kind = if request.target_is_task {
+            EntityKind::Task
+        } else {
+            EntityKind::LaunchPlan
+        };
+        let target = target(
+            client,
+            &request.project,
+            &request.domain,
+            kind,
+            &request.name,
+            Some(&request.version),
+        )
+        .await?;
+        let texts: HashMap<&str, &str> = request
+            .inputs
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_str()))
+            .collect();
+        if let Some(unknown) = texts
+            .keys()
+            .find(|name| !target.parameters.iter().any(|p| p.name == **name))
+        {
+            return Err(invalid(format!(
+                "{} has no input named {unknown}",
+                request.name
+            )));
+        }
+        let mut inputs = HashMap::new();
+        for parameter in &target.parameters {
+            let literal_type = parameter.variable.r#type.clone().unwrap_or_default();
+            let text = texts.get(parameter.name.as_str()).copied().unwrap_or("");
+            let value = input_kind(&literal_type)
+                .parse_field(text)
+                .map_err(|reason| invalid(format!("input {}: {reason}", parameter.name)))?;
+            match value {
+                Some(value) => {
+                    inputs.insert(parameter.name.clone(), to_literal(&value, &literal_type));
+                }
+                None if parameter.default.is_some() => {}
+                None if parameter.required => {
+                    return Err(invalid(format!("input {} is required", parameter.name)));
+                }
+                None => {
+                    inputs.insert(
+                        parameter.name.clone(),
+                        to_literal(&LaunchValue::None, &literal_type),
+                    );
+                }
+            }
+        }
+        let labels = parse_key_values("labels", &request.labels).map_err(invalid)?;
+        let annotations = parse_key_values("annotations", &request.annotations).map_err(invalid)?;
+        let max_parallelism = match request.max_parallelism.trim() {
+            "" => 0,
+            text => text
+                .parse::<i32>()
+                .ok()
+                .filter(|value| *value > 0)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "max parallelism \"{text}\" is not a positive whole number"
+                    ))
+                })?,
+        };
+        let spec = admin::ExecutionSpec {
+            launch_plan: Some(target.id),
+            metadata: Some(admin::ExecutionMetadata {
+                mode: admin::execution_metadata::ExecutionMode::Manual as i32,
+                principal: "console".into(),
+                ..Default::default()
+            }),
+            labels: (!labels.is_empty()).then(|| admin::Labels {
+                values: labels.into_iter().collect(),
+            }),
+            annotations: (!annotations.is_empty()).then(|| admin::Annotations {
+                values: annotations.into_iter().collect(),
+            }),
+            raw_output_data_config: (!request.raw_output_prefix.trim().is_empty()).then(|| {
+                admin::RawOutputDataConfig {
+                    output_location_prefix: request.raw_output_prefix.trim().into(),
+                }
+            }),
+            security_context: (!request.service_account.trim().is_empty()).then(|| {
+                core::SecurityContext {
+                    run_as: Some(core::Identity {
+                        k8s_service_account: request.service_account.trim().into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }
+            }),
+            max_parallelism,
+            overwrite_cache: request.overwrite_cache,
+            ..Default::default()
+        };
+        let created = client
+            .create_execution(admin::ExecutionCreateRequest {
+                project: request.project,
+                domain: request.domain,
+                spec: Some(spec),
+                inputs: Some(core::LiteralMap { literals: inputs }),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        Ok(created.id.map(|id| id.name).unwrap_or_default())
+    }
+}

@@ -1,0 +1,665 @@
+//! The launch form's values: what each input accepts, how its text is read,
+//! and (on the server) how it becomes a Flyte literal.
+//!
+//! The browser parses every field with the same code the server uses, so a bad
+//! value is refused next to its field before anything is sent; the server
+//! parses again against the interface it fetched itself and is the authority.
+
+use serde::{Deserialize, Serialize};
+
+use crate::literals::LiteralValue;
+
+/// What an input accepts, derived from its Flyte type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InputKind {
+    Integer,
+    Float,
+    String,
+    Boolean,
+    /// An instant: RFC 3339, or `YYYY-MM-DDTHH:MM[:SS]` read as UTC.
+    Datetime,
+    /// A length of time: `90s`, `1h30m`, `250ms`, or a number of seconds.
+    Duration,
+    /// One of these names.
+    Enum(Vec<String>),
+    /// A JSON array of the item kind.
+    List(Box<InputKind>),
+    /// A JSON object whose values are of this kind.
+    Map(Box<InputKind>),
+    /// The kind, or nothing (`Optional[T]`): an empty field means `None`.
+    Optional(Box<InputKind>),
+    /// One of several kinds, tried in order (`Union[int, str]`).
+    Union(Vec<InputKind>),
+    /// A dataclass, dict or other JSON document.
+    Json,
+    /// A file or directory by URI (`s3://…`, `file://…`, a local path of the store).
+    Blob {
+        directory: bool,
+    },
+    /// A type the form cannot take yet; named so the person knows which.
+    Unsupported(String),
+}
+
+/// A parsed input value, before it is typed as a Flyte literal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LaunchValue {
+    None,
+    Integer(i64),
+    Float(f64),
+    String(String),
+    Boolean(bool),
+    /// Milliseconds since the Unix epoch.
+    Datetime(i64),
+    /// Milliseconds.
+    Duration(i64),
+    Enum(String),
+    List(Vec<LaunchValue>),
+    Map(Vec<(String, LaunchValue)>),
+    /// Which variant of the union, and its value.
+    Union(usize, Box<LaunchValue>),
+    Json(serde_json::Value),
+    Blob(String),
+}
+
+impl InputKind {
+    /// Whether the field is a multi-line JSON editor rather than a one-line input.
+    pub fn is_json(&self) -> bool {
+        match self {
+            InputKind::List(_) | InputKind::Map(_) | InputKind::Json | InputKind::Union(_) => true,
+            InputKind::Optional(inner) => inner.is_json(),
+            _ => false,
+        }
+    }
+
+    /// A hint of the accepted syntax, shown under the field.
+    pub fn hint(&self) -> String {
+        match self {
+            InputKind::Integer => "A whole number.".into(),
+            InputKind::Float => "A number, e.g. 0.5 or 1e-3.".into(),
+            InputKind::String => "Text.".into(),
+            InputKind::Boolean => "Checked means true.".into(),
+            InputKind::Datetime => "UTC, e.g. 2026-11-22T14:30:00Z.".into(),
+            InputKind::Duration => "e.g. 90s, 1h30m, 250ms, or seconds.".into(),
+            InputKind::Enum(values) => format!("One of: {}.", values.join(", ")),
+            InputKind::List(_) => "A JSON array, e.g. [1, 2, 3].".into(),
+            InputKind::Map(_) => "A JSON object, e.g. {\"a\": 1}.".into(),
+            InputKind::Optional(inner) => format!("Leave empty for None. {}", inner.hint()),
+            InputKind::Union(_) => "JSON; the first type of the union that fits is used.".into(),
+            InputKind::Json => "A JSON object with the dataclass's fields.".into(),
+            InputKind::Blob { directory: true } => "The directory's URI.".into(),
+            InputKind::Blob { directory: false } => "The file's URI.".into(),
+            InputKind::Unsupported(type_name) => {
+                format!("{type_name} cannot be entered in the form yet.")
+            }
+        }
+    }
+
+    /// Reads a field's text. `Ok(None)` means the field was left empty.
+    pub fn parse_field(&self, text: &str) -> Result<Option<LaunchValue>, String> {
+        let trimmed = text.trim();
+        if let InputKind::Optional(inner) = self {
+            return if trimmed.is_empty() || trimmed == "null" || trimmed == "None" {
+                Ok(Some(LaunchValue::None))
+            } else {
+                inner.parse_field(text)
+            };
+        }
+        if trimmed.is_empty() && !matches!(self, InputKind::String) {
+            return Ok(None);
+        }
+        if self.is_json() {
+            let json: serde_json::Value = serde_json::from_str(trimmed)
+                .map_err(|error| format!("not valid JSON: {error}"))?;
+            return self.parse_json(&json).map(Some);
+        }
+        self.parse_text(text).map(Some)
+    }
+
+    fn parse_text(&self, text: &str) -> Result<LaunchValue, String> {
+        let trimmed = text.trim();
+        match self {
+            InputKind::Integer => trimmed
+                .parse()
+                .map(LaunchValue::Integer)
+                .map_err(|_| format!("\"{trimmed}\" is not a whole number")),
+            InputKind::Float => trimmed
+                .parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite())
+                .map(LaunchValue::Float)
+                .ok_or_else(|| format!("\"{trimmed}\" is not a number")),
+            InputKind::String => Ok(LaunchValue::String(text.to_string())),
+            InputKind::Boolean => match trimmed.to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => Ok(LaunchValue::Boolean(true)),
+                "false" | "off" | "no" | "0" => Ok(LaunchValue::Boolean(false)),
+                _ => Err(format!("\"{trimmed}\" is not true or false")),
+            },
+            InputKind::Datetime => parse_datetime(trimmed).map(LaunchValue::Datetime),
+            InputKind::Duration => parse_duration(trimmed).map(LaunchValue::Duration),
+            InputKind::Enum(values) => {
+                if values.iter().any(|value| value == trimmed) {
+                    Ok(LaunchValue::Enum(trimmed.to_string()))
+                } else {
+                    Err(format!("\"{trimmed}\" is not one of {}", values.join(", ")))
+                }
+            }
+            InputKind::Blob { .. } => Ok(LaunchValue::Blob(trimmed.to_string())),
+            InputKind::Unsupported(type_name) => {
+                Err(format!("{type_name} cannot be entered in the form yet"))
+            }
+            json_kind => {
+                let json: serde_json::Value = serde_json::from_str(trimmed)
+                    .map_err(|error| format!("not valid JSON: {error}"))?;
+                json_kind.parse_json(&json)
+            }
+        }
+    }
+
+    fn parse_json(&self, json: &serde_json::Value) -> Result<LaunchValue, String> {
+        use serde_json::Value;
+        match (self, json) {
+            (InputKind::Optional(_), Value::Null) => Ok(LaunchValue::None),
+            (InputKind::Optional(inner), other) => inner.parse_json(other),
+            (InputKind::Integer, Value::Number(number)) => number
+                .as_i64()
+                .map(LaunchValue::Integer)
+                .ok_or_else(|| format!("{number} is not a whole number")),
+            (InputKind::Float, Value::Number(number)) => number
+                .as_f64()
+                .map(LaunchValue::Float)
+                .ok_or_else(|| format!("{number} is not a number")),
+            (InputKind::Boolean, Value::Bool(value)) => Ok(LaunchValue::Boolean(*value)),
+            (InputKind::Duration, Value::Number(_)) => self.parse_text(&json.to_string()),
+            (
+                InputKind::String
+                | InputKind::Datetime
+                | InputKind::Duration
+                | InputKind::Enum(_)
+                | InputKind::Blob { .. },
+                Value::String(text),
+            ) => self.parse_text(text),
+            (InputKind::List(item), Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(index, value)| {
+                    item.parse_json(value)
+                        .map_err(|error| format!("item {index}: {error}"))
+                })
+                .collect::<Result<_, _>>()
+                .map(LaunchValue::List),
+            (InputKind::Map(value_kind), Value::Object(entries)) => entries
+                .iter()
+                .map(|(key, value)| {
+                    value_kind
+                        .parse_json(value)
+                        .map(|value| (key.clone(), value))
+                        .map_err(|error| format!("key \"{key}\": {error}"))
+                })
+                .collect::<Result<_, _>>()
+                .map(LaunchValue::Map),
+            (InputKind::Union(variants), value) => variants
+                .iter()
+                .enumerate()
+                .find_map(|(index, variant)| {
+                    variant
+                        .parse_json(value)
+                        .ok()
+                        .map(|parsed| LaunchValue::Union(index, Box::new(parsed)))
+                })
+                .ok_or_else(|| format!("{value} fits none of the union's types")),
+            (InputKind::Json, Value::Object(_)) => Ok(LaunchValue::Json(json.clone())),
+            (InputKind::Unsupported(type_name), _) => {
+                Err(format!("{type_name} cannot be entered in the form yet"))
+            }
+            (kind, value) => Err(format!("{value} is not {}", kind.expected())),
+        }
+    }
+
+    fn expected(&self) -> &'static str {
+        match self {
+            InputKind::Integer => "a whole number",
+            InputKind::Float => "a number",
+            InputKind::Boolean => "true or false",
+            InputKind::List(_) => "a JSON array",
+            InputKind::Map(_) | InputKind::Json => "a JSON object",
+            _ => "a string",
+        }
+    }
+
+    /// A launch plan's default shown in the field, in the field's syntax.
+    pub fn default_text(&self, value: &LiteralValue) -> Option<String> {
+        let inner = match self {
+            InputKind::Optional(inner) => inner,
+            other => other,
+        };
+        if inner.is_json() {
+            return literal_json(value).map(|json| json.to_string());
+        }
+        Some(match value {
+            LiteralValue::None => String::new(),
+            LiteralValue::Integer(number) => number.to_string(),
+            LiteralValue::Float(number) => number.to_string(),
+            LiteralValue::String(text) => text.clone(),
+            LiteralValue::Boolean(value) => value.to_string(),
+            LiteralValue::Datetime(millis) => format_rfc3339(*millis),
+            LiteralValue::Duration(millis) => format!("{millis}ms"),
+            LiteralValue::Blob { uri, .. } => uri.clone(),
+            _ => return None,
+        })
+    }
+}
+
+fn literal_json(value: &LiteralValue) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    Some(match value {
+        LiteralValue::None => Value::Null,
+        LiteralValue::Integer(number) => Value::from(*number),
+        LiteralValue::Float(number) => Value::from(*number),
+        LiteralValue::String(text) => Value::from(text.clone()),
+        LiteralValue::Boolean(value) => Value::from(*value),
+        LiteralValue::Datetime(millis) => Value::from(format_rfc3339(*millis)),
+        LiteralValue::Duration(millis) => Value::from(format!("{millis}ms")),
+        LiteralValue::Blob { uri, .. } => Value::from(uri.clone()),
+        LiteralValue::Collection(items) => {
+            Value::Array(items.iter().map(literal_json).collect::<Option<_>>()?)
+        }
+        LiteralValue::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(key, value)| Some((key.clone(), literal_json(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// `2026-11-22T14:30:00Z`, or with `+01:00`; seconds and fractions optional;
+/// without a zone the time is UTC.
+pub fn parse_datetime(text: &str) -> Result<i64, String> {
+    let invalid = || format!("\"{text}\" is not a date and time like 2026-11-22T14:30:00Z");
+    let (date, rest) = text.split_once(['T', ' ']).ok_or_else(invalid)?;
+    let mut date_parts = date.splitn(3, '-');
+    let number = |part: Option<&str>| -> Result<i64, String> {
+        part.filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(invalid)
+    };
+    let (year, month, day) = (
+        number(date_parts.next())?,
+        number(date_parts.next())?,
+        number(date_parts.next())?,
+    );
+    let (clock, offset_minutes) = if let Some(clock) = rest.strip_suffix(['Z', 'z']) {
+        (clock, 0)
+    } else if let Some(index) = rest.rfind(['+', '-']) {
+        let (clock, zone) = rest.split_at(index);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let (hours, minutes) = zone[1..].split_once(':').ok_or_else(invalid)?;
+        (
+            clock,
+            sign * (number(Some(hours))? * 60 + number(Some(minutes))?),
+        )
+    } else {
+        (rest, 0)
+    };
+    let mut clock_parts = clock.splitn(3, ':');
+    let hour = number(clock_parts.next())?;
+    let minute = number(clock_parts.next())?;
+    let (second, millis) = match clock_parts.next() {
+        None => (0, 0),
+        Some(seconds) => {
+            let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, ""));
+            let fraction: String = fraction.chars().chain("000".chars()).take(3).collect();
+            (number(Some(whole))?, number(Some(&fraction))?)
+        }
+    };
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(invalid());
+    }
+    let days = crate::time::days_from_civil(year, month, day);
+    Ok(
+        ((days * 86_400 + hour * 3600 + minute * 60 + second) - offset_minutes * 60) * 1000
+            + millis,
+    )
+}
+
+/// `2026-11-22T14:30:00Z`, or with milliseconds when there are some.
+pub fn format_rfc3339(epoch_millis: i64) -> String {
+    let utc = crate::time::format_utc(epoch_millis);
+    let (date, rest) = utc.split_once(' ').unwrap_or((&utc, ""));
+    let clock = rest.trim_end_matches(" UTC");
+    match epoch_millis.rem_euclid(1000) {
+        0 => format!("{date}T{clock}Z"),
+        millis => format!("{date}T{clock}.{millis:03}Z"),
+    }
+}
+
+/// `250ms`, `90s`, `5m`, `1h30m`, `2d`, combinations of them, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let invalid = || format!("\"{text}\" is not a duration like 90s, 1h30m or 250ms");
+    if let Ok(seconds) = text.parse::<f64>() {
+        return if seconds.is_finite() && seconds >= 0.0 {
+            Ok((seconds * 1000.0).round() as i64)
+        } else {
+            Err(invalid())
+        };
+    }
+    let mut total = 0i64;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(invalid)?;
+        if digits == 0 {
+            return Err(invalid());
+        }
+        let amount: i64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_length = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match rest[..unit_length].trim() {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(invalid()),
+        };
+        total = amount
+            .checked_mul(factor)
+            .and_then(|millis| total.checked_add(millis))
+            .ok_or_else(invalid)?;
+        rest = &rest[unit_length..];
+    }
+    Ok(total)
+}
+
+/// Labels or annotations typed one `key=value` per line.
+pub fn parse_key_values(what: &str, text: &str) -> Result<Vec<(String, String)>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            line.split_once('=')
+                .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+                .filter(|(key, _)| !key.is_empty())
+                .ok_or_else(|| format!("{what}: \"{line}\" is not key=value"))
+        })
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+pub use convert::{input_kind, to_literal};
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::{InputKind, LaunchValue};
+    use updraft_proto::flyteidl::core;
+
+    /// What the form accepts for a Flyte type.
+    pub fn input_kind(literal_type: &core::LiteralType) -> InputKind {
+        use core::SimpleType;
+        use core::literal_type::Type;
+        match &literal_type.r#type {
+            Some(Type::Simple(simple)) => match SimpleType::try_from(*simple) {
+                Ok(SimpleType::Integer) => InputKind::Integer,
+                Ok(SimpleType::Float) => InputKind::Float,
+                Ok(SimpleType::String) => InputKind::String,
+                Ok(SimpleType::Boolean) => InputKind::Boolean,
+                Ok(SimpleType::Datetime) => InputKind::Datetime,
+                Ok(SimpleType::Duration) => InputKind::Duration,
+                Ok(SimpleType::Struct) => InputKind::Json,
+                _ => InputKind::Unsupported(crate::literals::render_type(literal_type)),
+            },
+            Some(Type::EnumType(enum_type)) => InputKind::Enum(enum_type.values.clone()),
+            Some(Type::CollectionType(item)) => InputKind::List(Box::new(input_kind(item))),
+            Some(Type::MapValueType(value)) => InputKind::Map(Box::new(input_kind(value))),
+            Some(Type::Blob(blob)) => InputKind::Blob {
+                directory: blob.dimensionality
+                    == core::blob_type::BlobDimensionality::Multipart as i32,
+            },
+            Some(Type::UnionType(union)) => {
+                let is_none = |variant: &core::LiteralType| matches!(variant.r#type, Some(Type::Simple(simple)) if simple == SimpleType::None as i32);
+                let others: Vec<&core::LiteralType> = union
+                    .variants
+                    .iter()
+                    .filter(|variant| !is_none(variant))
+                    .collect();
+                let has_none = others.len() < union.variants.len();
+                match (has_none, others.as_slice()) {
+                    (true, [only]) => InputKind::Optional(Box::new(input_kind(only))),
+                    _ => InputKind::Union(union.variants.iter().map(input_kind).collect()),
+                }
+            }
+            _ => InputKind::Unsupported(crate::literals::render_type(literal_type)),
+        }
+    }
+
+    /// The literal flytekit expects for `value` typed as `literal_type`.
+    pub fn to_literal(value: &LaunchValue, literal_type: &core::LiteralType) -> core::Literal {
+        use core::literal::Value as LiteralKind;
+        use core::literal_type::Type;
+        use core::primitive::Value as Primitive;
+        let scalar = |value: core::scalar::Value| core::Literal {
+            value: Some(LiteralKind::Scalar(Box::new(core::Scalar {
+                value: Some(value),
+            }))),
+            ..Default::default()
+        };
+        let primitive = |value: Primitive| {
+            scalar(core::scalar::Value::Primitive(core::Primitive {
+                value: Some(value),
+            }))
+        };
+        match value {
+            LaunchValue::None => scalar(core::scalar::Value::NoneType(core::Void {})),
+            LaunchValue::Integer(number) => primitive(Primitive::Integer(*number)),
+            LaunchValue::Float(number) => primitive(Primitive::FloatValue(*number)),
+            LaunchValue::String(text) | LaunchValue::Enum(text) => {
+                primitive(Primitive::StringValue(text.clone()))
+            }
+            LaunchValue::Boolean(flag) => primitive(Primitive::Boolean(*flag)),
+            LaunchValue::Datetime(millis) => {
+                primitive(Primitive::Datetime(prost_types::Timestamp {
+                    seconds: millis.div_euclid(1000),
+                    nanos: (millis.rem_euclid(1000) * 1_000_000) as i32,
+                }))
+            }
+            LaunchValue::Duration(millis) => {
+                primitive(Primitive::Duration(prost_types::Duration {
+                    seconds: millis / 1000,
+                    nanos: ((millis % 1000) * 1_000_000) as i32,
+                }))
+            }
+            LaunchValue::List(items) => {
+                let item_type = match &literal_type.r#type {
+                    Some(Type::CollectionType(item)) => item.as_ref().clone(),
+                    _ => core::LiteralType::default(),
+                };
+                core::Literal {
+                    value: Some(LiteralKind::Collection(core::LiteralCollection {
+                        literals: items
+                            .iter()
+                            .map(|item| to_literal(item, &item_type))
+                            .collect(),
+                    })),
+                    ..Default::default()
+                }
+            }
+            LaunchValue::Map(entries) => {
+                let value_type = match &literal_type.r#type {
+                    Some(Type::MapValueType(value)) => value.as_ref().clone(),
+                    _ => core::LiteralType::default(),
+                };
+                core::Literal {
+                    value: Some(LiteralKind::Map(core::LiteralMap {
+                        literals: entries
+                            .iter()
+                            .map(|(key, value)| (key.clone(), to_literal(value, &value_type)))
+                            .collect(),
+                    })),
+                    ..Default::default()
+                }
+            }
+            LaunchValue::Union(index, inner) => {
+                let variant = match &literal_type.r#type {
+                    Some(Type::UnionType(union)) => {
+                        union.variants.get(*index).cloned().unwrap_or_default()
+                    }
+                    _ => core::LiteralType::default(),
+                };
+                scalar(core::scalar::Value::Union(Box::new(core::Union {
+                    value: Some(Box::new(to_literal(inner, &variant))),
+                    r#type: Some(variant),
+                })))
+            }
+            LaunchValue::Json(json) => scalar(core::scalar::Value::Generic(json_struct(json))),
+            LaunchValue::Blob(uri) => {
+                let metadata = match &literal_type.r#type {
+                    Some(Type::Blob(blob)) => Some(core::BlobMetadata {
+                        r#type: Some(blob.clone()),
+                    }),
+                    _ => None,
+                };
+                scalar(core::scalar::Value::Blob(core::Blob {
+                    metadata,
+                    uri: uri.clone(),
+                }))
+            }
+        }
+    }
+
+    fn json_struct(json: &serde_json::Value) -> prost_types::Struct {
+        match json {
+            serde_json::Value::Object(entries) => prost_types::Struct {
+                fields: entries
+                    .iter()
+                    .map(|(key, value)| (key.clone(), json_value(value)))
+                    .collect(),
+            },
+            _ => prost_types::Struct::default(),
+        }
+    }
+
+    fn json_value(json: &serde_json::Value) -> prost_types::Value {
+        use prost_types::value::Kind;
+        let kind = match json {
+            serde_json::Value::Null => Kind::NullValue(0),
+            serde_json::Value::Bool(flag) => Kind::BoolValue(*flag),
+            serde_json::Value::Number(number) => Kind::NumberValue(number.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(text) => Kind::StringValue(text.clone()),
+            serde_json::Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+                values: items.iter().map(json_value).collect(),
+            }),
+            serde_json::Value::Object(_) => Kind::StructValue(json_struct(json)),
+        };
+        prost_types::Value { kind: Some(kind) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_parse_in_their_own_syntax() {
+        assert_eq!(
+            InputKind::Integer.parse_field(" 42 "),
+            Ok(Some(LaunchValue::Integer(42)))
+        );
+        assert_eq!(InputKind::Integer.parse_field(""), Ok(None));
+        assert!(
+            InputKind::Integer
+                .parse_field("4.2")
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert_eq!(
+            InputKind::String.parse_field(""),
+            Ok(Some(LaunchValue::String(String::new())))
+        );
+        assert_eq!(
+            InputKind::Optional(Box::new(InputKind::Integer)).parse_field(""),
+            Ok(Some(LaunchValue::None))
+        );
+        assert_eq!(
+            InputKind::List(Box::new(InputKind::Integer)).parse_field("[1, 2]"),
+            Ok(Some(LaunchValue::List(vec![
+                LaunchValue::Integer(1),
+                LaunchValue::Integer(2)
+            ])))
+        );
+        let error = InputKind::List(Box::new(InputKind::Integer))
+            .parse_field("[1, \"x\"]")
+            .unwrap_err();
+        assert!(error.contains("item 1"), "{error}");
+        let error = InputKind::Enum(vec!["RED".into(), "GREEN".into()])
+            .parse_field("BLUE")
+            .unwrap_err();
+        assert!(error.contains("RED, GREEN"), "{error}");
+        assert_eq!(
+            InputKind::Union(vec![InputKind::Integer, InputKind::String]).parse_field("\"a\""),
+            Ok(Some(LaunchValue::Union(
+                1,
+                Box::new(LaunchValue::String("a".into()))
+            )))
+        );
+    }
+
+    #[test]
+    fn datetimes_and_durations_read_as_people_write_them() {
+        assert_eq!(parse_datetime("1970-01-01T00:00:01Z"), Ok(1000));
+        assert_eq!(parse_datetime("1970-01-01T01:00+01:00"), Ok(0));
+        assert_eq!(
+            parse_datetime("2026-11-22T14:30:00.5Z"),
+            Ok(1_795_357_800_500)
+        );
+        assert!(parse_datetime("2026-13-01T00:00Z").is_err());
+        assert_eq!(
+            format_rfc3339(1_795_357_800_500),
+            "2026-11-22T14:30:00.500Z"
+        );
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("250ms"), Ok(250));
+        assert_eq!(parse_duration("1.5"), Ok(1500));
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn defaults_are_shown_in_the_field_syntax() {
+        let list = InputKind::List(Box::new(InputKind::Integer));
+        assert_eq!(
+            list.default_text(&LiteralValue::Collection(vec![LiteralValue::Integer(1)])),
+            Some("[1]".into())
+        );
+        assert_eq!(
+            InputKind::Duration.default_text(&LiteralValue::Duration(90_000)),
+            Some("90000ms".into())
+        );
+    }
+
+    #[test]
+    fn labels_are_key_value_lines() {
+        assert_eq!(
+            parse_key_values("labels", "team=ml\n\n env = dev "),
+            Ok(vec![
+                ("team".into(), "ml".into()),
+                ("env".into(), "dev".into())
+            ])
+        );
+        assert!(
+            parse_key_values("labels", "oops")
+                .unwrap_err()
+                .contains("labels")
+        );
+    }
+}

@@ -1,0 +1,325 @@
+//! `/console/projects/{project}/domains/{domain}/{kind}/{name}/launch`: a form
+//! typed by the interface, checked field by field before anything is sent.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api::{
+    EntityKind, LaunchField, LaunchForm, LaunchRequest, get_launch_form, launch_execution,
+};
+use crate::components::states::{ErrorNotice, Loading};
+use crate::components::values::ValueTable;
+use crate::launch::InputKind;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::project::{ProjectHeader, use_project_domain};
+use crate::pages::{encode_component, project_path};
+
+#[component]
+pub fn LaunchPage() -> impl IntoView {
+    let params = use_params_map();
+    let kind = Memo::new(move |_| {
+        params.with(|p| EntityKind::from_route_segment(&p.get("kind").unwrap_or_default()))
+    });
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    move || match kind.get() {
+        Some(kind) => view! { <Launch kind name /> }.into_any(),
+        None => view! { <NotFoundPage /> }.into_any(),
+    }
+}
+
+#[component]
+fn Launch(kind: EntityKind, name: Memo<String>) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let form = Resource::new(
+        move || (project.get(), domain.get(), name.get()),
+        move |(project, domain, name)| get_launch_form(project, domain, kind, name),
+    );
+    let detail_href = move || {
+        project_path(
+            &project.get(),
+            &domain.get(),
+            &format!(
+                "/{}/{}",
+                kind.route_segment(),
+                encode_component(&name.get())
+            ),
+        )
+    };
+    view! {
+        <Title text=move || format!("Launch {}", name.get()) />
+        <ProjectHeader />
+        <nav aria-label="Breadcrumb" class="mt-6 text-sm text-slate-500 dark:text-slate-400">
+            <a href=detail_href class="text-sky-700 hover:underline dark:text-sky-400">{move || name.get()}</a>
+            <span aria-hidden="true">" / "</span>
+            <span aria-current="page">"Launch"</span>
+        </nav>
+        <h2 class="mt-2 text-xl font-semibold tracking-tight">
+            {format!("Launch {} ", kind.singular())}
+            <span class="break-all font-mono text-lg">{move || name.get()}</span>
+        </h2>
+        <Transition fallback=move || view! { <Loading what="the form" /> }>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Ok(form) => view! { <LaunchFormView form project=project.get_untracked() domain=domain.get_untracked() /> }.into_any(),
+                    Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One field's state: its text and, once checked, why it is refused.
+#[derive(Clone, Copy)]
+struct FieldState {
+    text: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+}
+
+fn check(field: &LaunchField, text: &str) -> Option<String> {
+    match field.kind.parse_field(text) {
+        Err(reason) => Some(reason),
+        Ok(None) if field.required && field.default_text.is_none() => Some("required".to_string()),
+        Ok(_) => None,
+    }
+}
+
+const INPUT_CLASS: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900";
+
+#[component]
+fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl IntoView {
+    let LaunchForm {
+        target,
+        target_is_task,
+        fields,
+        fixed_inputs,
+    } = form;
+    let states: Vec<FieldState> = fields
+        .iter()
+        .map(|field| FieldState {
+            text: RwSignal::new(field.default_text.clone().unwrap_or_else(|| {
+                if field.kind == InputKind::Boolean {
+                    "false".into()
+                } else {
+                    String::new()
+                }
+            })),
+            error: RwSignal::new(None),
+        })
+        .collect();
+    let labels = RwSignal::new(String::new());
+    let annotations = RwSignal::new(String::new());
+    let raw_output_prefix = RwSignal::new(String::new());
+    let max_parallelism = RwSignal::new(String::new());
+    let service_account = RwSignal::new(String::new());
+    let overwrite_cache = RwSignal::new(false);
+    let launch = Action::new(|request: &LaunchRequest| launch_execution(request.clone()));
+    let navigate = use_navigate();
+
+    let version_note = format!(
+        "{} version {}",
+        if target_is_task {
+            "Task"
+        } else {
+            "Launch plan"
+        },
+        target.version
+    );
+    let fields_for_submit = fields.clone();
+    let states_for_submit = states.clone();
+    let (submit_project, submit_domain) = (project.clone(), domain.clone());
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let mut first_invalid = None;
+        for (field, state) in fields_for_submit.iter().zip(&states_for_submit) {
+            let error = check(field, &state.text.get_untracked());
+            if error.is_some() && first_invalid.is_none() {
+                first_invalid = Some(field.name.clone());
+            }
+            state.error.set(error);
+        }
+        if let Some(name) = first_invalid {
+            focus_field(&name);
+            return;
+        }
+        launch.dispatch(LaunchRequest {
+            project: submit_project.clone(),
+            domain: submit_domain.clone(),
+            name: target.name.clone(),
+            version: target.version.clone(),
+            target_is_task,
+            inputs: fields_for_submit
+                .iter()
+                .zip(&states_for_submit)
+                .map(|(field, state)| (field.name.clone(), state.text.get_untracked()))
+                .collect(),
+            labels: labels.get_untracked(),
+            annotations: annotations.get_untracked(),
+            raw_output_prefix: raw_output_prefix.get_untracked(),
+            max_parallelism: max_parallelism.get_untracked(),
+            overwrite_cache: overwrite_cache.get_untracked(),
+            service_account: service_account.get_untracked(),
+        });
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(execution)) = launch.value().get() {
+            navigate(
+                &project_path(
+                    &project,
+                    &domain,
+                    &format!("/executions/{}", encode_component(&execution)),
+                ),
+                Default::default(),
+            );
+        }
+    });
+    let server_error = move || match launch.value().get() {
+        Some(Err(error)) => Some(view! { <div class="mt-4"><ErrorNotice error /></div> }),
+        _ => None,
+    };
+    let has_fields = !fields.is_empty();
+    view! {
+        <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{version_note}</p>
+        <form class="mt-6 max-w-3xl space-y-5" on:submit=on_submit novalidate>
+            {(!has_fields).then(|| view! { <p class="text-sm">"This takes no inputs."</p> })}
+            {fields.into_iter().zip(states).map(|(field, state)| view! { <Field field state /> }).collect_view()}
+            {(!fixed_inputs.is_empty()).then(|| view! {
+                <div>
+                    <h3 class="font-medium">"Fixed by the launch plan"</h3>
+                    <ValueTable caption="Fixed inputs" values=fixed_inputs />
+                </div>
+            })}
+            <details class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+                <summary class="cursor-pointer font-medium">"Advanced options"</summary>
+                <div class="mt-4 grid gap-4 sm:grid-cols-2">
+                    <TextOption id="launch-labels" label="Labels" hint="One key=value per line." value=labels multiline=true />
+                    <TextOption id="launch-annotations" label="Annotations" hint="One key=value per line." value=annotations multiline=true />
+                    <TextOption id="launch-raw-output" label="Raw output prefix" hint="Where large outputs are written, e.g. s3://bucket/prefix." value=raw_output_prefix />
+                    <TextOption id="launch-parallelism" label="Max parallelism" hint="Nodes running at once; empty for the default." value=max_parallelism />
+                    <TextOption id="launch-service-account" label="Service account" hint="Kubernetes service account the tasks run as." value=service_account />
+                    <label class="flex items-center gap-2 self-center text-sm">
+                        <input type="checkbox" prop:checked=move || overwrite_cache.get()
+                            on:change=move |event| overwrite_cache.set(event_target_checked(&event)) />
+                        "Overwrite cached outputs"
+                    </label>
+                </div>
+            </details>
+            {server_error}
+            <div class="flex items-center gap-3">
+                <button type="submit" disabled=move || launch.pending().get()
+                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60 disabled:opacity-60">
+                    {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn field_id(name: &str) -> String {
+    format!("launch-input-{name}")
+}
+
+fn focus_field(name: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.get_element_by_id(&field_id(name)))
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
+}
+
+#[component]
+fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
+    let id = field_id(&field.name);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let checked = field.clone();
+    let validate = move || {
+        state
+            .error
+            .set(check(&checked, &state.text.get_untracked()))
+    };
+    let invalid = move || state.error.get().is_some();
+    let described_by = format!("{hint_id} {error_id}");
+    let control = match field.kind.clone() {
+        InputKind::Boolean => view! {
+            <input id=id.clone() type="checkbox" class="mt-1 h-4 w-4"
+                prop:checked=move || state.text.get() == "true"
+                on:change=move |event| state.text.set(event_target_checked(&event).to_string())
+                aria-describedby=described_by.clone() />
+        }.into_any(),
+        InputKind::Enum(values) => view! {
+            <select id=id.clone() class=INPUT_CLASS aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
+                on:change=move |event| { state.text.set(event_target_value(&event)); validate(); }
+                prop:value=move || state.text.get()>
+                <option value="">"Choose…"</option>
+                {values.into_iter().map(|value| view! { <option value=value.clone()>{value.clone()}</option> }).collect_view()}
+            </select>
+        }.into_any(),
+        kind if kind.is_json() => view! {
+            <textarea id=id.clone() rows="4" spellcheck="false" class=format!("{INPUT_CLASS} font-mono")
+                aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
+                prop:value=move || state.text.get()
+                on:input=move |event| state.text.set(event_target_value(&event))
+                on:blur=move |_| validate()></textarea>
+        }.into_any(),
+        _ => view! {
+            <input id=id.clone() type="text" class=INPUT_CLASS
+                aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
+                prop:value=move || state.text.get()
+                on:input=move |event| state.text.set(event_target_value(&event))
+                on:blur=move |_| validate() />
+        }.into_any(),
+    };
+    let description = (!field.description.is_empty()).then(|| format!("{} ", field.description));
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium">
+                <span class="font-mono">{field.name.clone()}</span>
+                <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.clone()}</span>
+                {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
+            </label>
+            {control}
+            <p id=hint_id class="mt-1 text-xs text-slate-500 dark:text-slate-400">{description}{field.kind.hint()}</p>
+            <p id=error_id role="alert" class="mt-1 text-xs text-red-700 dark:text-red-400">
+                {move || state.error.get()}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn TextOption(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] multiline: bool,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let control = if multiline {
+        view! {
+            <textarea id=id rows="2" class=format!("{INPUT_CLASS} font-mono") aria-describedby=hint_id.clone()
+                prop:value=move || value.get() on:input=move |event| value.set(event_target_value(&event))></textarea>
+        }.into_any()
+    } else {
+        view! {
+            <input id=id type="text" class=INPUT_CLASS aria-describedby=hint_id.clone()
+                prop:value=move || value.get() on:input=move |event| value.set(event_target_value(&event)) />
+        }.into_any()
+    };
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium">{label}</label>
+            {control}
+            <p id=hint_id class="mt-1 text-xs text-slate-500 dark:text-slate-400">{hint}</p>
+        </div>
+    }
+}

@@ -1,0 +1,80 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import { baseUrl, launchBrowser, openHydrated, waitForUpdraft } from "./support.mjs";
+import { domain, project, registerExamples, waitForExecutionPhase, workflowName } from "./flytekit.mjs";
+
+const projectPath = `/console/projects/${project}/domains/${domain}`;
+let browser;
+
+before(async () => {
+  await waitForUpdraft();
+  browser = await launchBrowser();
+  await registerExamples();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("a workflow launched from its form runs with the typed inputs", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/workflows/${workflowName}`);
+  await page.getByRole("link", { name: "Launch workflow" }).click();
+  await page.waitForURL(`${baseUrl}${projectPath}/workflows/${workflowName}/launch`);
+
+  // Defaults of the launch plan are prefilled.
+  const name = page.locator("#launch-input-name");
+  const a = page.locator("#launch-input-a");
+  const b = page.locator("#launch-input-b");
+  assert.equal(await name.inputValue(), "world");
+  assert.equal(await a.inputValue(), "3");
+
+  // A bad value is refused next to its field, and nothing is launched.
+  await a.fill("three");
+  await b.focus();
+  await page.getByText('"three" is not a whole number').waitFor();
+  assert.equal(await a.getAttribute("aria-invalid"), "true");
+  await page.getByRole("button", { name: "Launch" }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "launch-input-a");
+  assert.match(page.url(), /\/launch$/);
+
+  await a.fill("5");
+  await b.fill("2");
+  await name.fill("form");
+  await page.getByText("Advanced options").click();
+  await page.getByLabel("Labels").fill("team=ml");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
+  const executionPath = new URL(page.url()).pathname;
+
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByText("hello form 49").first().waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a task launched from its form runs on its own", async () => {
+  const context = await browser.newContext();
+  const { page } = await openHydrated(context, `${projectPath}/tasks/myapp.arithmetic.add/launch`);
+  await page.locator("#launch-input-a").fill("20");
+  await page.locator("#launch-input-b").fill("22");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
+  const executionPath = new URL(page.url()).pathname;
+
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("42", { exact: true }).waitFor();
+  await context.close();
+});
+
+test("a required input left empty is refused before launching", async () => {
+  const context = await browser.newContext();
+  const { page } = await openHydrated(context, `${projectPath}/tasks/myapp.arithmetic.add/launch`);
+  await page.locator("#launch-input-a").fill("1");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.locator("#launch-input-b-error").getByText("required").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "launch-input-b");
+  assert.match(page.url(), /\/launch$/);
+  await context.close();
+});
