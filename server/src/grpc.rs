@@ -6,9 +6,11 @@ use tonic_health::server::HealthReporter;
 use updraft_admin::AdminApi;
 use updraft_admin::dataproxy::DataProxyApi;
 use updraft_admin::queue::ExecutionQueueApi;
+use updraft_admin::signals::SignalApi;
 use updraft_propeller::logs::PropellerApi;
 use updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer;
 use updraft_proto::flyteidl::service::data_proxy_service_server::DataProxyServiceServer;
+use updraft_proto::flyteidl::service::signal_service_server::SignalServiceServer;
 use updraft_proto::updraft::admin::v1::execution_queue_service_server::ExecutionQueueServiceServer;
 use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerServiceServer;
 
@@ -28,9 +30,13 @@ pub async fn grpc_router(
     health_reporter
         .set_serving::<ExecutionQueueServiceServer<ExecutionQueueApi>>()
         .await;
+    health_reporter
+        .set_serving::<SignalServiceServer<SignalApi>>()
+        .await;
     let mut routes = Routes::new(health_service)
         .add_service(admin.data_proxy().into_service())
         .add_service(admin.execution_queue().into_service())
+        .add_service(admin.signals().into_service())
         .add_service(admin.into_service());
     if let Some(propeller) = propeller {
         health_reporter

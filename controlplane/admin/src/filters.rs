@@ -386,6 +386,20 @@ pub const TASK_EXECUTION_FIELDS: EntityFields = EntityFields {
     },
 };
 
+/// Fields of signals.
+pub const SIGNAL_FIELDS: EntityFields = EntityFields {
+    entity: "signal",
+    fields: &[
+        field("signal_id", "signal_id", FieldKind::Text),
+        field("created_at", "created_at", FieldKind::Timestamp),
+        field("updated_at", "updated_at", FieldKind::Timestamp),
+    ],
+    default_order: OrderBy {
+        column: "created_at",
+        descending: false,
+    },
+};
+
 /// Resolves parsed terms against an entity's allow-list.
 pub fn resolve_terms(
     fields: &EntityFields,

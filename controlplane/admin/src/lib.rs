@@ -14,11 +14,13 @@ pub mod error;
 mod executions;
 pub mod filters;
 mod identifiers;
+pub mod literal_types;
 pub mod phases;
 mod projects;
 pub mod queue;
 pub mod raw_requests;
 mod runs;
+pub mod signals;
 pub mod store;
 mod version;
 
@@ -142,6 +144,11 @@ impl AdminApi {
     /// The `DataProxyService` sharing this admin's stores.
     pub fn data_proxy(&self) -> dataproxy::DataProxyApi {
         dataproxy::DataProxyApi::new(self.state.clone())
+    }
+
+    /// The `SignalService` sharing this admin's database.
+    pub fn signals(&self) -> signals::SignalApi {
+        signals::SignalApi::new(self.state.clone())
     }
 
     /// The `ExecutionQueueService` propellers claim executions from.

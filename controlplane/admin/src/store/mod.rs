@@ -8,6 +8,7 @@ mod executions;
 mod named_entities;
 mod projects;
 mod runs;
+mod signals;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -25,6 +26,7 @@ pub use projects::{ProjectRecord, ProjectRepo};
 pub use runs::{
     NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord,
 };
+pub use signals::{SignalKey, SignalRecord, SignalRepo};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
