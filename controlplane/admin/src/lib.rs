@@ -6,6 +6,7 @@
 //! [`dataproxy::DataProxyApi`] are the gRPC services and
 //! [`dataproxy::upload_router`] the HTTP side of signed uploads.
 
+pub mod auth;
 pub mod blobs;
 pub mod compiler;
 pub mod dataproxy;
@@ -52,6 +53,8 @@ pub struct AdminSettings {
     pub signing_key: Vec<u8>,
     /// How long a signed URL stays valid when the request does not say.
     pub default_signed_url_lifetime: Duration,
+    /// How callers are identified (no login by default).
+    pub auth: auth::AuthSettings,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -64,6 +67,7 @@ impl std::fmt::Debug for AdminSettings {
                 "default_signed_url_lifetime",
                 &self.default_signed_url_lifetime,
             )
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +79,7 @@ impl AdminSettings {
             public_http_base: public_http_base.into().trim_end_matches('/').to_string(),
             signing_key: rand::random::<[u8; 32]>().to_vec(),
             default_signed_url_lifetime: Duration::from_secs(3600),
+            auth: auth::AuthSettings::default(),
         }
     }
 }
@@ -144,6 +149,11 @@ impl AdminApi {
     /// The `DataProxyService` sharing this admin's stores.
     pub fn data_proxy(&self) -> dataproxy::DataProxyApi {
         dataproxy::DataProxyApi::new(self.state.clone())
+    }
+
+    /// The `AuthMetadataService` and `IdentityService` of this admin.
+    pub fn auth(&self) -> auth::AuthApi {
+        auth::AuthApi::new(self.state.clone())
     }
 
     /// The `SignalService` sharing this admin's database.

@@ -17,7 +17,9 @@ use tower::ServiceExt;
 use updraft_admin::{AdminApi, AdminSettings};
 use updraft_proto::flyteidl::core::ResourceType;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+use updraft_proto::flyteidl::service::auth_metadata_service_client::AuthMetadataServiceClient;
 use updraft_proto::flyteidl::service::data_proxy_service_client::DataProxyServiceClient;
+use updraft_proto::flyteidl::service::identity_service_client::IdentityServiceClient;
 use updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient;
 use updraft_proto::flyteidl::{admin, core};
 
@@ -34,6 +36,10 @@ pub struct TestApp {
     pub data_proxy: DataProxyServiceClient<Channel>,
     /// SignalService client.
     pub signals: SignalServiceClient<Channel>,
+    /// AuthMetadataService client.
+    pub auth_metadata: AuthMetadataServiceClient<Channel>,
+    /// IdentityService client.
+    pub identity: IdentityServiceClient<Channel>,
     /// `http://127.0.0.1:port`.
     pub http_base: String,
     /// The admin itself, to reach its stores.
@@ -113,6 +119,8 @@ impl TestApp {
         let grpc = tonic::service::Routes::new(api.clone().into_service())
             .add_service(api.data_proxy().into_service())
             .add_service(api.signals().into_service())
+            .add_service(api.auth().into_auth_metadata_service())
+            .add_service(api.auth().into_identity_service())
             .into_axum_router();
         let router = route_by_content_type(grpc, api.upload_router());
         let server = tokio::spawn(async move {
@@ -126,7 +134,9 @@ impl TestApp {
         Self {
             admin: AdminServiceClient::new(channel.clone()),
             data_proxy: DataProxyServiceClient::new(channel.clone()),
-            signals: SignalServiceClient::new(channel),
+            signals: SignalServiceClient::new(channel.clone()),
+            auth_metadata: AuthMetadataServiceClient::new(channel.clone()),
+            identity: IdentityServiceClient::new(channel),
             http_base,
             api,
             _directory: directory,
