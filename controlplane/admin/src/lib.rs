@@ -429,6 +429,22 @@ impl AdminService for AdminApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn relaunch_execution(
+        &self,
+        request: Request<admin::ExecutionRelaunchRequest>,
+    ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
+        answer(self.relaunch_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn recover_execution(
+        &self,
+        request: Request<admin::ExecutionRecoverRequest>,
+    ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
+        answer(self.recover_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_execution(
         &self,
         request: Request<admin::WorkflowExecutionGetRequest>,
