@@ -16,6 +16,7 @@ mod executions;
 pub mod filters;
 mod identifiers;
 pub mod literal_types;
+mod matchable_attributes;
 pub mod phases;
 mod projects;
 pub mod queue;
@@ -554,5 +555,85 @@ impl AdminService for AdminApi {
         request: Request<admin::TaskExecutionGetDataRequest>,
     ) -> Result<Response<admin::TaskExecutionGetDataResponse>, Status> {
         answer(self.get_task_execution_data_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesUpdateRequest>,
+    ) -> Result<Response<admin::ProjectAttributesUpdateResponse>, Status> {
+        answer(self.update_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesGetRequest>,
+    ) -> Result<Response<admin::ProjectAttributesGetResponse>, Status> {
+        answer(self.get_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesDeleteRequest>,
+    ) -> Result<Response<admin::ProjectAttributesDeleteResponse>, Status> {
+        answer(self.delete_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesUpdateRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesUpdateResponse>, Status> {
+        answer(self.update_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesGetRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesGetResponse>, Status> {
+        answer(self.get_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesDeleteRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesDeleteResponse>, Status> {
+        answer(self.delete_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesUpdateRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesUpdateResponse>, Status> {
+        answer(self.update_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesGetRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesGetResponse>, Status> {
+        answer(self.get_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesDeleteRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesDeleteResponse>, Status> {
+        answer(self.delete_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_matchable_attributes(
+        &self,
+        request: Request<admin::ListMatchableAttributesRequest>,
+    ) -> Result<Response<admin::ListMatchableAttributesResponse>, Status> {
+        answer(self.list_matchable_attributes_impl(request.into_inner())).await
     }
 }

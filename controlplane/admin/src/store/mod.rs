@@ -5,6 +5,7 @@
 
 mod definitions;
 mod executions;
+mod matchable_attributes;
 mod named_entities;
 mod projects;
 mod runs;
@@ -21,6 +22,9 @@ pub use definitions::{
     WorkflowRepo,
 };
 pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use matchable_attributes::{
+    MatchableAttributesKey, MatchableAttributesRecord, MatchableAttributesRepo,
+};
 pub use named_entities::{NamedEntityKey, NamedEntityRecord, NamedEntityRepo};
 pub use projects::{ProjectRecord, ProjectRepo};
 pub use runs::{
