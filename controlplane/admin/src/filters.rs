@@ -386,6 +386,18 @@ pub const TASK_EXECUTION_FIELDS: EntityFields = EntityFields {
     },
 };
 
+/// Fields of description entities.
+pub const DESCRIPTION_ENTITY_FIELDS: EntityFields = EntityFields {
+    entity: "description_entity",
+    fields: &[
+        field("name", "name", FieldKind::Text),
+        field("version", "version", FieldKind::Text),
+        field("short_description", "short_description", FieldKind::Text),
+        field("created_at", "created_at", FieldKind::Timestamp),
+    ],
+    default_order: CREATED_DESCENDING,
+};
+
 /// Fields of signals.
 pub const SIGNAL_FIELDS: EntityFields = EntityFields {
     entity: "signal",

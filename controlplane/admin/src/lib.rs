@@ -11,6 +11,7 @@ pub mod blobs;
 pub mod compiler;
 pub mod dataproxy;
 mod definitions;
+mod description_entities;
 pub mod error;
 mod executions;
 pub mod filters;
@@ -635,5 +636,21 @@ impl AdminService for AdminApi {
         request: Request<admin::ListMatchableAttributesRequest>,
     ) -> Result<Response<admin::ListMatchableAttributesResponse>, Status> {
         answer(self.list_matchable_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_description_entity(
+        &self,
+        request: Request<admin::ObjectGetRequest>,
+    ) -> Result<Response<admin::DescriptionEntity>, Status> {
+        answer(self.get_description_entity_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_description_entities(
+        &self,
+        request: Request<admin::DescriptionEntityListRequest>,
+    ) -> Result<Response<admin::DescriptionEntityList>, Status> {
+        answer(self.list_description_entities_impl(request.into_inner())).await
     }
 }

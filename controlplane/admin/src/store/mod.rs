@@ -4,6 +4,7 @@
 //! protobuf payloads are kept as the bytes clients sent.
 
 mod definitions;
+mod description_entities;
 mod executions;
 mod matchable_attributes;
 mod named_entities;
@@ -21,6 +22,7 @@ pub use definitions::{
     DefinitionKey, LaunchPlanRecord, LaunchPlanRepo, TaskRecord, TaskRepo, WorkflowRecord,
     WorkflowRepo,
 };
+pub use description_entities::{DescriptionEntityRecord, DescriptionEntityRepo};
 pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
 pub use matchable_attributes::{
     MatchableAttributesKey, MatchableAttributesRecord, MatchableAttributesRepo,
