@@ -55,5 +55,7 @@ pub async fn grpc_router(
             .await;
         routes = routes.add_service(PropellerServiceServer::new(propeller));
     }
-    (routes.into_axum_router(), health_reporter)
+    let router =
+        updraft_admin::message_limits::refuse_oversized_requests(routes.into_axum_router());
+    (router, health_reporter)
 }

@@ -18,6 +18,7 @@ pub mod filters;
 mod identifiers;
 pub mod literal_types;
 mod matchable_attributes;
+pub mod message_limits;
 pub mod phases;
 mod projects;
 pub mod queue;

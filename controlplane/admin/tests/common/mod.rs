@@ -122,6 +122,7 @@ impl TestApp {
             .add_service(api.auth().into_auth_metadata_service())
             .add_service(api.auth().into_identity_service())
             .into_axum_router();
+        let grpc = updraft_admin::message_limits::refuse_oversized_requests(grpc);
         let router = route_by_content_type(grpc, api.upload_router());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
