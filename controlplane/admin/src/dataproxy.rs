@@ -255,6 +255,76 @@ impl DataProxyApi {
     }
 }
 
+impl DataProxyApi {
+    /// A signed link to an artifact of a node execution; only decks exist,
+    /// which the console fetches to show a node's Deck.
+    async fn create_download_link_impl(
+        &self,
+        request: service::CreateDownloadLinkRequest,
+    ) -> Result<service::CreateDownloadLinkResponse, AdminError> {
+        use crate::store::{NodeExecutionKey, RunRepo};
+        match service::ArtifactType::try_from(request.artifact_type) {
+            Ok(service::ArtifactType::Deck) => {}
+            _ => {
+                return Err(AdminError::invalid(format!(
+                    "unsupported artifact_type {}: only ARTIFACT_TYPE_DECK has download links",
+                    request.artifact_type
+                )));
+            }
+        }
+        let Some(service::create_download_link_request::Source::NodeExecutionId(node)) =
+            request.source
+        else {
+            return Err(AdminError::invalid("missing node_execution_id"));
+        };
+        require(&node.node_id, "node_id")?;
+        let key = NodeExecutionKey {
+            execution: crate::identifiers::execution_key(node.execution_id.as_ref())?,
+            node_id: node.node_id.clone(),
+        };
+        let record = self
+            .state
+            .store
+            .get_node_execution(&key)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("{key} does not exist")))?;
+        let closure =
+            <updraft_proto::flyteidl::admin::NodeExecutionClosure as prost::Message>::decode(
+                record.closure.as_slice(),
+            )?;
+        if closure.deck_uri.is_empty() {
+            return Err(AdminError::not_found(format!("{key} has no deck")));
+        }
+        let object_key = self
+            .state
+            .blobs
+            .key_for_url(&closure.deck_uri)
+            .ok_or_else(|| {
+                AdminError::invalid(format!(
+                    "the deck of {key} ({}) is not in this server's object store",
+                    closure.deck_uri
+                ))
+            })?
+            .to_string();
+        let lifetime = self.lifetime(request.expires_in.as_ref())?;
+        let expires = unix_seconds(SystemTime::now() + lifetime);
+        let expires_at = prost_types::Timestamp {
+            seconds: i64::try_from(expires).unwrap_or(i64::MAX),
+            nanos: 0,
+        };
+        let signed_url = self.signed_url(DOWNLOAD_ROUTE_PREFIX, "GET", &object_key, expires, "");
+        #[allow(deprecated)] // Older consoles read the deprecated top-level fields.
+        Ok(service::CreateDownloadLinkResponse {
+            signed_url: vec![signed_url.clone()],
+            expires_at: Some(expires_at),
+            pre_signed_urls: Some(service::PreSignedUrLs {
+                signed_url: vec![signed_url],
+                expires_at: Some(expires_at),
+            }),
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl DataProxyService for DataProxyApi {
     #[tracing::instrument(skip_all)]
@@ -263,6 +333,17 @@ impl DataProxyService for DataProxyApi {
         request: Request<service::CreateUploadLocationRequest>,
     ) -> Result<Response<service::CreateUploadLocationResponse>, Status> {
         self.create_upload_location_impl(request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_download_link(
+        &self,
+        request: Request<service::CreateDownloadLinkRequest>,
+    ) -> Result<Response<service::CreateDownloadLinkResponse>, Status> {
+        self.create_download_link_impl(request.into_inner())
             .await
             .map(Response::new)
             .map_err(Status::from)

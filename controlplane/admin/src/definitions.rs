@@ -416,6 +416,8 @@ impl AdminApi {
             Err(other) => return Err(other.into()),
         }
         self.record_named_entity(ResourceType::Task, &key).await?;
+        self.record_description(ResourceType::Task, &key, spec.description.as_ref())
+            .await?;
         tracing::info!(task = %key, "registered task");
         Ok(admin::TaskCreateResponse {})
     }
@@ -618,6 +620,8 @@ impl AdminApi {
             Err(other) => return Err(other.into()),
         }
         self.record_named_entity(ResourceType::Workflow, &key)
+            .await?;
+        self.record_description(ResourceType::Workflow, &key, spec.description.as_ref())
             .await?;
         tracing::info!(workflow = %key, "registered workflow");
         Ok(admin::WorkflowCreateResponse {})

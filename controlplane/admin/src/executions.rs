@@ -417,6 +417,83 @@ impl AdminApi {
         Ok(launch_plan_key)
     }
 
+    /// A new execution of what `original` ran, with the inputs its user gave,
+    /// marked as made in `mode` from it: flyteadmin's relaunch and recover.
+    async fn launch_again(
+        &self,
+        original_id: Option<&core::WorkflowExecutionIdentifier>,
+        name: String,
+        mode: admin::execution_metadata::ExecutionMode,
+        adjust_spec: impl FnOnce(&mut admin::ExecutionSpec),
+    ) -> Result<admin::ExecutionCreateResponse, AdminError> {
+        let original_key = execution_key(original_id)?;
+        let original = self.load_execution(&original_key).await?;
+        let mut spec = admin::ExecutionSpec::decode(original.spec.as_slice())?;
+        let metadata = spec.metadata.get_or_insert_with(Default::default);
+        metadata.mode = mode as i32;
+        // Propeller finds the original through this (recovery reuses the
+        // nodes that succeeded there).
+        metadata.reference_execution = Some(execution_identifier(&original_key));
+        adjust_spec(&mut spec);
+        let user_inputs = match self.state.blobs.key_for_url(&original.user_inputs_uri) {
+            Some(inputs_key) => core::LiteralMap::decode(self.state.blobs.get(inputs_key).await?)?,
+            None => core::LiteralMap::default(),
+        };
+        let created = self
+            .create_execution_impl(admin::ExecutionCreateRequest {
+                project: original_key.project.clone(),
+                domain: original_key.domain.clone(),
+                name,
+                spec: Some(spec),
+                inputs: Some(user_inputs),
+                org: String::new(),
+            })
+            .await?;
+        tracing::info!(
+            original = %original_key,
+            mode = mode.as_str_name(),
+            "launched an execution again"
+        );
+        Ok(created)
+    }
+
+    pub(crate) async fn relaunch_execution_impl(
+        &self,
+        request: admin::ExecutionRelaunchRequest,
+    ) -> Result<admin::ExecutionCreateResponse, AdminError> {
+        let overwrite_cache = request.overwrite_cache;
+        self.launch_again(
+            request.id.as_ref(),
+            request.name,
+            admin::execution_metadata::ExecutionMode::Relaunch,
+            |spec| spec.overwrite_cache = overwrite_cache,
+        )
+        .await
+    }
+
+    pub(crate) async fn recover_execution_impl(
+        &self,
+        request: admin::ExecutionRecoverRequest,
+    ) -> Result<admin::ExecutionCreateResponse, AdminError> {
+        let parent_node_execution = request
+            .metadata
+            .and_then(|metadata| metadata.parent_node_execution);
+        self.launch_again(
+            request.id.as_ref(),
+            request.name,
+            admin::execution_metadata::ExecutionMode::Recovered,
+            |spec| {
+                // A recovered child of a launch-plan node stays the parent node's child.
+                if parent_node_execution.is_some()
+                    && let Some(metadata) = spec.metadata.as_mut()
+                {
+                    metadata.parent_node_execution = parent_node_execution;
+                }
+            },
+        )
+        .await
+    }
+
     pub(crate) async fn load_execution(
         &self,
         key: &ExecutionKey,

@@ -386,6 +386,32 @@ pub const TASK_EXECUTION_FIELDS: EntityFields = EntityFields {
     },
 };
 
+/// Fields of description entities.
+pub const DESCRIPTION_ENTITY_FIELDS: EntityFields = EntityFields {
+    entity: "description_entity",
+    fields: &[
+        field("name", "name", FieldKind::Text),
+        field("version", "version", FieldKind::Text),
+        field("short_description", "short_description", FieldKind::Text),
+        field("created_at", "created_at", FieldKind::Timestamp),
+    ],
+    default_order: CREATED_DESCENDING,
+};
+
+/// Fields of signals.
+pub const SIGNAL_FIELDS: EntityFields = EntityFields {
+    entity: "signal",
+    fields: &[
+        field("signal_id", "signal_id", FieldKind::Text),
+        field("created_at", "created_at", FieldKind::Timestamp),
+        field("updated_at", "updated_at", FieldKind::Timestamp),
+    ],
+    default_order: OrderBy {
+        column: "created_at",
+        descending: false,
+    },
+};
+
 /// Resolves parsed terms against an entity's allow-list.
 pub fn resolve_terms(
     fields: &EntityFields,

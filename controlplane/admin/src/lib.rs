@@ -6,19 +6,25 @@
 //! [`dataproxy::DataProxyApi`] are the gRPC services and
 //! [`dataproxy::upload_router`] the HTTP side of signed uploads.
 
+pub mod auth;
 pub mod blobs;
 pub mod compiler;
 pub mod dataproxy;
 mod definitions;
+mod description_entities;
 pub mod error;
 mod executions;
 pub mod filters;
 mod identifiers;
+pub mod literal_types;
+mod matchable_attributes;
+pub mod message_limits;
 pub mod phases;
 mod projects;
 pub mod queue;
 pub mod raw_requests;
 mod runs;
+pub mod signals;
 pub mod store;
 mod version;
 
@@ -50,6 +56,8 @@ pub struct AdminSettings {
     pub signing_key: Vec<u8>,
     /// How long a signed URL stays valid when the request does not say.
     pub default_signed_url_lifetime: Duration,
+    /// How callers are identified (no login by default).
+    pub auth: auth::AuthSettings,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -62,6 +70,7 @@ impl std::fmt::Debug for AdminSettings {
                 "default_signed_url_lifetime",
                 &self.default_signed_url_lifetime,
             )
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +82,7 @@ impl AdminSettings {
             public_http_base: public_http_base.into().trim_end_matches('/').to_string(),
             signing_key: rand::random::<[u8; 32]>().to_vec(),
             default_signed_url_lifetime: Duration::from_secs(3600),
+            auth: auth::AuthSettings::default(),
         }
     }
 }
@@ -142,6 +152,16 @@ impl AdminApi {
     /// The `DataProxyService` sharing this admin's stores.
     pub fn data_proxy(&self) -> dataproxy::DataProxyApi {
         dataproxy::DataProxyApi::new(self.state.clone())
+    }
+
+    /// The `AuthMetadataService` and `IdentityService` of this admin.
+    pub fn auth(&self) -> auth::AuthApi {
+        auth::AuthApi::new(self.state.clone())
+    }
+
+    /// The `SignalService` sharing this admin's database.
+    pub fn signals(&self) -> signals::SignalApi {
+        signals::SignalApi::new(self.state.clone())
     }
 
     /// The `ExecutionQueueService` propellers claim executions from.
@@ -412,6 +432,22 @@ impl AdminService for AdminApi {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn relaunch_execution(
+        &self,
+        request: Request<admin::ExecutionRelaunchRequest>,
+    ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
+        answer(self.relaunch_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn recover_execution(
+        &self,
+        request: Request<admin::ExecutionRecoverRequest>,
+    ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
+        answer(self.recover_execution_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn get_execution(
         &self,
         request: Request<admin::WorkflowExecutionGetRequest>,
@@ -521,5 +557,101 @@ impl AdminService for AdminApi {
         request: Request<admin::TaskExecutionGetDataRequest>,
     ) -> Result<Response<admin::TaskExecutionGetDataResponse>, Status> {
         answer(self.get_task_execution_data_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesUpdateRequest>,
+    ) -> Result<Response<admin::ProjectAttributesUpdateResponse>, Status> {
+        answer(self.update_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesGetRequest>,
+    ) -> Result<Response<admin::ProjectAttributesGetResponse>, Status> {
+        answer(self.get_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_project_attributes(
+        &self,
+        request: Request<admin::ProjectAttributesDeleteRequest>,
+    ) -> Result<Response<admin::ProjectAttributesDeleteResponse>, Status> {
+        answer(self.delete_project_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesUpdateRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesUpdateResponse>, Status> {
+        answer(self.update_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesGetRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesGetResponse>, Status> {
+        answer(self.get_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_project_domain_attributes(
+        &self,
+        request: Request<admin::ProjectDomainAttributesDeleteRequest>,
+    ) -> Result<Response<admin::ProjectDomainAttributesDeleteResponse>, Status> {
+        answer(self.delete_project_domain_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesUpdateRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesUpdateResponse>, Status> {
+        answer(self.update_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesGetRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesGetResponse>, Status> {
+        answer(self.get_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_workflow_attributes(
+        &self,
+        request: Request<admin::WorkflowAttributesDeleteRequest>,
+    ) -> Result<Response<admin::WorkflowAttributesDeleteResponse>, Status> {
+        answer(self.delete_workflow_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_matchable_attributes(
+        &self,
+        request: Request<admin::ListMatchableAttributesRequest>,
+    ) -> Result<Response<admin::ListMatchableAttributesResponse>, Status> {
+        answer(self.list_matchable_attributes_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_description_entity(
+        &self,
+        request: Request<admin::ObjectGetRequest>,
+    ) -> Result<Response<admin::DescriptionEntity>, Status> {
+        answer(self.get_description_entity_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_description_entities(
+        &self,
+        request: Request<admin::DescriptionEntityListRequest>,
+    ) -> Result<Response<admin::DescriptionEntityList>, Status> {
+        answer(self.list_description_entities_impl(request.into_inner())).await
     }
 }

@@ -78,14 +78,39 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let body = axum::body::to_bytes(axum::body::Body::new(body), MAX_MESSAGE_BYTES + 5)
-                .await
-                .unwrap_or_else(|error| {
-                    // An unreadable or oversized body is left for tonic to
-                    // reject as a malformed request.
+            let declared_length = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<usize>().ok());
+            let body = match axum::body::to_bytes(
+                axum::body::Body::new(body),
+                MAX_MESSAGE_BYTES + 5,
+            )
+            .await
+            {
+                Ok(body) => body,
+                Err(error) => {
+                    // axum wraps http-body's `LengthLimitError`, which this
+                    // crate does not depend on; its wording identifies it.
+                    let too_large =
+                        std::iter::successors(Some(&error as &dyn std::error::Error), |error| {
+                            error.source()
+                        })
+                        .any(|error| error.to_string().contains("length limit exceeded"));
+                    if too_large {
+                        tracing::warn!("refused an oversized registration request");
+                        return Ok(crate::message_limits::oversized_request_status(
+                            declared_length.map(|length| length.saturating_sub(5)),
+                        )
+                        .into_http());
+                    }
+                    // An unreadable body is left for tonic to reject as a
+                    // malformed request.
                     tracing::warn!(error = %error, "cannot buffer a registration request");
                     Bytes::new()
-                });
+                }
+            };
             if let Some(message) = single_frame_message(&body) {
                 parts.extensions.insert(RawRequestMessage(message));
             }

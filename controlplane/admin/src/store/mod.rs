@@ -4,10 +4,13 @@
 //! protobuf payloads are kept as the bytes clients sent.
 
 mod definitions;
+mod description_entities;
 mod executions;
+mod matchable_attributes;
 mod named_entities;
 mod projects;
 mod runs;
+mod signals;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,12 +22,17 @@ pub use definitions::{
     DefinitionKey, LaunchPlanRecord, LaunchPlanRepo, TaskRecord, TaskRepo, WorkflowRecord,
     WorkflowRepo,
 };
+pub use description_entities::{DescriptionEntityRecord, DescriptionEntityRepo};
 pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use matchable_attributes::{
+    MatchableAttributesKey, MatchableAttributesRecord, MatchableAttributesRepo,
+};
 pub use named_entities::{NamedEntityKey, NamedEntityRecord, NamedEntityRepo};
 pub use projects::{ProjectRecord, ProjectRepo};
 pub use runs::{
     NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord,
 };
+pub use signals::{SignalKey, SignalRecord, SignalRepo};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,10 @@ use tower::ServiceExt;
 use updraft_admin::{AdminApi, AdminSettings};
 use updraft_proto::flyteidl::core::ResourceType;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+use updraft_proto::flyteidl::service::auth_metadata_service_client::AuthMetadataServiceClient;
 use updraft_proto::flyteidl::service::data_proxy_service_client::DataProxyServiceClient;
+use updraft_proto::flyteidl::service::identity_service_client::IdentityServiceClient;
+use updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient;
 use updraft_proto::flyteidl::{admin, core};
 
 /// Project and domain every fixture registers into.
@@ -35,6 +38,12 @@ pub struct TestApp {
     pub admin: AdminServiceClient<Channel>,
     /// DataProxyService client.
     pub data_proxy: DataProxyServiceClient<Channel>,
+    /// SignalService client.
+    pub signals: SignalServiceClient<Channel>,
+    /// AuthMetadataService client.
+    pub auth_metadata: AuthMetadataServiceClient<Channel>,
+    /// IdentityService client.
+    pub identity: IdentityServiceClient<Channel>,
     /// `http://127.0.0.1:port`.
     pub http_base: String,
     /// The admin itself, to reach its stores.
@@ -145,7 +154,11 @@ impl TestApp {
         .expect("open the admin");
         let grpc = tonic::service::Routes::new(api.clone().into_service())
             .add_service(api.data_proxy().into_service())
+            .add_service(api.signals().into_service())
+            .add_service(api.auth().into_auth_metadata_service())
+            .add_service(api.auth().into_identity_service())
             .into_axum_router();
+        let grpc = updraft_admin::message_limits::refuse_oversized_requests(grpc);
         let router = route_by_content_type(grpc, api.upload_router());
         let server = tokio::spawn(async move {
             // As the server does: no Nagle delay on responses.
@@ -161,7 +174,10 @@ impl TestApp {
             .expect("connect");
         Self {
             admin: AdminServiceClient::new(channel.clone()),
-            data_proxy: DataProxyServiceClient::new(channel),
+            data_proxy: DataProxyServiceClient::new(channel.clone()),
+            signals: SignalServiceClient::new(channel.clone()),
+            auth_metadata: AuthMetadataServiceClient::new(channel.clone()),
+            identity: IdentityServiceClient::new(channel),
             http_base,
             api,
             _directory: directory,
@@ -183,6 +199,38 @@ impl TestApp {
             .create_launch_plan(launch_plan_request("wf", version))
             .await
             .expect("create launch plan");
+    }
+}
+
+/// The id of execution `name` in the fixture project and domain.
+pub fn workflow_execution_id(name: &str) -> core::WorkflowExecutionIdentifier {
+    core::WorkflowExecutionIdentifier {
+        project: PROJECT.to_string(),
+        domain: DOMAIN.to_string(),
+        name: name.to_string(),
+        org: String::new(),
+    }
+}
+
+/// A `CreateExecution` of the fixture launch plan `wf` at `v1` with `a = 3`,
+/// named `name` (generated when empty).
+pub fn launch_request(name: &str) -> admin::ExecutionCreateRequest {
+    admin::ExecutionCreateRequest {
+        project: PROJECT.to_string(),
+        domain: DOMAIN.to_string(),
+        name: name.to_string(),
+        spec: Some(admin::ExecutionSpec {
+            launch_plan: Some(identifier(ResourceType::LaunchPlan, "wf", "v1")),
+            metadata: Some(admin::ExecutionMetadata {
+                principal: "placeholder".to_string(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        inputs: Some(core::LiteralMap {
+            literals: HashMap::from([("a".to_string(), integer(3))]),
+        }),
+        org: String::new(),
     }
 }
 
