@@ -64,16 +64,20 @@ export async function runHelloWorkflow(inputs = {}) {
   return match[1];
 }
 
-/** Reloads `path` until its phase badge reads `phase` (the console has no push yet). */
+/**
+ * Waits, without reloading, until the execution page's phase badge reads
+ * `phase`: the page must update itself by push.
+ */
 export async function waitForExecutionPhase(page, path, phase, timeoutMs = 150_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const badge = page.getByRole("heading", { level: 2 }).locator("[data-phase]");
-    if ((await badge.count()) > 0 && (await badge.getAttribute("data-phase")) === phase) return;
-    if (Date.now() > deadline) {
-      throw new Error(`execution at ${path} did not reach ${phase}; last seen: ${await badge.getAttribute("data-phase").catch(() => "none")}`);
-    }
-    await page.waitForTimeout(2000);
-    await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  try {
+    await page.waitForFunction(
+      (expected) => document.querySelector("h2 [data-phase]")?.dataset.phase === expected,
+      phase,
+      { timeout: timeoutMs, polling: 250 },
+    );
+  } catch (error) {
+    const seen = await page.locator("h2 [data-phase]").getAttribute("data-phase").catch(() => "none");
+    throw new Error(`execution at ${path} did not reach ${phase} without a reload; last seen: ${seen}`, { cause: error });
   }
 }

@@ -2,7 +2,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
 import { baseUrl, launchBrowser, openHydrated, waitForUpdraft } from "./support.mjs";
-import { domain, project, registerExamples, waitForExecutionPhase, workflowName } from "./flytekit.mjs";
+import {
+  domain, project, registerExamples, runHelloWorkflow, waitForExecutionPhase, workflowName,
+} from "./flytekit.mjs";
 
 const projectPath = `/console/projects/${project}/domains/${domain}`;
 let browser;
@@ -76,5 +78,17 @@ test("a required input left empty is refused before launching", async () => {
   await page.locator("#launch-input-b-error").getByText("required").waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.id), "launch-input-b");
   assert.match(page.url(), /\/launch$/);
+  await context.close();
+});
+
+test("the executions list shows a new execution by push, with the live indicator on", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  await page.locator('[data-live="live"]').waitFor();
+  assert.equal(await page.locator('[data-live="live"]').innerText(), "Live");
+
+  const execution = await runHelloWorkflow({ name: "pushed" });
+  await page.getByRole("table", { name: "Executions" }).getByRole("link", { name: execution }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(errors, []);
   await context.close();
 });

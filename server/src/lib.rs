@@ -5,6 +5,7 @@ pub mod config;
 pub mod console;
 pub mod flytekit_config;
 pub mod grpc;
+pub mod live;
 pub mod propeller;
 pub mod startup;
 pub mod telemetry;

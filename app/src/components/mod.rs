@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages: one set of Tailwind components.
 
 pub mod layout;
+pub mod live;
 pub mod phase;
 pub mod states;
 pub mod theme;

@@ -6,6 +6,7 @@ use crate::api::{
     ExecutionData, ExecutionDetail, NODE_EXECUTIONS_LIMIT, NodeExecutionSummary,
     TerminateExecution, get_execution, get_execution_data, list_node_executions,
 };
+use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::phase::{PhaseBadge, is_terminal_execution_phase, phase_label};
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
@@ -14,10 +15,6 @@ use crate::pages::executions::LaunchedLink;
 use crate::pages::project::{ProjectHeader, use_project_domain};
 use crate::pages::{encode_component, project_path};
 
-/// How often a running execution's page refreshes itself, in milliseconds.
-#[cfg(feature = "hydrate")]
-const REFRESH_INTERVAL_MILLIS: u64 = 5_000;
-
 /// `/console/projects/{project}/domains/{domain}/executions/{name}`.
 #[component]
 pub fn ExecutionPage() -> impl IntoView {
@@ -25,8 +22,15 @@ pub fn ExecutionPage() -> impl IntoView {
     let (project, domain) = use_project_domain();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     let terminate = ServerAction::<TerminateExecution>::new();
-    // Bumped by the refresh timer; every resource below refetches with it.
-    let (refresh, set_refresh) = signal(0u64);
+    // Bumped by every pushed change; every resource below refetches with it.
+    let (refresh, live) = use_live_updates(move || {
+        format!(
+            "/api/live/executions/{}/{}/{}",
+            encode_component(&project.get()),
+            encode_component(&domain.get()),
+            encode_component(&name.get())
+        )
+    });
     let key = move || {
         (
             project.get(),
@@ -46,30 +50,6 @@ pub fn ExecutionPage() -> impl IntoView {
         list_node_executions(project, domain, name)
     });
 
-    // While the execution runs, refresh in the browser; stop once it is terminal.
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let handle = set_interval_with_handle(
-                move || {
-                    let running = execution
-                        .get_untracked()
-                        .and_then(Result::ok)
-                        .is_some_and(|e| !is_terminal_execution_phase(&e.summary.phase));
-                    if running {
-                        set_refresh.update(|n| *n += 1);
-                    }
-                },
-                std::time::Duration::from_millis(REFRESH_INTERVAL_MILLIS),
-            );
-            if let Ok(handle) = handle {
-                on_cleanup(move || handle.clear());
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = set_refresh;
-    });
-
     let list_href = move || project_path(&project.get(), &domain.get(), "/executions");
     view! {
         <Title text=move || format!("Execution {}", name.get()) />
@@ -78,6 +58,7 @@ pub fn ExecutionPage() -> impl IntoView {
             <a href=list_href class="text-sky-700 hover:underline dark:text-sky-400">"Executions"</a>
             <span aria-hidden="true">" / "</span>
             <span aria-current="page">{move || name.get()}</span>
+            <span class="ml-3"><LiveIndicator state=live /></span>
         </nav>
         <Transition fallback=|| view! { <Loading what="the execution" /> }>
             {move || Suspend::new(async move {

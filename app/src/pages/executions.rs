@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions};
+use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
 use crate::components::states::{EmptyState, ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
@@ -44,9 +45,17 @@ pub fn ExecutionsList(
         sort: if controls { sort.get() } else { String::new() },
         token: if controls { token.get() } else { String::new() },
     });
+    // Any change among the project's newest executions refetches the list.
+    let (changes, live) = use_live_updates(move || {
+        format!(
+            "/api/live/executions/{}/{}",
+            encode_component(&project.get()),
+            encode_component(&domain.get())
+        )
+    });
     let executions = Resource::new(
-        move || (project.get(), domain.get(), query.get()),
-        move |(project, domain, query)| {
+        move || (project.get(), domain.get(), query.get(), changes.get()),
+        move |(project, domain, query, _)| {
             let (kind, name) = entity
                 .clone()
                 .map(|(kind, name)| (Some(kind), name))
@@ -117,6 +126,7 @@ pub fn ExecutionsList(
                 {move || filtered().then(|| view! {
                     <a href=path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
                 })}
+                <span class="ml-auto self-center"><LiveIndicator state=live /></span>
             </form>
         })}
         <Transition fallback=|| view! { <Loading what="executions" /> }>

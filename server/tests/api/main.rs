@@ -5,3 +5,4 @@ mod console;
 mod console_pages;
 mod grpc;
 mod helpers;
+mod live;
