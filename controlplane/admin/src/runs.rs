@@ -313,18 +313,42 @@ impl AdminApi {
                 }
                 None => {}
             }
-            if let Some(node_execution_event::TargetMetadata::TaskNodeMetadata(metadata)) =
-                &event.target_metadata
-            {
-                closure.target_metadata = Some(
-                    admin::node_execution_closure::TargetMetadata::TaskNodeMetadata(
-                        admin::TaskNodeMetadata {
-                            cache_status: metadata.cache_status,
-                            catalog_key: metadata.catalog_key.clone(),
-                            checkpoint_uri: metadata.checkpoint_uri.clone(),
-                        },
-                    ),
-                );
+            let mut dynamic_workflow = existing
+                .as_ref()
+                .map(|record| record.dynamic_workflow.clone())
+                .unwrap_or_default();
+            match &event.target_metadata {
+                Some(node_execution_event::TargetMetadata::TaskNodeMetadata(metadata)) => {
+                    closure.target_metadata = Some(
+                        admin::node_execution_closure::TargetMetadata::TaskNodeMetadata(
+                            admin::TaskNodeMetadata {
+                                cache_status: metadata.cache_status,
+                                catalog_key: metadata.catalog_key.clone(),
+                                checkpoint_uri: metadata.checkpoint_uri.clone(),
+                            },
+                        ),
+                    );
+                    if let Some(dynamic) = &metadata.dynamic_workflow {
+                        closure
+                            .dynamic_job_spec_uri
+                            .clone_from(&dynamic.dynamic_job_spec_uri);
+                        dynamic_workflow = dynamic.encode_to_vec();
+                    }
+                }
+                Some(node_execution_event::TargetMetadata::WorkflowNodeMetadata(metadata)) => {
+                    // A launch-plan node names the child execution it started.
+                    if let Some(child) = &metadata.execution_id {
+                        self.load_execution(&execution_key(Some(child))?).await?;
+                    }
+                    closure.target_metadata = Some(
+                        admin::node_execution_closure::TargetMetadata::WorkflowNodeMetadata(
+                            admin::WorkflowNodeMetadata {
+                                execution_id: metadata.execution_id.clone(),
+                            },
+                        ),
+                    );
+                }
+                None => {}
             }
             if !event.deck_uri.is_empty() {
                 closure.deck_uri.clone_from(&event.deck_uri);
@@ -351,6 +375,18 @@ impl AdminApi {
                 input_uri,
                 closure: closure.encode_to_vec(),
                 metadata: metadata.encode_to_vec(),
+                // Fixed by the first event: a node does not move between parents.
+                parent_node_id: existing.as_ref().map_or_else(
+                    || {
+                        event
+                            .parent_node_metadata
+                            .as_ref()
+                            .map(|parent| parent.node_id.clone())
+                            .unwrap_or_default()
+                    },
+                    |record| record.parent_node_id.clone(),
+                ),
+                dynamic_workflow,
                 created_at: existing.as_ref().map_or(now, |record| record.created_at),
                 updated_at: existing
                     .as_ref()
@@ -541,16 +577,13 @@ impl AdminApi {
             Vec::new(),
             None,
         )?;
-        // Nodes nested under a parent (subworkflows, dynamic children) are not
-        // recorded yet, so a request for a parent's children finds none.
-        let records = if request.unique_parent_id.is_empty() {
-            self.state
-                .store
-                .list_node_executions(&execution, &query)
-                .await?
-        } else {
-            Vec::new()
-        };
+        // As flyteadmin: without a parent, only the top-level nodes; with one,
+        // the nodes directly under it (subworkflow, branch or dynamic children).
+        let records = self
+            .state
+            .store
+            .list_node_executions(&execution, &request.unique_parent_id, &query)
+            .await?;
         Ok(admin::NodeExecutionList {
             token: next_page_token(&query, records.len()),
             node_executions: records
@@ -578,11 +611,24 @@ impl AdminApi {
             }
             _ => (None, None),
         };
+        let dynamic_workflow = if record.dynamic_workflow.is_empty() {
+            None
+        } else {
+            let dynamic = updraft_proto::flyteidl::event::DynamicWorkflowNodeMetadata::decode(
+                record.dynamic_workflow.as_slice(),
+            )?;
+            Some(admin::DynamicWorkflowNodeMetadata {
+                id: dynamic.id,
+                compiled_workflow: dynamic.compiled_workflow,
+                dynamic_job_spec_uri: dynamic.dynamic_job_spec_uri,
+            })
+        };
         Ok(admin::NodeExecutionGetDataResponse {
             inputs,
             outputs,
             full_inputs,
             full_outputs,
+            dynamic_workflow,
             ..Default::default()
         })
     }

@@ -60,6 +60,7 @@ impl Propeller {
                 settings.propeller_id.clone(),
             ),
             runtime,
+            signals: Arc::new(crate::gates::AdminSignals::new(channel.clone())),
             store_root: settings.store_root.clone(),
             log_url_base: settings.log_url_base.clone(),
             default_max_parallelism: settings.default_max_parallelism,

@@ -38,6 +38,12 @@ impl EventSender {
         Self { admin, producer_id }
     }
 
+    /// A client of the admin events go to, for nodes that call it directly
+    /// (launch-plan nodes start and watch child executions).
+    pub fn admin(&self) -> AdminServiceClient<Channel> {
+        self.admin.clone()
+    }
+
     /// This propeller's name, as events carry it.
     pub fn producer_id(&self) -> &str {
         &self.producer_id

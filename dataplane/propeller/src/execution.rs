@@ -1,16 +1,24 @@
 //! Running one claimed execution: walk the compiled DAG, run each ready node,
 //! report every phase change to admin, and finish with the workflow's outputs
 //! or its error.
+//!
+//! A workflow scope (nodes, the inputs they see as `start-node`, and the
+//! output bindings) is walked by [`run_scope`]; subworkflow, branch and
+//! dynamic nodes run their children through it again, one level down, with
+//! the child node ids prefixed as flytepropeller prefixes them.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prost::Message;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use updraft_proto::flyteidl::core::{self, node, task_node};
+use updraft_proto::flyteidl::admin;
+use updraft_proto::flyteidl::core::{self, if_else_block, node, task_node, workflow_node};
 use updraft_proto::flyteidl::event::{
     self, node_execution_event, task_execution_event, workflow_execution_event,
 };
@@ -18,9 +26,11 @@ use updraft_proto::updraft::admin::v1::ClaimedExecution;
 
 use crate::bindings::{NodeOutputs, resolve_bindings};
 use crate::events::{EventError, EventSender};
+use crate::gates::SignalSource;
+use crate::node_ids::{ParentInfo, unique_node_id};
 use crate::outcome::{TaskOutcome, read_local_outcome};
 use crate::paths::{ExecutionPaths, attempt_key, file_uri};
-use crate::runtime::{ProcessExit, TaskLaunch, TaskRuntime};
+use crate::runtime::{ProcessExit, RunningTask, TaskLaunch, TaskRuntime};
 
 /// The ids Flyte gives the implicit first and last nodes.
 pub use crate::bindings::START_NODE;
@@ -28,12 +38,14 @@ pub const END_NODE: &str = "end-node";
 
 /// Attempts a task gets for failures that are not its own (a lost process,
 /// a runtime that could not start it), on top of its own `retries`.
-const SYSTEM_RETRIES: u32 = 3;
+pub(crate) const SYSTEM_RETRIES: u32 = 3;
 
 /// What running executions share.
 pub struct ExecutionEnvironment {
     pub events: EventSender,
     pub runtime: Arc<dyn TaskRuntime>,
+    /// Where gate nodes that wait for approval or input read their signal.
+    pub signals: Arc<dyn SignalSource>,
     /// The local object-store folder execution files are written to.
     pub store_root: PathBuf,
     /// Base URL task log links point at (`{base}/api/v1/logs/{attempt}`).
@@ -64,10 +76,143 @@ pub enum StopReason {
 /// Stop requests reach running executions through this channel.
 pub type AbortSignal = watch::Receiver<Option<StopReason>>;
 
-enum NodeEnd {
+/// Why `stop` says to stop, if it does (the lock is released at once, so
+/// callers may await afterwards).
+pub(crate) fn stop_reason(stop: &AbortSignal) -> Option<StopReason> {
+    stop.borrow().clone()
+}
+
+/// Resolves once `stop` says to stop; never if its sender is gone.
+pub(crate) async fn wait_for_stop(stop: &AbortSignal) {
+    let mut stop = stop.clone();
+    if stop.wait_for(|reason| reason.is_some()).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// How one node ended.
+pub(crate) enum NodeEnd {
     Succeeded(core::LiteralMap),
     Failed(core::ExecutionError),
     Aborted,
+}
+
+/// What every node of one execution shares.
+pub(crate) struct RunContext {
+    pub(crate) environment: Arc<ExecutionEnvironment>,
+    pub(crate) execution_id: core::WorkflowExecutionIdentifier,
+    /// The execution's own metadata (nesting, principal), passed on to children.
+    pub(crate) execution_metadata: admin::ExecutionMetadata,
+    pub(crate) paths: ExecutionPaths,
+    max_parallelism: usize,
+}
+
+/// The tasks and subworkflows nodes may refer to: the compiled closure's,
+/// plus those a dynamic task generated.
+#[derive(Default)]
+pub(crate) struct Definitions {
+    tasks: HashMap<IdentifierKey, core::TaskTemplate>,
+    sub_workflows: HashMap<IdentifierKey, core::WorkflowTemplate>,
+}
+
+impl Definitions {
+    fn of_closure(closure: &core::CompiledWorkflowClosure) -> Self {
+        Self::default().extended(
+            closure
+                .tasks
+                .iter()
+                .filter_map(|compiled| compiled.template.clone()),
+            closure
+                .sub_workflows
+                .iter()
+                .filter_map(|compiled| compiled.template.clone()),
+        )
+    }
+
+    fn extended(
+        &self,
+        tasks: impl IntoIterator<Item = core::TaskTemplate>,
+        sub_workflows: impl IntoIterator<Item = core::WorkflowTemplate>,
+    ) -> Self {
+        let mut extended = Self {
+            tasks: self.tasks.clone(),
+            sub_workflows: self.sub_workflows.clone(),
+        };
+        for task in tasks {
+            if let Some(id) = task.id.as_ref() {
+                extended.tasks.insert(IdentifierKey::of(id), task);
+            }
+        }
+        for workflow in sub_workflows {
+            if let Some(id) = workflow.id.as_ref() {
+                extended
+                    .sub_workflows
+                    .insert(IdentifierKey::of(id), workflow);
+            }
+        }
+        extended
+    }
+
+    pub(crate) fn task(&self, id: &core::Identifier) -> Option<&core::TaskTemplate> {
+        self.tasks.get(&IdentifierKey::of(id))
+    }
+}
+
+/// One workflow scope to run: the primary workflow, a subworkflow, or the
+/// workflow a dynamic task generated.
+pub(crate) struct Scope {
+    nodes: Vec<core::Node>,
+    output_bindings: Vec<core::Binding>,
+    /// What `start-node` produces: the scope's inputs.
+    inputs: core::LiteralMap,
+    parent: Option<ParentInfo>,
+    fail_immediately: bool,
+    definitions: Arc<Definitions>,
+}
+
+impl Scope {
+    fn of_workflow(
+        workflow: &core::WorkflowTemplate,
+        inputs: core::LiteralMap,
+        parent: Option<ParentInfo>,
+        definitions: Arc<Definitions>,
+    ) -> Self {
+        Self {
+            // A compiled workflow lists the implicit start and end nodes too;
+            // they run nothing and are reported by whoever runs the scope.
+            nodes: workflow
+                .nodes
+                .iter()
+                .filter(|node| node.id != START_NODE && node.id != END_NODE)
+                .cloned()
+                .collect(),
+            output_bindings: workflow.outputs.clone(),
+            inputs,
+            parent,
+            fail_immediately: workflow.metadata.as_ref().is_none_or(|metadata| {
+                metadata.on_failure() == core::workflow_metadata::OnFailurePolicy::FailImmediately
+            }),
+            definitions,
+        }
+    }
+}
+
+/// How a scope ended.
+pub(crate) enum ScopeEnd {
+    Succeeded(core::LiteralMap),
+    Failed(core::ExecutionError),
+    Stopped(StopReason),
+}
+
+/// Where a node runs: under which parent, with which definitions, seeing
+/// which outputs of the nodes before it.
+#[derive(Clone)]
+pub(crate) struct NodePlace {
+    pub(crate) parent: Option<ParentInfo>,
+    pub(crate) definitions: Arc<Definitions>,
+    outputs: Arc<NodeOutputs>,
 }
 
 /// Runs `claimed` to a terminal phase.
@@ -104,24 +249,20 @@ async fn run_execution_inner(
         .clone()
         .and_then(|primary| primary.template)
         .unwrap_or_default();
-    let tasks: HashMap<IdentifierKey, core::TaskTemplate> = closure
-        .tasks
-        .iter()
-        .filter_map(|compiled| compiled.template.clone())
-        .filter_map(|template| Some((IdentifierKey::of(template.id.as_ref()?), template)))
-        .collect();
     let inputs = claimed.inputs.unwrap_or_default();
-    let max_parallelism = execution
-        .spec
-        .as_ref()
-        .map(|spec| spec.max_parallelism)
+    let spec = execution.spec.clone().unwrap_or_default();
+    let max_parallelism = Some(spec.max_parallelism)
         .filter(|parallelism| *parallelism > 0)
         .map_or(environment.default_max_parallelism, |parallelism| {
             parallelism as usize
         })
         .max(1);
-    let fail_immediately = workflow.metadata.as_ref().is_none_or(|metadata| {
-        metadata.on_failure() == core::workflow_metadata::OnFailurePolicy::FailImmediately
+    let context = Arc::new(RunContext {
+        environment: Arc::clone(environment),
+        execution_id: execution_id.clone(),
+        execution_metadata: spec.metadata.clone().unwrap_or_default(),
+        paths: paths.clone(),
+        max_parallelism,
     });
 
     environment
@@ -146,107 +287,18 @@ async fn run_execution_inner(
         )
         .await;
     }
-    report_implicit_node(environment, &execution_id, START_NODE, &inputs_path).await?;
+    report_implicit_node(&context, None, START_NODE, &inputs_path).await?;
 
-    let mut outputs = NodeOutputs::new();
-    outputs.insert(START_NODE.to_string(), inputs);
-    // A compiled workflow lists the implicit start and end nodes too; they run
-    // nothing and are reported above and below.
-    let mut pending: Vec<core::Node> = workflow
-        .nodes
-        .iter()
-        .filter(|node| node.id != START_NODE && node.id != END_NODE)
-        .cloned()
-        .collect();
-    let dependencies: HashMap<String, HashSet<String>> = pending
-        .iter()
-        .map(|node| (node.id.clone(), dependencies_of(node)))
-        .collect();
-    let mut running = JoinSet::new();
-    let mut failure: Option<core::ExecutionError> = None;
-    let mut abort = abort;
-    let mut abort_open = true;
-    let mut aborted: Option<StopReason> = None;
-    // Node runners stop when this carries a reason: a terminate request, a
-    // lost lease, or a failed sibling under the fail-immediately policy.
-    let (stop_nodes, node_stop_signal) = watch::channel(None::<StopReason>);
-
-    loop {
-        if aborted.is_none() && (failure.is_none() || !fail_immediately) {
-            // Start every node whose upstream nodes have all succeeded.
-            let mut index = 0;
-            while index < pending.len() && running.len() < max_parallelism {
-                let ready = dependencies[&pending[index].id]
-                    .iter()
-                    .all(|upstream| outputs.contains_key(upstream));
-                if ready {
-                    let node = pending.remove(index);
-                    let task =
-                        task_of(&node).and_then(|id| tasks.get(&IdentifierKey::of(id)).cloned());
-                    let node_inputs = resolve_bindings(&node.inputs, &outputs);
-                    let environment = Arc::clone(environment);
-                    let execution_id = execution_id.clone();
-                    let paths = paths.clone();
-                    let abort = node_stop_signal.clone();
-                    running.spawn(async move {
-                        let node_id = node.id.clone();
-                        let end = run_node(
-                            &environment,
-                            &execution_id,
-                            &paths,
-                            node,
-                            task,
-                            node_inputs,
-                            abort,
-                        )
-                        .await;
-                        (node_id, end)
-                    });
-                } else {
-                    index += 1;
-                }
-            }
-        }
-        if running.is_empty() {
-            break;
-        }
-        tokio::select! {
-            joined = running.join_next() => {
-                let Some(joined) = joined else { break };
-                let (node_id, end) = match joined {
-                    Ok(result) => result,
-                    Err(panic) => {
-                        tracing::error!(%panic, "a node runner panicked");
-                        failure.get_or_insert(system_error("Internal", "a node failed inside updraft; see its log"));
-                        continue;
-                    }
-                };
-                match end? {
-                    NodeEnd::Succeeded(node_outputs) => { outputs.insert(node_id, node_outputs); }
-                    NodeEnd::Failed(error) => {
-                        failure.get_or_insert(error);
-                        if fail_immediately {
-                            // The other nodes stop and report ABORTED.
-                            stop_nodes.send_replace(Some(StopReason::Terminate("another node of the execution failed".into())));
-                        }
-                    }
-                    NodeEnd::Aborted => {}
-                }
-            }
-            changed = abort.changed(), if abort_open => {
-                if changed.is_err() {
-                    abort_open = false;
-                } else if let Some(reason) = abort.borrow().clone() {
-                    tracing::info!(?reason, "stopping execution");
-                    aborted = Some(reason.clone());
-                    stop_nodes.send_replace(Some(reason));
-                }
-            }
-        }
-    }
-
-    match aborted {
-        Some(StopReason::Terminate(_)) => {
+    let scope = Scope::of_workflow(
+        &workflow,
+        inputs,
+        None,
+        Arc::new(Definitions::of_closure(&closure)),
+    );
+    let workflow_outputs = match run_scope(Arc::clone(&context), scope, abort).await? {
+        ScopeEnd::Succeeded(outputs) => outputs,
+        ScopeEnd::Failed(error) => return fail_workflow(environment, &execution_id, error).await,
+        ScopeEnd::Stopped(StopReason::Terminate(_)) => {
             environment
                 .events
                 .workflow(workflow_event(
@@ -257,34 +309,8 @@ async fn run_execution_inner(
                 .await?;
             return Ok(ExecutionEnd::Aborted);
         }
-        Some(StopReason::LeaseLost) => return Ok(ExecutionEnd::Abandoned("lease lost".into())),
-        None => {}
-    }
-
-    if let Some(error) = failure {
-        return fail_workflow(environment, &execution_id, error).await;
-    }
-    if let Some(node) = pending.first() {
-        let message = format!(
-            "node {} can never run: it depends on nodes that did not succeed",
-            node.id
-        );
-        return fail_workflow(
-            environment,
-            &execution_id,
-            system_error("UnreachableNode", &message),
-        )
-        .await;
-    }
-    let workflow_outputs = match resolve_bindings(&workflow.outputs, &outputs) {
-        Ok(workflow_outputs) => workflow_outputs,
-        Err(error) => {
-            return fail_workflow(
-                environment,
-                &execution_id,
-                user_error("OutputBinding", &error.to_string()),
-            )
-            .await;
+        ScopeEnd::Stopped(StopReason::LeaseLost) => {
+            return Ok(ExecutionEnd::Abandoned("lease lost".into()));
         }
     };
     let outputs_path = paths.workflow_outputs();
@@ -299,7 +325,7 @@ async fn run_execution_inner(
         )
         .await;
     }
-    report_implicit_node(environment, &execution_id, END_NODE, &outputs_path).await?;
+    report_implicit_node(&context, None, END_NODE, &outputs_path).await?;
     environment
         .events
         .workflow(workflow_event(
@@ -313,23 +339,151 @@ async fn run_execution_inner(
     Ok(ExecutionEnd::Succeeded)
 }
 
-/// The start and end nodes run nothing: each succeeds with the workflow's
+/// Runs the nodes of `scope` as their dependencies allow and resolves its
+/// outputs. Boxed because nodes run scopes of their own.
+pub(crate) fn run_scope(
+    context: Arc<RunContext>,
+    scope: Scope,
+    stop: AbortSignal,
+) -> BoxFuture<Result<ScopeEnd, EventError>> {
+    Box::pin(async move {
+        let Scope {
+            nodes,
+            output_bindings,
+            inputs,
+            parent,
+            fail_immediately,
+            definitions,
+        } = scope;
+        let mut outputs = NodeOutputs::new();
+        outputs.insert(START_NODE.to_string(), inputs);
+        let mut pending = nodes;
+        let dependencies: HashMap<String, HashSet<String>> = pending
+            .iter()
+            .map(|node| (node.id.clone(), dependencies_of(node)))
+            .collect();
+        let mut running = JoinSet::new();
+        let mut failure: Option<core::ExecutionError> = None;
+        let mut stop = stop;
+        let mut stop_open = true;
+        let mut stopped: Option<StopReason> = stop.borrow().clone();
+        // Node runners stop when this carries a reason: a terminate request, a
+        // lost lease, or a failed sibling under the fail-immediately policy.
+        let (stop_nodes, node_stop_signal) = watch::channel(stopped.clone());
+
+        loop {
+            if stopped.is_none() && (failure.is_none() || !fail_immediately) {
+                // Start every node whose upstream nodes have all succeeded.
+                let mut index = 0;
+                while index < pending.len() && running.len() < context.max_parallelism {
+                    let ready = dependencies[&pending[index].id]
+                        .iter()
+                        .all(|upstream| outputs.contains_key(upstream));
+                    if ready {
+                        let node = pending.remove(index);
+                        let place = NodePlace {
+                            parent: parent.clone(),
+                            definitions: Arc::clone(&definitions),
+                            outputs: Arc::new(outputs.clone()),
+                        };
+                        let node_id = node.id.clone();
+                        running.spawn({
+                            let end = run_node(
+                                Arc::clone(&context),
+                                node,
+                                place,
+                                node_stop_signal.clone(),
+                            );
+                            async move { (node_id, end.await) }
+                        });
+                    } else {
+                        index += 1;
+                    }
+                }
+            }
+            if running.is_empty() {
+                break;
+            }
+            tokio::select! {
+                joined = running.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let (node_id, end) = match joined {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            tracing::error!(%panic, "a node runner panicked");
+                            failure.get_or_insert(system_error("Internal", "a node failed inside updraft; see its log"));
+                            continue;
+                        }
+                    };
+                    match end? {
+                        NodeEnd::Succeeded(node_outputs) => { outputs.insert(node_id, node_outputs); }
+                        NodeEnd::Failed(error) => {
+                            failure.get_or_insert(error);
+                            if fail_immediately {
+                                // The other nodes stop and report ABORTED.
+                                stop_nodes.send_replace(Some(StopReason::Terminate("another node of the execution failed".into())));
+                            }
+                        }
+                        NodeEnd::Aborted => {}
+                    }
+                }
+                changed = stop.changed(), if stop_open => {
+                    if changed.is_err() {
+                        stop_open = false;
+                    } else if let Some(reason) = stop.borrow().clone() {
+                        tracing::info!(?reason, "stopping nodes");
+                        stopped = Some(reason.clone());
+                        stop_nodes.send_replace(Some(reason));
+                    }
+                }
+            }
+        }
+
+        if let Some(reason) = stopped {
+            return Ok(ScopeEnd::Stopped(reason));
+        }
+        if let Some(error) = failure {
+            return Ok(ScopeEnd::Failed(error));
+        }
+        if let Some(node) = pending.first() {
+            let message = format!(
+                "node {} can never run: it depends on nodes that did not succeed",
+                node.id
+            );
+            return Ok(ScopeEnd::Failed(system_error("UnreachableNode", &message)));
+        }
+        Ok(match resolve_bindings(&output_bindings, &outputs) {
+            Ok(scope_outputs) => ScopeEnd::Succeeded(scope_outputs),
+            Err(error) => ScopeEnd::Failed(user_error("OutputBinding", &error.to_string())),
+        })
+    })
+}
+
+/// The start and end nodes run nothing: each succeeds with the scope's
 /// inputs or outputs as its outputs, which is where admin reads them from.
 async fn report_implicit_node(
-    environment: &ExecutionEnvironment,
-    execution_id: &core::WorkflowExecutionIdentifier,
+    context: &RunContext,
+    parent: Option<&ParentInfo>,
     node_id: &str,
     outputs_path: &std::path::Path,
 ) -> Result<(), EventError> {
-    let outputs = node_execution_event::OutputResult::OutputUri(file_uri(outputs_path));
-    let event = node_event(
-        execution_id,
-        node_id,
+    let mut event = node_event(
+        &context.execution_id,
+        &unique_node_id(parent, node_id),
         core::node_execution::Phase::Succeeded,
         None,
-        Some(outputs),
+        Some(node_execution_event::OutputResult::OutputUri(file_uri(
+            outputs_path,
+        ))),
     );
-    environment.events.node(event).await
+    event.spec_node_id = node_id.to_string();
+    event.node_name = node_id.to_string();
+    if let Some(parent) = parent {
+        event.parent_node_metadata = Some(event::ParentNodeExecutionMetadata {
+            node_id: parent.unique_id.clone(),
+        });
+    }
+    context.environment.events.node(event).await
 }
 
 async fn fail_workflow(
@@ -348,274 +502,827 @@ async fn fail_workflow(
     Ok(ExecutionEnd::Failed(error))
 }
 
-/// Runs one node to its end and reports its phases.
-async fn run_node(
-    environment: &ExecutionEnvironment,
-    execution_id: &core::WorkflowExecutionIdentifier,
-    paths: &ExecutionPaths,
-    node: core::Node,
-    task: Option<core::TaskTemplate>,
-    inputs: Result<core::LiteralMap, crate::bindings::BindingError>,
-    abort: AbortSignal,
-) -> Result<NodeEnd, EventError> {
-    let input_prefix = paths.node_input_prefix(&node.id);
-    let input_uri = file_uri(&input_prefix.join("inputs.pb"));
-    let queued = node_event(
-        execution_id,
-        &node.id,
-        core::node_execution::Phase::Running,
-        Some(input_uri.clone()),
-        None,
-    );
-    let fail = |error: core::ExecutionError| {
-        node_event(
-            execution_id,
-            &node.id,
-            core::node_execution::Phase::Failed,
-            Some(input_uri.clone()),
-            Some(node_execution_event::OutputResult::Error(error)),
-        )
-    };
-    let inputs = match inputs {
-        Ok(inputs) => inputs,
-        Err(error) => {
-            let error = user_error("InputBinding", &format!("node {}: {error}", node.id));
-            environment.events.node(fail(error.clone())).await?;
-            return Ok(NodeEnd::Failed(error));
-        }
-    };
-    let Some(task) = task else {
-        let kind = match node.target {
-            Some(node::Target::TaskNode(_)) => {
-                "a task node whose task is not in the workflow closure"
-            }
-            Some(node::Target::WorkflowNode(_)) => "subworkflow and launch-plan nodes",
-            Some(node::Target::BranchNode(_)) => "branch nodes",
-            Some(node::Target::GateNode(_)) => "gate nodes",
-            Some(node::Target::ArrayNode(_)) => "array nodes (map tasks)",
-            None => "a node without a target",
-        };
-        let error = system_error(
-            "UnsupportedNode",
-            &format!("node {}: updraft cannot run {kind} yet", node.id),
-        );
-        environment.events.node(fail(error.clone())).await?;
-        return Ok(NodeEnd::Failed(error));
-    };
-    environment.events.node(queued).await?;
+/// Reports the phases of one node execution, under the id, parent and flags
+/// flytepropeller gives it.
+#[derive(Clone)]
+pub(crate) struct NodeReporter {
+    pub(crate) context: Arc<RunContext>,
+    /// The id its events carry (prefixed when nested).
+    pub(crate) unique_id: String,
+    spec_node_id: String,
+    node_name: String,
+    parent: Option<ParentInfo>,
+    pub(crate) input_uri: String,
+    pub(crate) is_parent: bool,
+    pub(crate) is_dynamic: bool,
+    pub(crate) is_array: bool,
+}
 
-    let metadata = task.metadata.clone().unwrap_or_default();
-    let user_attempts = metadata
-        .retries
-        .as_ref()
-        .map_or(0, |retries| retries.retries)
-        + 1;
-    let timeout = metadata
-        .timeout
-        .as_ref()
-        .and_then(|timeout| Duration::try_from(*timeout).ok())
-        .filter(|d| !d.is_zero());
-    let node_execution_id = core::NodeExecutionIdentifier {
-        node_id: node.id.clone(),
-        execution_id: Some(execution_id.clone()),
-    };
-    let mut user_failures = 0;
-    let mut system_failures = 0;
-    let mut attempt: u32 = 0;
-    let mut previous_checkpoint: Option<String> = None;
-    loop {
-        let output_prefix = paths.attempt_output_prefix(&node.id, attempt);
-        let raw_prefix = paths.attempt_raw_prefix(&node.id, attempt);
-        let attempt_key = attempt_key(execution_id, &node.id, attempt);
-        let launch = TaskLaunch {
-            attempt_key: attempt_key.clone(),
-            attempt_number: attempt,
-            template: task.clone(),
-            inputs: inputs.clone(),
-            input_prefix: input_prefix.display().to_string(),
-            output_prefix: output_prefix.display().to_string(),
-            raw_output_prefix: raw_prefix.display().to_string(),
-            previous_checkpoint_prefix: previous_checkpoint.clone(),
-            execution: execution_id.clone(),
-            environment: Default::default(),
-        };
-        let checkpoint = launch.checkpoint_prefix();
-        let logs: Vec<core::TaskLog> = environment
-            .log_url_base
+impl NodeReporter {
+    fn new(context: Arc<RunContext>, node: &core::Node, parent: Option<ParentInfo>) -> Self {
+        let unique_id = unique_node_id(parent.as_ref(), &node.id);
+        let input_uri = file_uri(
+            &context
+                .paths
+                .node_input_prefix(&unique_id)
+                .join("inputs.pb"),
+        );
+        let node_name = node
+            .metadata
             .as_ref()
-            .map(|base| core::TaskLog {
-                uri: format!("{}/api/v1/logs/{attempt_key}", base.trim_end_matches('/')),
-                name: "Task log".into(),
-                message_format: core::task_log::MessageFormat::Unknown as i32,
-                show_while_pending: true,
-                ..Default::default()
-            })
+            .map(|metadata| metadata.name.clone())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| node.id.clone());
+        Self {
+            context,
+            unique_id,
+            spec_node_id: node.id.clone(),
+            node_name,
+            parent,
+            input_uri,
+            is_parent: false,
+            is_dynamic: false,
+            is_array: false,
+        }
+    }
+
+    pub(crate) fn node_execution_id(&self) -> core::NodeExecutionIdentifier {
+        core::NodeExecutionIdentifier {
+            node_id: self.unique_id.clone(),
+            execution_id: Some(self.context.execution_id.clone()),
+        }
+    }
+
+    /// The parent info its own children run under.
+    pub(crate) fn as_parent(&self, attempt: u32) -> ParentInfo {
+        ParentInfo {
+            unique_id: self.unique_id.clone(),
+            attempt,
+        }
+    }
+
+    pub(crate) fn event(
+        &self,
+        phase: core::node_execution::Phase,
+        output: Option<node_execution_event::OutputResult>,
+    ) -> event::NodeExecutionEvent {
+        let mut event = node_event(
+            &self.context.execution_id,
+            &self.unique_id,
+            phase,
+            Some(self.input_uri.clone()),
+            output,
+        );
+        event.spec_node_id.clone_from(&self.spec_node_id);
+        event.node_name.clone_from(&self.node_name);
+        event.retry_group = "0".into();
+        event.is_parent = self.is_parent;
+        event.is_dynamic = self.is_dynamic;
+        event.is_array = self.is_array;
+        event.parent_node_metadata =
+            self.parent
+                .as_ref()
+                .map(|parent| event::ParentNodeExecutionMetadata {
+                    node_id: parent.unique_id.clone(),
+                });
+        event
+    }
+
+    pub(crate) async fn report(
+        &self,
+        phase: core::node_execution::Phase,
+        output: Option<node_execution_event::OutputResult>,
+    ) -> Result<(), EventError> {
+        self.send(self.event(phase, output)).await
+    }
+
+    pub(crate) async fn send(&self, event: event::NodeExecutionEvent) -> Result<(), EventError> {
+        self.context.environment.events.node(event).await
+    }
+
+    pub(crate) async fn running(&self) -> Result<(), EventError> {
+        self.report(core::node_execution::Phase::Running, None)
+            .await
+    }
+
+    /// Fails the node with `error`.
+    pub(crate) async fn fail(&self, error: core::ExecutionError) -> Result<NodeEnd, EventError> {
+        self.report(
+            core::node_execution::Phase::Failed,
+            Some(node_execution_event::OutputResult::Error(error.clone())),
+        )
+        .await?;
+        Ok(NodeEnd::Failed(error))
+    }
+
+    /// Ends the node as stopped: ABORTED on terminate, nothing when the lease is lost.
+    pub(crate) async fn stopped(&self, reason: Option<StopReason>) -> Result<NodeEnd, EventError> {
+        if !matches!(reason, Some(StopReason::LeaseLost)) {
+            self.report(core::node_execution::Phase::Aborted, None)
+                .await?;
+        }
+        Ok(NodeEnd::Aborted)
+    }
+
+    /// Where the node's own outputs go when it is not a task (a task writes its
+    /// outputs under its attempt).
+    pub(crate) fn outputs_path(&self) -> PathBuf {
+        self.context
+            .paths
+            .attempt_output_prefix(&self.unique_id, 0)
+            .join("outputs.pb")
+    }
+
+    /// Writes `outputs` and succeeds the node with them.
+    pub(crate) async fn succeed(&self, outputs: core::LiteralMap) -> Result<NodeEnd, EventError> {
+        let path = self.outputs_path();
+        if let Err(error) = write_message(&path, &outputs).await {
+            return self
+                .fail(system_error(
+                    "WriteOutputs",
+                    &format!("node {}: cannot write its outputs: {error}", self.unique_id),
+                ))
+                .await;
+        }
+        self.report(
+            core::node_execution::Phase::Succeeded,
+            Some(node_execution_event::OutputResult::OutputUri(file_uri(
+                &path,
+            ))),
+        )
+        .await?;
+        Ok(NodeEnd::Succeeded(outputs))
+    }
+}
+
+/// Runs one node to its end and reports its phases. Boxed because branch
+/// nodes run their chosen node through it.
+pub(crate) fn run_node(
+    context: Arc<RunContext>,
+    node: core::Node,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        let mut reporter = NodeReporter::new(Arc::clone(&context), &node, place.parent.clone());
+        let inputs = match resolve_bindings(&node.inputs, &place.outputs) {
+            Ok(inputs) => inputs,
+            Err(error) => {
+                return reporter
+                    .fail(user_error(
+                        "InputBinding",
+                        &format!("node {}: {error}", node.id),
+                    ))
+                    .await;
+            }
+        };
+        let input_path = context
+            .paths
+            .node_input_prefix(&reporter.unique_id)
+            .join("inputs.pb");
+        if let Err(error) = write_message(&input_path, &inputs).await {
+            return reporter
+                .fail(system_error(
+                    "WriteInputs",
+                    &format!("node {}: cannot write its inputs: {error}", node.id),
+                ))
+                .await;
+        }
+        match &node.target {
+            Some(node::Target::TaskNode(task_node)) => {
+                let task = match &task_node.reference {
+                    Some(task_node::Reference::ReferenceId(id)) => {
+                        place.definitions.task(id).cloned()
+                    }
+                    None => None,
+                };
+                let Some(task) = task else {
+                    return reporter
+                        .fail(system_error(
+                            "TaskNotFound",
+                            &format!("node {}: its task is not in the workflow closure", node.id),
+                        ))
+                        .await;
+                };
+                run_task_node(reporter, task, inputs, place, stop).await
+            }
+            Some(node::Target::BranchNode(branch)) => {
+                reporter.is_parent = true;
+                run_branch_node(reporter, branch.as_ref().clone(), inputs, place, stop).await
+            }
+            Some(node::Target::WorkflowNode(workflow)) => match &workflow.reference {
+                Some(workflow_node::Reference::SubWorkflowRef(id)) => {
+                    reporter.is_parent = true;
+                    let template = place
+                        .definitions
+                        .sub_workflows
+                        .get(&IdentifierKey::of(id))
+                        .cloned();
+                    let Some(template) = template else {
+                        return reporter
+                            .fail(system_error(
+                                "SubWorkflowNotFound",
+                                &format!(
+                                    "node {}: subworkflow {} is not in the workflow closure",
+                                    node.id, id.name
+                                ),
+                            ))
+                            .await;
+                    };
+                    run_subworkflow_node(reporter, template, inputs, place, stop).await
+                }
+                Some(workflow_node::Reference::LaunchplanRef(id)) => {
+                    crate::launch_plans::run_launch_plan_node(reporter, id.clone(), inputs, stop)
+                        .await
+                }
+                None => {
+                    reporter
+                        .fail(system_error(
+                            "EmptyWorkflowNode",
+                            &format!(
+                                "node {} names neither a subworkflow nor a launch plan",
+                                node.id
+                            ),
+                        ))
+                        .await
+                }
+            },
+            Some(node::Target::GateNode(gate)) => {
+                crate::gates::run_gate_node(reporter, gate.clone(), node.clone(), stop).await
+            }
+            Some(node::Target::ArrayNode(array)) => {
+                reporter.is_array = true;
+                crate::arrays::run_array_node(reporter, array.as_ref().clone(), inputs, place, stop)
+                    .await
+            }
+            None => {
+                reporter
+                    .fail(system_error(
+                        "EmptyNode",
+                        &format!("node {} has no target to run", node.id),
+                    ))
+                    .await
+            }
+        }
+    })
+}
+
+/// Evaluates the branch's conditions on its inputs and runs the node of the
+/// first that holds (or the else node); the others are reported SKIPPED.
+fn run_branch_node(
+    reporter: NodeReporter,
+    branch: core::BranchNode,
+    inputs: core::LiteralMap,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        reporter.running().await?;
+        let Some(if_else) = branch.if_else.as_deref() else {
+            return reporter
+                .fail(user_error(
+                    "EmptyBranch",
+                    "the branch node has no conditions",
+                ))
+                .await;
+        };
+        let mut candidates: Vec<&core::Node> = Vec::new();
+        let mut chosen: Option<&core::Node> = None;
+        for block in if_else
+            .case
+            .as_deref()
             .into_iter()
-            .collect();
-        let task_event =
-            |phase: core::task_execution::Phase,
-             phase_version: u32,
-             output: Option<task_execution_event::OutputResult>| {
-                event::TaskExecutionEvent {
-                    task_id: task.id.clone(),
-                    parent_node_execution_id: Some(node_execution_id.clone()),
-                    retry_attempt: attempt,
-                    phase: phase as i32,
-                    logs: logs.clone(),
-                    occurred_at: Some(now()),
-                    input_value: Some(task_execution_event::InputValue::InputUri(
-                        input_uri.clone(),
-                    )),
-                    output_result: output,
-                    phase_version,
-                    task_type: task.r#type.clone(),
-                    reported_at: Some(now()),
-                    ..Default::default()
+            .chain(if_else.other.iter())
+        {
+            let Some(then_node) = block.then_node.as_deref() else {
+                continue;
+            };
+            candidates.push(then_node);
+            if chosen.is_some() {
+                continue;
+            }
+            let condition = block.condition.clone().unwrap_or_default();
+            match crate::conditions::evaluate(&condition, &inputs) {
+                Ok(true) => chosen = Some(then_node),
+                Ok(false) => {}
+                Err(error) => {
+                    return reporter
+                        .fail(user_error(
+                            "BranchCondition",
+                            &format!("branch node {}: {error}", reporter.spec_node_id),
+                        ))
+                        .await;
+                }
+            }
+        }
+        let mut else_error = None;
+        match &if_else.default {
+            Some(if_else_block::Default::ElseNode(else_node)) => {
+                candidates.push(else_node);
+                if chosen.is_none() {
+                    chosen = Some(else_node);
+                }
+            }
+            Some(if_else_block::Default::Error(error)) => else_error = Some(error.message.clone()),
+            None => {}
+        }
+        let child_parent = reporter.as_parent(0);
+        for skipped in candidates
+            .iter()
+            .filter(|candidate| chosen.is_none_or(|chosen| !std::ptr::eq(chosen, **candidate)))
+        {
+            let skipped_reporter = NodeReporter::new(
+                Arc::clone(&reporter.context),
+                skipped,
+                Some(child_parent.clone()),
+            );
+            let mut event = skipped_reporter.event(core::node_execution::Phase::Skipped, None);
+            event.input_value = None;
+            skipped_reporter.send(event).await?;
+        }
+        let Some(chosen) = chosen else {
+            let message = else_error.unwrap_or_else(|| {
+                format!(
+                    "branch node {}: no condition held and it has no else",
+                    reporter.spec_node_id
+                )
+            });
+            return reporter
+                .fail(user_error("UserProvidedError", &message))
+                .await;
+        };
+        let child_place = NodePlace {
+            parent: Some(child_parent),
+            ..place
+        };
+        match run_node(
+            Arc::clone(&reporter.context),
+            chosen.clone(),
+            child_place,
+            stop.clone(),
+        )
+        .await?
+        {
+            NodeEnd::Succeeded(outputs) => reporter.succeed(outputs).await,
+            NodeEnd::Failed(error) => reporter.fail(error).await,
+            NodeEnd::Aborted => reporter.stopped(crate::execution::stop_reason(&stop)).await,
+        }
+    })
+}
+
+/// Runs a subworkflow from the closure as a nested scope under this node.
+fn run_subworkflow_node(
+    reporter: NodeReporter,
+    template: core::WorkflowTemplate,
+    inputs: core::LiteralMap,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        reporter.running().await?;
+        let child_parent = reporter.as_parent(0);
+        let input_path = reporter
+            .context
+            .paths
+            .node_input_prefix(&reporter.unique_id)
+            .join("inputs.pb");
+        report_implicit_node(
+            &reporter.context,
+            Some(&child_parent),
+            START_NODE,
+            &input_path,
+        )
+        .await?;
+        let scope = Scope::of_workflow(
+            &template,
+            inputs,
+            Some(child_parent.clone()),
+            place.definitions,
+        );
+        match run_scope(Arc::clone(&reporter.context), scope, stop).await? {
+            ScopeEnd::Succeeded(outputs) => {
+                let end = reporter.succeed(outputs).await?;
+                if matches!(end, NodeEnd::Succeeded(_)) {
+                    report_implicit_node(
+                        &reporter.context,
+                        Some(&child_parent),
+                        END_NODE,
+                        &reporter.outputs_path(),
+                    )
+                    .await?;
+                }
+                Ok(end)
+            }
+            ScopeEnd::Failed(error) => reporter.fail(error).await,
+            ScopeEnd::Stopped(reason) => reporter.stopped(Some(reason)).await,
+        }
+    })
+}
+
+/// How many times a node's task may still be tried.
+pub(crate) struct RetryBudget {
+    user_attempts: u32,
+    user_failures: u32,
+    system_failures: u32,
+}
+
+impl RetryBudget {
+    pub(crate) fn of_task(task: &core::TaskTemplate) -> Self {
+        let retries = task
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.retries.as_ref())
+            .map_or(0, |retries| retries.retries);
+        Self {
+            user_attempts: retries + 1,
+            user_failures: 0,
+            system_failures: 0,
+        }
+    }
+
+    /// Counts a failed attempt; whether another may follow.
+    pub(crate) fn allows_retry_after(
+        &mut self,
+        error: &core::ExecutionError,
+        retryable: bool,
+    ) -> bool {
+        let budget_left = if error.kind() == core::execution_error::ErrorKind::System {
+            self.system_failures += 1;
+            self.system_failures < SYSTEM_RETRIES
+        } else {
+            self.user_failures += 1;
+            self.user_failures < self.user_attempts
+        };
+        retryable && budget_left
+    }
+}
+
+/// The task's own timeout, if it has one.
+pub(crate) fn task_timeout(task: &core::TaskTemplate) -> Option<Duration> {
+    task.metadata
+        .as_ref()
+        .and_then(|metadata| metadata.timeout.as_ref())
+        .and_then(|timeout| Duration::try_from(*timeout).ok())
+        .filter(|limit| !limit.is_zero())
+}
+
+/// The log link of one attempt, when this propeller serves logs.
+pub(crate) fn attempt_logs(
+    environment: &ExecutionEnvironment,
+    attempt_key: &str,
+    name: &str,
+) -> Vec<core::TaskLog> {
+    environment
+        .log_url_base
+        .as_ref()
+        .map(|base| core::TaskLog {
+            uri: format!("{}/api/v1/logs/{attempt_key}", base.trim_end_matches('/')),
+            name: name.into(),
+            message_format: core::task_log::MessageFormat::Unknown as i32,
+            show_while_pending: true,
+            ..Default::default()
+        })
+        .into_iter()
+        .collect()
+}
+
+/// How one started attempt ended.
+pub(crate) enum AttemptEnd {
+    Succeeded(core::LiteralMap),
+    Dynamic(core::DynamicJobSpec),
+    /// The error, and whether another attempt may fix it.
+    Failed(core::ExecutionError, bool),
+    Stopped,
+}
+
+/// Waits for a started attempt, enforcing its timeout and the stop signal,
+/// then reads what it left under `output_prefix`.
+pub(crate) async fn watch_attempt(
+    running: &mut dyn RunningTask,
+    output_prefix: &std::path::Path,
+    task: &core::TaskTemplate,
+    stop: &AbortSignal,
+) -> AttemptEnd {
+    let timeout = task_timeout(task);
+    let waited = tokio::select! {
+        exit = wait_with_timeout(running, timeout) => Some(exit),
+        _ = wait_for_stop(stop) => None,
+    };
+    match waited {
+        None => {
+            let _ = running.abort().await;
+            AttemptEnd::Stopped
+        }
+        Some(WaitEnd::TimedOut) => {
+            let _ = running.abort().await;
+            AttemptEnd::Failed(
+                user_error(
+                    "Timeout",
+                    &format!(
+                        "task {} exceeded its timeout of {:?}",
+                        task_name(task),
+                        timeout.unwrap_or_default()
+                    ),
+                ),
+                true,
+            )
+        }
+        Some(WaitEnd::Failed(error)) => AttemptEnd::Failed(system_error("TaskWatch", &error), true),
+        Some(WaitEnd::Exited(exit)) => match read_local_outcome(output_prefix).await {
+            Ok(TaskOutcome::Succeeded(outputs)) => AttemptEnd::Succeeded(outputs),
+            Ok(TaskOutcome::Failed(container_error)) => {
+                let (error, retryable) = container_error_to_execution_error(container_error);
+                AttemptEnd::Failed(error, retryable)
+            }
+            Ok(TaskOutcome::Dynamic(spec)) => AttemptEnd::Dynamic(spec),
+            Ok(TaskOutcome::NoOutputs) => match exit {
+                ProcessExit::Exited(code) => AttemptEnd::Failed(
+                    user_error(
+                        "NonZeroExit",
+                        &format!(
+                            "task process exited with code {code} without writing outputs; see the task log"
+                        ),
+                    ),
+                    true,
+                ),
+                ProcessExit::Killed => AttemptEnd::Failed(
+                    system_error(
+                        "ProcessKilled",
+                        "task process was killed before writing outputs",
+                    ),
+                    true,
+                ),
+            },
+            Err(error) => AttemptEnd::Failed(system_error("ReadOutputs", &error.to_string()), true),
+        },
+    }
+}
+
+/// Runs a task node: attempts until one succeeds or the retries run out. A
+/// dynamic task's generated workflow then runs under the node.
+fn run_task_node(
+    reporter: NodeReporter,
+    task: core::TaskTemplate,
+    inputs: core::LiteralMap,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        reporter.running().await?;
+        let context = Arc::clone(&reporter.context);
+        let environment = &context.environment;
+        let paths = &context.paths;
+        let node_id = reporter.unique_id.clone();
+        let input_prefix = paths.node_input_prefix(&node_id);
+        let node_execution_id = reporter.node_execution_id();
+        let mut budget = RetryBudget::of_task(&task);
+        let mut attempt: u32 = 0;
+        let mut previous_checkpoint: Option<String> = None;
+        loop {
+            let output_prefix = paths.attempt_output_prefix(&node_id, attempt);
+            let raw_prefix = paths.attempt_raw_prefix(&node_id, attempt);
+            let attempt_key = attempt_key(&context.execution_id, &node_id, attempt);
+            let launch = TaskLaunch {
+                attempt_key: attempt_key.clone(),
+                attempt_number: attempt,
+                template: task.clone(),
+                inputs: inputs.clone(),
+                input_prefix: input_prefix.display().to_string(),
+                output_prefix: output_prefix.display().to_string(),
+                raw_output_prefix: raw_prefix.display().to_string(),
+                previous_checkpoint_prefix: previous_checkpoint.clone(),
+                execution: context.execution_id.clone(),
+                environment: Default::default(),
+            };
+            let checkpoint = launch.checkpoint_prefix();
+            let logs = attempt_logs(environment, &attempt_key, "Task log");
+            let task_event =
+                |phase: core::task_execution::Phase,
+                 output: Option<task_execution_event::OutputResult>| {
+                    event::TaskExecutionEvent {
+                        task_id: task.id.clone(),
+                        parent_node_execution_id: Some(node_execution_id.clone()),
+                        retry_attempt: attempt,
+                        phase: phase as i32,
+                        logs: logs.clone(),
+                        occurred_at: Some(now()),
+                        input_value: Some(task_execution_event::InputValue::InputUri(
+                            reporter.input_uri.clone(),
+                        )),
+                        output_result: output,
+                        task_type: task.r#type.clone(),
+                        reported_at: Some(now()),
+                        ..Default::default()
+                    }
+                };
+
+            let attempt_end = match environment.runtime.launch(launch).await {
+                Err(error) => {
+                    AttemptEnd::Failed(system_error("TaskStart", &error.to_string()), true)
+                }
+                Ok(mut running) => {
+                    environment
+                        .events
+                        .task(task_event(core::task_execution::Phase::Running, None))
+                        .await?;
+                    watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
                 }
             };
 
-        let attempt_end = match environment.runtime.launch(launch).await {
-            Err(error) => Err((system_error("TaskStart", &error.to_string()), true)),
-            Ok(mut running) => {
-                environment
-                    .events
-                    .task(task_event(core::task_execution::Phase::Running, 0, None))
-                    .await?;
-                let mut abort = abort.clone();
-                let waited = tokio::select! {
-                    exit = wait_with_timeout(running.as_mut(), timeout) => Some(exit),
-                    _ = abort.wait_for(|cause| cause.is_some()) => None,
-                };
-                match waited {
-                    None => {
-                        let _ = running.abort().await;
-                        if matches!(*abort.borrow(), Some(StopReason::LeaseLost)) {
-                            return Ok(NodeEnd::Aborted);
-                        }
+            match attempt_end {
+                AttemptEnd::Stopped => {
+                    let reason = stop.borrow().clone();
+                    if !matches!(reason, Some(StopReason::LeaseLost)) {
                         environment
                             .events
-                            .task(task_event(core::task_execution::Phase::Aborted, 0, None))
+                            .task(task_event(core::task_execution::Phase::Aborted, None))
                             .await?;
-                        environment
-                            .events
-                            .node(node_event(
-                                execution_id,
-                                &node.id,
-                                core::node_execution::Phase::Aborted,
-                                Some(input_uri.clone()),
-                                None,
-                            ))
-                            .await?;
-                        return Ok(NodeEnd::Aborted);
                     }
-                    Some(WaitEnd::TimedOut) => {
-                        let _ = running.abort().await;
-                        Err((
-                            user_error(
-                                "Timeout",
-                                &format!(
-                                    "task {} exceeded its timeout of {:?}",
-                                    task_name(&task),
-                                    timeout.unwrap_or_default()
-                                ),
-                            ),
-                            true,
+                    return reporter.stopped(reason).await;
+                }
+                AttemptEnd::Succeeded(outputs) => {
+                    let outputs_uri = file_uri(&output_prefix.join("outputs.pb"));
+                    environment
+                        .events
+                        .task(task_event(
+                            core::task_execution::Phase::Succeeded,
+                            Some(task_execution_event::OutputResult::OutputUri(
+                                outputs_uri.clone(),
+                            )),
                         ))
+                        .await?;
+                    reporter
+                        .report(
+                            core::node_execution::Phase::Succeeded,
+                            Some(node_execution_event::OutputResult::OutputUri(outputs_uri)),
+                        )
+                        .await?;
+                    return Ok(NodeEnd::Succeeded(outputs));
+                }
+                AttemptEnd::Dynamic(spec) => {
+                    environment
+                        .events
+                        .task(task_event(core::task_execution::Phase::Succeeded, None))
+                        .await?;
+                    let futures_uri = file_uri(&output_prefix.join("futures.pb"));
+                    return run_dynamic(
+                        reporter,
+                        task,
+                        spec,
+                        inputs,
+                        futures_uri,
+                        attempt,
+                        place,
+                        stop,
+                    )
+                    .await;
+                }
+                AttemptEnd::Failed(error, retryable) => {
+                    environment
+                        .events
+                        .task(task_event(
+                            core::task_execution::Phase::Failed,
+                            Some(task_execution_event::OutputResult::Error(error.clone())),
+                        ))
+                        .await?;
+                    if !budget.allows_retry_after(&error, retryable) {
+                        return reporter.fail(error).await;
                     }
-                    Some(WaitEnd::Failed(error)) => Err((system_error("TaskWatch", &error), true)),
-                    Some(WaitEnd::Exited(exit)) => match read_local_outcome(&output_prefix).await {
-                        Ok(TaskOutcome::Succeeded(outputs)) => Ok(outputs),
-                        Ok(TaskOutcome::Failed(container_error)) => {
-                            Err(container_error_to_execution_error(container_error))
-                        }
-                        Ok(TaskOutcome::Dynamic(_)) => Err((
-                            system_error(
-                                "UnsupportedNode",
-                                &format!(
-                                    "node {}: updraft cannot run dynamic workflows yet",
-                                    node.id
-                                ),
-                            ),
-                            false,
-                        )),
-                        Ok(TaskOutcome::NoOutputs) => Err(match exit {
-                            ProcessExit::Exited(code) => (
-                                user_error(
-                                    "NonZeroExit",
-                                    &format!(
-                                        "task process exited with code {code} without writing outputs; see the task log"
-                                    ),
-                                ),
-                                true,
-                            ),
-                            ProcessExit::Killed => (
-                                system_error(
-                                    "ProcessKilled",
-                                    "task process was killed before writing outputs",
-                                ),
-                                true,
-                            ),
-                        }),
-                        Err(error) => Err((system_error("ReadOutputs", &error.to_string()), true)),
-                    },
+                    tracing::info!(node = %node_id, attempt, code = %error.code, "task attempt failed, retrying");
+                    previous_checkpoint = Some(checkpoint);
+                    attempt += 1;
                 }
-            }
-        };
-
-        match attempt_end {
-            Ok(outputs) => {
-                let outputs_uri = file_uri(&output_prefix.join("outputs.pb"));
-                environment
-                    .events
-                    .task(task_event(
-                        core::task_execution::Phase::Succeeded,
-                        0,
-                        Some(task_execution_event::OutputResult::OutputUri(
-                            outputs_uri.clone(),
-                        )),
-                    ))
-                    .await?;
-                environment
-                    .events
-                    .node(node_event(
-                        execution_id,
-                        &node.id,
-                        core::node_execution::Phase::Succeeded,
-                        Some(input_uri),
-                        Some(node_execution_event::OutputResult::OutputUri(outputs_uri)),
-                    ))
-                    .await?;
-                return Ok(NodeEnd::Succeeded(outputs));
-            }
-            Err((error, retryable)) => {
-                environment
-                    .events
-                    .task(task_event(
-                        core::task_execution::Phase::Failed,
-                        0,
-                        Some(task_execution_event::OutputResult::Error(error.clone())),
-                    ))
-                    .await?;
-                let system = error.kind() == core::execution_error::ErrorKind::System;
-                if system {
-                    system_failures += 1
-                } else {
-                    user_failures += 1
-                }
-                let budget_left = if system {
-                    system_failures < SYSTEM_RETRIES
-                } else {
-                    user_failures < user_attempts
-                };
-                if !retryable || !budget_left {
-                    environment.events.node(fail(error.clone())).await?;
-                    return Ok(NodeEnd::Failed(error));
-                }
-                tracing::info!(node = %node.id, attempt, code = %error.code, "task attempt failed, retrying");
-                previous_checkpoint = Some(checkpoint);
-                attempt += 1;
             }
         }
+    })
+}
+
+/// Runs the workflow a dynamic task generated (its `futures.pb`) under the
+/// task's node, and takes the node's outputs from it.
+#[allow(clippy::too_many_arguments)]
+fn run_dynamic(
+    mut reporter: NodeReporter,
+    task: core::TaskTemplate,
+    spec: core::DynamicJobSpec,
+    inputs: core::LiteralMap,
+    futures_uri: String,
+    attempt: u32,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        reporter.is_dynamic = true;
+        reporter.is_parent = true;
+        let closure = dynamic_workflow_closure(&task, &spec);
+        let workflow_id = closure
+            .primary
+            .as_ref()
+            .and_then(|primary| primary.template.as_ref())
+            .and_then(|template| template.id.clone());
+        let mut event = reporter.event(core::node_execution::Phase::DynamicRunning, None);
+        event.target_metadata = Some(node_execution_event::TargetMetadata::TaskNodeMetadata(
+            event::TaskNodeMetadata {
+                dynamic_workflow: Some(event::DynamicWorkflowNodeMetadata {
+                    id: workflow_id,
+                    compiled_workflow: Some(closure),
+                    dynamic_job_spec_uri: futures_uri,
+                }),
+                ..Default::default()
+            },
+        ));
+        reporter.send(event).await?;
+        let scope = Scope {
+            nodes: spec.nodes,
+            output_bindings: spec.outputs,
+            inputs,
+            parent: Some(reporter.as_parent(attempt)),
+            fail_immediately: true,
+            definitions: Arc::new(place.definitions.extended(spec.tasks, spec.subworkflows)),
+        };
+        match run_scope(Arc::clone(&reporter.context), scope, stop).await? {
+            ScopeEnd::Succeeded(outputs) => reporter.succeed(outputs).await,
+            ScopeEnd::Failed(error) => reporter.fail(error).await,
+            ScopeEnd::Stopped(reason) => reporter.stopped(Some(reason)).await,
+        }
+    })
+}
+
+/// The generated workflow as a compiled closure, for admin to serve and the
+/// console and flytekit to show: the spec's nodes wired by their bindings.
+fn dynamic_workflow_closure(
+    task: &core::TaskTemplate,
+    spec: &core::DynamicJobSpec,
+) -> core::CompiledWorkflowClosure {
+    let task_id = task.id.clone().unwrap_or_default();
+    let id = core::Identifier {
+        resource_type: core::ResourceType::Workflow as i32,
+        ..task_id
+    };
+    let mut upstream: HashMap<String, core::connection_set::IdList> = HashMap::new();
+    let mut downstream: HashMap<String, core::connection_set::IdList> = HashMap::new();
+    let mut connect = |from: &str, to: &str| {
+        downstream
+            .entry(from.to_string())
+            .or_default()
+            .ids
+            .push(to.to_string());
+        upstream
+            .entry(to.to_string())
+            .or_default()
+            .ids
+            .push(from.to_string());
+    };
+    for node in &spec.nodes {
+        let mut sources: Vec<String> = dependencies_of(node).into_iter().collect();
+        sources.sort();
+        if sources.is_empty() {
+            sources.push(START_NODE.to_string());
+        }
+        for source in sources {
+            connect(&source, &node.id);
+        }
+    }
+    let mut output_sources = HashSet::new();
+    for binding in &spec.outputs {
+        if let Some(data) = &binding.binding {
+            collect_promises(data, &mut output_sources);
+        }
+    }
+    let mut output_sources: Vec<String> = output_sources.into_iter().collect();
+    output_sources.sort();
+    for source in output_sources {
+        connect(&source, END_NODE);
+    }
+    core::CompiledWorkflowClosure {
+        primary: Some(core::CompiledWorkflow {
+            template: Some(core::WorkflowTemplate {
+                id: Some(id),
+                interface: task.interface.clone(),
+                nodes: spec.nodes.clone(),
+                outputs: spec.outputs.clone(),
+                ..Default::default()
+            }),
+            connections: Some(core::ConnectionSet {
+                downstream,
+                upstream,
+            }),
+        }),
+        sub_workflows: spec
+            .subworkflows
+            .iter()
+            .map(|template| core::CompiledWorkflow {
+                template: Some(template.clone()),
+                connections: None,
+            })
+            .collect(),
+        tasks: spec
+            .tasks
+            .iter()
+            .map(|template| core::CompiledTask {
+                template: Some(template.clone()),
+            })
+            .collect(),
+        launch_plans: Vec::new(),
     }
 }
 
@@ -658,18 +1365,37 @@ fn container_error_to_execution_error(error: core::ContainerError) -> (core::Exe
     (execution_error, retryable)
 }
 
-fn task_name(task: &core::TaskTemplate) -> String {
+pub(crate) fn task_name(task: &core::TaskTemplate) -> String {
     task.id
         .as_ref()
         .map(|id| id.name.clone())
         .unwrap_or_default()
 }
 
+/// The nodes of the same scope a node waits for: its upstream ids and every
+/// node its bindings (or, for a branch, its candidate nodes' bindings) read.
 fn dependencies_of(node: &core::Node) -> HashSet<String> {
     let mut dependencies: HashSet<String> = node.upstream_node_ids.iter().cloned().collect();
     for binding in &node.inputs {
         if let Some(data) = &binding.binding {
             collect_promises(data, &mut dependencies);
+        }
+    }
+    if let Some(node::Target::BranchNode(branch)) = &node.target
+        && let Some(if_else) = branch.if_else.as_deref()
+    {
+        let nested = if_else
+            .case
+            .as_deref()
+            .into_iter()
+            .chain(if_else.other.iter())
+            .filter_map(|block| block.then_node.as_deref())
+            .chain(match &if_else.default {
+                Some(if_else_block::Default::ElseNode(else_node)) => Some(else_node.as_ref()),
+                _ => None,
+            });
+        for inner in nested {
+            dependencies.extend(dependencies_of(inner));
         }
     }
     dependencies
@@ -693,22 +1419,12 @@ fn collect_promises(data: &core::BindingData, into: &mut HashSet<String>) {
     }
 }
 
-fn task_of(node: &core::Node) -> Option<&core::Identifier> {
-    match &node.target {
-        Some(node::Target::TaskNode(task_node)) => match &task_node.reference {
-            Some(task_node::Reference::ReferenceId(id)) => Some(id),
-            None => None,
-        },
-        _ => None,
-    }
-}
-
 /// Task ids compared by what identifies them (project, domain, name, version).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct IdentifierKey(String, String, String, String);
+pub(crate) struct IdentifierKey(String, String, String, String);
 
 impl IdentifierKey {
-    fn of(id: &core::Identifier) -> Self {
+    pub(crate) fn of(id: &core::Identifier) -> Self {
         Self(
             id.project.clone(),
             id.domain.clone(),
@@ -718,7 +1434,7 @@ impl IdentifierKey {
     }
 }
 
-fn system_error(code: &str, message: &str) -> core::ExecutionError {
+pub(crate) fn system_error(code: &str, message: &str) -> core::ExecutionError {
     core::ExecutionError {
         code: code.to_string(),
         message: message.to_string(),
@@ -728,7 +1444,7 @@ fn system_error(code: &str, message: &str) -> core::ExecutionError {
     }
 }
 
-fn user_error(code: &str, message: &str) -> core::ExecutionError {
+pub(crate) fn user_error(code: &str, message: &str) -> core::ExecutionError {
     core::ExecutionError {
         code: code.to_string(),
         message: message.to_string(),
@@ -738,7 +1454,7 @@ fn user_error(code: &str, message: &str) -> core::ExecutionError {
     }
 }
 
-fn now() -> prost_types::Timestamp {
+pub(crate) fn now() -> prost_types::Timestamp {
     prost_types::Timestamp::from(SystemTime::now())
 }
 
@@ -779,7 +1495,10 @@ fn node_event(
     }
 }
 
-async fn write_message(path: &std::path::Path, message: &impl Message) -> std::io::Result<()> {
+pub(crate) async fn write_message(
+    path: &std::path::Path,
+    message: &impl Message,
+) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         tokio::fs::create_dir_all(parent).await?;
     }

@@ -5,12 +5,17 @@
 //! command as a local process (the embedded default); a Kubernetes runtime
 //! implements the same trait.
 
+pub mod arrays;
 pub mod bindings;
+pub mod conditions;
 pub mod engine;
 pub mod events;
 pub mod execution;
+pub mod gates;
+pub mod launch_plans;
 pub mod local;
 pub mod logs;
+pub mod node_ids;
 pub mod outcome;
 pub mod paths;
 pub mod runtime;

@@ -41,6 +41,11 @@ pub struct NodeExecutionRecord {
     pub closure: Vec<u8>,
     /// The encoded `admin.NodeExecutionMetaData`.
     pub metadata: Vec<u8>,
+    /// The unique id of the node this one runs under (a subworkflow, branch or
+    /// dynamic node); empty at the top level.
+    pub parent_node_id: String,
+    /// An encoded `event.DynamicWorkflowNodeMetadata` for a dynamic node; empty otherwise.
+    pub dynamic_workflow: Vec<u8>,
     /// First event (microseconds since the epoch).
     pub created_at: i64,
     /// Last change.
@@ -105,10 +110,12 @@ pub trait RunRepo {
         record: &NodeExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError>;
-    /// The node executions of one execution matching `query`.
+    /// The node executions of one execution directly under `parent_node_id`
+    /// (empty: the top-level nodes) matching `query`.
     async fn list_node_executions(
         &self,
         execution: &ExecutionKey,
+        parent_node_id: &str,
         query: &ListQuery,
     ) -> Result<Vec<NodeExecutionRecord>, StoreError>;
     /// One task execution.
@@ -133,7 +140,7 @@ pub trait RunRepo {
 }
 
 const NODE_COLUMNS: &str = "project, domain, execution_name, node_id, phase, input_uri, closure, \
-     metadata, created_at, updated_at";
+     metadata, parent_node_id, dynamic_workflow, created_at, updated_at";
 
 const TASK_COLUMNS: &str = "project, domain, execution_name, node_id, task_project, task_domain, \
      task_name, task_version, retry_attempt, phase, phase_version, input_uri, closure, created_at, \
@@ -153,6 +160,8 @@ fn node_from_row(row: &AnyRow) -> Result<NodeExecutionRecord, sqlx::Error> {
         input_uri: row.try_get("input_uri")?,
         closure: row.try_get("closure")?,
         metadata: row.try_get("metadata")?,
+        parent_node_id: row.try_get("parent_node_id")?,
+        dynamic_workflow: row.try_get("dynamic_workflow")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -213,7 +222,7 @@ impl RunRepo for SqlStore {
     async fn create_node_execution(&self, record: &NodeExecutionRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO node_executions ({NODE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
         .bind(record.key.execution.project.clone())
         .bind(record.key.execution.domain.clone())
@@ -223,6 +232,8 @@ impl RunRepo for SqlStore {
         .bind(record.input_uri.clone())
         .bind(record.closure.clone())
         .bind(record.metadata.clone())
+        .bind(record.parent_node_id.clone())
+        .bind(record.dynamic_workflow.clone())
         .bind(record.created_at)
         .bind(record.updated_at)
         .execute(&self.pool)
@@ -241,13 +252,14 @@ impl RunRepo for SqlStore {
     ) -> Result<bool, StoreError> {
         let updated = sqlx::query(
             "UPDATE node_executions SET phase = $1, input_uri = $2, closure = $3, metadata = $4, \
-             updated_at = $5 WHERE project = $6 AND domain = $7 AND execution_name = $8 \
-             AND node_id = $9 AND updated_at = $10",
+             dynamic_workflow = $5, updated_at = $6 WHERE project = $7 AND domain = $8 \
+             AND execution_name = $9 AND node_id = $10 AND updated_at = $11",
         )
         .bind(i64::from(record.phase))
         .bind(record.input_uri.clone())
         .bind(record.closure.clone())
         .bind(record.metadata.clone())
+        .bind(record.dynamic_workflow.clone())
         .bind(record.updated_at)
         .bind(record.key.execution.project.clone())
         .bind(record.key.execution.domain.clone())
@@ -264,6 +276,7 @@ impl RunRepo for SqlStore {
     async fn list_node_executions(
         &self,
         execution: &ExecutionKey,
+        parent_node_id: &str,
         query: &ListQuery,
     ) -> Result<Vec<NodeExecutionRecord>, StoreError> {
         let mut scoped = query.clone();
@@ -273,6 +286,7 @@ impl RunRepo for SqlStore {
                 super::Condition::text("project", &execution.project),
                 super::Condition::text("domain", &execution.domain),
                 super::Condition::text("execution_name", &execution.name),
+                super::Condition::text("parent_node_id", parent_node_id),
             ],
         );
         let (tail, binds) = scoped.render(&["node_id"]);

@@ -1,0 +1,441 @@
+//! Array nodes (flytekit's `map_task`): the sub-node's task runs once per
+//! index of the mapped inputs, each process finding its index through the
+//! array-job environment variables; the outputs are gathered into lists.
+//! Per-index states reach admin as the external resources of one task
+//! execution event, as flytepropeller reports them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use updraft_proto::flyteidl::core::{self, array_node, literal, node, task_node};
+use updraft_proto::flyteidl::event::{self, task_execution_event};
+
+use crate::events::EventError;
+use crate::execution::{
+    AbortSignal, AttemptEnd, BoxFuture, NodeEnd, NodePlace, NodeReporter, RetryBudget, StopReason,
+    attempt_logs, now, system_error, user_error, watch_attempt,
+};
+use crate::paths::{attempt_key, file_uri};
+use crate::runtime::TaskLaunch;
+
+/// flytekit reads the name of the variable holding its index from this one.
+const INDEX_VARIABLE_NAME: &str = "BATCH_JOB_ARRAY_INDEX_VAR_NAME";
+/// The variable flytepropeller puts each sub-task's index in.
+const INDEX_VARIABLE: &str = "FLYTE_K8S_ARRAY_INDEX";
+/// How flytepropeller names the plugin behind array-node task events.
+const ARRAY_PLUGIN: &str = "k8s-array";
+
+/// How one index ended.
+enum IndexEnd {
+    Succeeded(core::LiteralMap),
+    Failed(core::ExecutionError),
+    Stopped,
+}
+
+/// Runs an array node to its end.
+pub(crate) fn run_array_node(
+    reporter: NodeReporter,
+    array: core::ArrayNode,
+    inputs: core::LiteralMap,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        reporter.running().await?;
+        let task = array
+            .node
+            .as_deref()
+            .and_then(|sub_node| match &sub_node.target {
+                Some(node::Target::TaskNode(task_node)) => match &task_node.reference {
+                    Some(task_node::Reference::ReferenceId(id)) => {
+                        place.definitions.task(id).cloned()
+                    }
+                    None => None,
+                },
+                _ => None,
+            });
+        let Some(task) = task else {
+            return reporter
+            .fail(system_error(
+                "UnsupportedArrayNode",
+                "updraft runs array nodes over a task only, and that task must be in the workflow closure",
+            ))
+            .await;
+        };
+        let size = match mapped_size(&inputs, &array.bound_inputs) {
+            Ok(size) => size,
+            Err(message) => return reporter.fail(user_error("ArrayInputs", &message)).await,
+        };
+        // flytekit's map tasks read the whole lists and pick their item by index;
+        // a sub-node with its original interface gets its item alone.
+        let slice_inputs = array.is_original_sub_node_interface == Some(true);
+        let parallelism = match array.parallelism_option {
+            Some(array_node::ParallelismOption::Parallelism(limit)) if limit > 0 => limit as usize,
+            _ => size.max(1),
+        };
+        let min_successes = match array.success_criteria {
+            Some(array_node::SuccessCriteria::MinSuccesses(count)) => (count as usize).min(size),
+            Some(array_node::SuccessCriteria::MinSuccessRatio(ratio)) if ratio > 0.0 => {
+                ((f64::from(ratio) * size as f64).ceil() as usize).min(size)
+            }
+            _ => size,
+        };
+
+        let context = Arc::clone(&reporter.context);
+        let node_execution_id = reporter.node_execution_id();
+        let mut resources: Vec<event::ExternalResourceInfo> = (0..size)
+            .map(|index| event::ExternalResourceInfo {
+                external_id: format!("{}-{index}", reporter.unique_id),
+                index: index as u32,
+                phase: core::task_execution::Phase::Queued as i32,
+                logs: attempt_logs(
+                    &context.environment,
+                    &attempt_key(
+                        &context.execution_id,
+                        &index_node_id(&reporter.unique_id, index),
+                        0,
+                    ),
+                    &format!("Task log (index {index})"),
+                ),
+                ..Default::default()
+            })
+            .collect();
+        let mut phase_version = 0;
+        let task_event =
+            |phase: core::task_execution::Phase,
+             phase_version: u32,
+             resources: &[event::ExternalResourceInfo],
+             output: Option<task_execution_event::OutputResult>| {
+                event::TaskExecutionEvent {
+                    task_id: task.id.clone(),
+                    parent_node_execution_id: Some(node_execution_id.clone()),
+                    retry_attempt: 0,
+                    phase: phase as i32,
+                    occurred_at: Some(now()),
+                    input_value: Some(task_execution_event::InputValue::InputUri(
+                        reporter.input_uri.clone(),
+                    )),
+                    output_result: output,
+                    phase_version,
+                    task_type: task.r#type.clone(),
+                    reported_at: Some(now()),
+                    metadata: Some(event::TaskExecutionMetadata {
+                        generated_name: reporter.unique_id.clone(),
+                        external_resources: resources.to_vec(),
+                        plugin_identifier: ARRAY_PLUGIN.into(),
+                        ..Default::default()
+                    }),
+                    event_version: 1,
+                    ..Default::default()
+                }
+            };
+        context
+            .environment
+            .events
+            .task(task_event(
+                core::task_execution::Phase::Running,
+                phase_version,
+                &resources,
+                None,
+            ))
+            .await?;
+
+        let slots = Arc::new(Semaphore::new(parallelism));
+        let (updates, mut update_receiver) = tokio::sync::mpsc::unbounded_channel();
+        let mut indexes = JoinSet::new();
+        for index in 0..size {
+            let index_inputs = if slice_inputs {
+                slice(&inputs, &array.bound_inputs, index)
+            } else {
+                inputs.clone()
+            };
+            let context = Arc::clone(&context);
+            let task = task.clone();
+            let slots = Arc::clone(&slots);
+            let stop = stop.clone();
+            let updates = updates.clone();
+            let node_id = index_node_id(&reporter.unique_id, index);
+            indexes.spawn(async move {
+                let _slot = slots
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let mut budget = RetryBudget::of_task(&task);
+                let mut attempt = 0;
+                loop {
+                    let paths = &context.paths;
+                    let output_prefix = paths.attempt_output_prefix(&node_id, attempt);
+                    let launch = TaskLaunch {
+                        attempt_key: attempt_key(&context.execution_id, &node_id, attempt),
+                        attempt_number: attempt,
+                        template: task.clone(),
+                        inputs: index_inputs.clone(),
+                        input_prefix: paths.node_input_prefix(&node_id).display().to_string(),
+                        output_prefix: output_prefix.display().to_string(),
+                        raw_output_prefix: paths
+                            .attempt_raw_prefix(&node_id, attempt)
+                            .display()
+                            .to_string(),
+                        previous_checkpoint_prefix: None,
+                        execution: context.execution_id.clone(),
+                        environment: BTreeMap::from([
+                            (INDEX_VARIABLE_NAME.to_string(), INDEX_VARIABLE.to_string()),
+                            (INDEX_VARIABLE.to_string(), index.to_string()),
+                        ]),
+                    };
+                    let end = match context.environment.runtime.launch(launch).await {
+                        Err(error) => {
+                            AttemptEnd::Failed(system_error("TaskStart", &error.to_string()), true)
+                        }
+                        Ok(mut running) => {
+                            let _ = updates.send((
+                                index,
+                                attempt,
+                                core::task_execution::Phase::Running,
+                            ));
+                            watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
+                        }
+                    };
+                    match end {
+                        AttemptEnd::Succeeded(outputs) => {
+                            return (index, IndexEnd::Succeeded(outputs));
+                        }
+                        AttemptEnd::Stopped => return (index, IndexEnd::Stopped),
+                        AttemptEnd::Dynamic(_) => {
+                            return (
+                                index,
+                                IndexEnd::Failed(system_error(
+                                    "UnsupportedArrayNode",
+                                    "a mapped task cannot be dynamic",
+                                )),
+                            );
+                        }
+                        AttemptEnd::Failed(error, retryable) => {
+                            if !budget.allows_retry_after(&error, retryable) {
+                                return (index, IndexEnd::Failed(error));
+                            }
+                            attempt += 1;
+                            let _ =
+                                updates.send((index, attempt, core::task_execution::Phase::Queued));
+                        }
+                    }
+                }
+            });
+        }
+        drop(updates);
+
+        let mut results: Vec<Option<IndexEnd>> = (0..size).map(|_| None).collect();
+        let mut updates_open = true;
+        while !indexes.is_empty() {
+            tokio::select! {
+                joined = indexes.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let (index, end) = match joined {
+                        Ok(result) => result,
+                        Err(panic) => {
+                            tracing::error!(%panic, "an array index runner panicked");
+                            continue;
+                        }
+                    };
+                    resources[index].phase = match &end {
+                        IndexEnd::Succeeded(_) => core::task_execution::Phase::Succeeded,
+                        IndexEnd::Failed(_) => core::task_execution::Phase::Failed,
+                        IndexEnd::Stopped => core::task_execution::Phase::Aborted,
+                    } as i32;
+                    results[index] = Some(end);
+                }
+                update = update_receiver.recv(), if updates_open => {
+                    let Some((index, attempt, phase)) = update else {
+                        updates_open = false;
+                        continue;
+                    };
+                    resources[index].phase = phase as i32;
+                    resources[index].retry_attempt = attempt;
+                    resources[index].logs = attempt_logs(
+                        &context.environment,
+                        &attempt_key(&context.execution_id, &index_node_id(&reporter.unique_id, index), attempt),
+                        &format!("Task log (index {index})"),
+                    );
+                }
+            }
+            phase_version += 1;
+            context
+                .environment
+                .events
+                .task(task_event(
+                    core::task_execution::Phase::Running,
+                    phase_version,
+                    &resources,
+                    None,
+                ))
+                .await?;
+        }
+
+        let reason = stop.borrow().clone();
+        if reason.is_some()
+            || results
+                .iter()
+                .any(|end| matches!(end, Some(IndexEnd::Stopped)))
+        {
+            if !matches!(reason, Some(StopReason::LeaseLost)) {
+                context
+                    .environment
+                    .events
+                    .task(task_event(
+                        core::task_execution::Phase::Aborted,
+                        phase_version,
+                        &resources,
+                        None,
+                    ))
+                    .await?;
+            }
+            return reporter.stopped(reason).await;
+        }
+
+        let succeeded = results
+            .iter()
+            .filter(|end| matches!(end, Some(IndexEnd::Succeeded(_))))
+            .count();
+        if succeeded < min_successes {
+            let first_failure = results
+                .iter()
+                .enumerate()
+                .find_map(|(index, end)| match end {
+                    Some(IndexEnd::Failed(error)) => {
+                        Some(format!("index {index}: {}", error.message))
+                    }
+                    None => Some(format!("index {index} did not finish")),
+                    _ => None,
+                });
+            let error = user_error(
+                "ArrayNodeFailed",
+                &format!(
+                    "{succeeded} of {size} indexes succeeded, {min_successes} needed; {}",
+                    first_failure.unwrap_or_default()
+                ),
+            );
+            context
+                .environment
+                .events
+                .task(task_event(
+                    core::task_execution::Phase::Failed,
+                    phase_version,
+                    &resources,
+                    Some(task_execution_event::OutputResult::Error(error.clone())),
+                ))
+                .await?;
+            return reporter.fail(error).await;
+        }
+
+        let output_names: Vec<String> = task
+            .interface
+            .as_ref()
+            .and_then(|interface| interface.outputs.as_ref())
+            .map(|outputs| outputs.variables.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut gathered = core::LiteralMap::default();
+        for name in output_names {
+            let items = results
+                .iter()
+                .map(|end| match end {
+                    Some(IndexEnd::Succeeded(outputs)) => outputs
+                        .literals
+                        .get(&name)
+                        .cloned()
+                        .unwrap_or_else(none_literal),
+                    // A tolerated failure leaves a hole, as flytepropeller does.
+                    _ => none_literal(),
+                })
+                .collect();
+            gathered.literals.insert(
+                name,
+                core::Literal {
+                    value: Some(literal::Value::Collection(core::LiteralCollection {
+                        literals: items,
+                    })),
+                    ..Default::default()
+                },
+            );
+        }
+        let end = reporter.succeed(gathered).await?;
+        let output = match &end {
+            NodeEnd::Succeeded(_) => Some(task_execution_event::OutputResult::OutputUri(file_uri(
+                &reporter.outputs_path(),
+            ))),
+            _ => None,
+        };
+        context
+            .environment
+            .events
+            .task(task_event(
+                core::task_execution::Phase::Succeeded,
+                phase_version,
+                &resources,
+                output,
+            ))
+            .await?;
+        Ok(end)
+    })
+}
+
+/// Files of one index live under the array node's folder.
+fn index_node_id(array_node_id: &str, index: usize) -> String {
+    format!("{array_node_id}-{index}")
+}
+
+/// How many indexes the mapped (not bound) list inputs have; they must agree.
+fn mapped_size(inputs: &core::LiteralMap, bound_inputs: &[String]) -> Result<usize, String> {
+    let mut size: Option<(usize, &str)> = None;
+    let mut names: Vec<&String> = inputs.literals.keys().collect();
+    names.sort();
+    for name in names {
+        if bound_inputs.contains(name) {
+            continue;
+        }
+        if let Some(literal::Value::Collection(collection)) = &inputs.literals[name].value {
+            let length = collection.literals.len();
+            match size {
+                Some((known, other)) if known != length => {
+                    return Err(format!(
+                        "mapped inputs `{other}` ({known} items) and `{name}` ({length} items) differ in length"
+                    ));
+                }
+                Some(_) => {}
+                None => size = Some((length, name)),
+            }
+        }
+    }
+    size.map(|(length, _)| length)
+        .ok_or_else(|| "the array node has no list input to map over".to_string())
+}
+
+fn slice(inputs: &core::LiteralMap, bound_inputs: &[String], index: usize) -> core::LiteralMap {
+    core::LiteralMap {
+        literals: inputs
+            .literals
+            .iter()
+            .map(|(name, value)| {
+                let item = match &value.value {
+                    Some(literal::Value::Collection(collection))
+                        if !bound_inputs.contains(name) =>
+                    {
+                        collection.literals.get(index).cloned().unwrap_or_default()
+                    }
+                    _ => value.clone(),
+                };
+                (name.clone(), item)
+            })
+            .collect(),
+    }
+}
+
+fn none_literal() -> core::Literal {
+    core::Literal {
+        value: Some(literal::Value::Scalar(Box::new(core::Scalar {
+            value: Some(core::scalar::Value::NoneType(core::Void {})),
+        }))),
+        ..Default::default()
+    }
+}
