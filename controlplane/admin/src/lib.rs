@@ -32,6 +32,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use definitions::definition_list_query;
+pub use executions::execution_list_query;
 pub use version::{BuildInfo, build_info};
 
 use tonic::{Request, Response, Status};
