@@ -15,6 +15,7 @@ mod description_entities;
 pub mod error;
 mod executions;
 pub mod filters;
+pub mod flyte_urls;
 mod identifiers;
 pub mod literal_types;
 mod matchable_attributes;
