@@ -4,7 +4,8 @@
 //! admin and for any flyteadmin, and sends a `change` event whenever what the
 //! page shows differs from what it last saw; the browser then refetches. The
 //! browser never polls. A stream ends with `end` once an execution is terminal
-//! and its last change has been sent.
+//! and its last change has been sent. Every event carries data: browsers drop
+//! events whose data is empty.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -87,17 +88,24 @@ where
                     if last.as_deref() != Some(fingerprint.as_str()) || stale {
                         stale = false;
                         last = Some(fingerprint);
-                        if !sender.send(Event::default().event("change").data("")).await {
+                        if !sender
+                            .send(Event::default().event("change").data("changed"))
+                            .await
+                        {
                             return;
                         }
                     }
                     if settled {
-                        let _ = sender.send(Event::default().event("end").data("")).await;
+                        let _ = sender
+                            .send(Event::default().event("end").data("ended"))
+                            .await;
                         return;
                     }
                 }
                 Ok(Look::Gone) => {
-                    let _ = sender.send(Event::default().event("gone").data("")).await;
+                    let _ = sender
+                        .send(Event::default().event("gone").data("gone"))
+                        .await;
                     return;
                 }
                 Err(status) => {
@@ -106,7 +114,10 @@ where
                     tracing::debug!(code = ?status.code(), message = status.message(), "live watch could not reach the admin");
                     if !stale {
                         stale = true;
-                        if !sender.send(Event::default().event("stale").data("")).await {
+                        if !sender
+                            .send(Event::default().event("stale").data("stale"))
+                            .await
+                        {
                             return;
                         }
                     }

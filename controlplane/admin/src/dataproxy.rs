@@ -258,7 +258,7 @@ impl DataProxyApi {
 impl DataProxyApi {
     /// A signed link to an artifact of a node execution; only decks exist,
     /// which the console fetches to show a node's Deck.
-    async fn create_download_link_impl(
+    pub(crate) async fn create_download_link_impl(
         &self,
         request: service::CreateDownloadLinkRequest,
     ) -> Result<service::CreateDownloadLinkResponse, AdminError> {
@@ -347,6 +347,20 @@ impl DataProxyService for DataProxyApi {
             .await
             .map(Response::new)
             .map_err(Status::from)
+    }
+
+    #[tracing::instrument(skip_all, fields(flyte_url = %request.get_ref().flyte_url))]
+    async fn get_data(
+        &self,
+        request: Request<service::GetDataRequest>,
+    ) -> Result<Response<service::GetDataResponse>, Status> {
+        crate::AdminApi {
+            state: self.state.clone(),
+        }
+        .get_data_impl(request.into_inner())
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
     }
 
     #[allow(deprecated)]

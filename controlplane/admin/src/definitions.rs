@@ -335,6 +335,16 @@ fn scope_conditions(
     Ok(conditions)
 }
 
+/// The query `ListTasks`, `ListWorkflows` or `ListLaunchPlans` (chosen by
+/// `fields`) runs for `request`.
+pub fn definition_list_query(
+    fields: &EntityFields,
+    request: &admin::ResourceListRequest,
+) -> Result<crate::store::ListQuery, AdminError> {
+    let scope = scope_conditions(request.id.as_ref())?;
+    build_list_query(fields, list_parts(request), scope, None)
+}
+
 fn list_parts(request: &admin::ResourceListRequest) -> ListRequestParts<'_> {
     ListRequestParts {
         filters: &request.filters,
@@ -440,8 +450,7 @@ impl AdminApi {
         &self,
         request: admin::ResourceListRequest,
     ) -> Result<admin::TaskList, AdminError> {
-        let scope = scope_conditions(request.id.as_ref())?;
-        let query = build_list_query(&TASK_FIELDS, list_parts(&request), scope, None)?;
+        let query = definition_list_query(&TASK_FIELDS, &request)?;
         let records = self.state.store.list_tasks(&query).await?;
         Ok(admin::TaskList {
             token: next_page_token(&query, records.len()),
@@ -668,8 +677,7 @@ impl AdminApi {
         &self,
         request: admin::ResourceListRequest,
     ) -> Result<admin::WorkflowList, AdminError> {
-        let scope = scope_conditions(request.id.as_ref())?;
-        let query = build_list_query(&WORKFLOW_FIELDS, list_parts(&request), scope, None)?;
+        let query = definition_list_query(&WORKFLOW_FIELDS, &request)?;
         let records = self.state.store.list_workflows(&query).await?;
         Ok(admin::WorkflowList {
             token: next_page_token(&query, records.len()),
@@ -820,8 +828,7 @@ impl AdminApi {
         &self,
         request: admin::ResourceListRequest,
     ) -> Result<admin::LaunchPlanList, AdminError> {
-        let scope = scope_conditions(request.id.as_ref())?;
-        let query = build_list_query(&LAUNCH_PLAN_FIELDS, list_parts(&request), scope, None)?;
+        let query = definition_list_query(&LAUNCH_PLAN_FIELDS, &request)?;
         let records = self.state.store.list_launch_plans(&query).await?;
         Ok(admin::LaunchPlanList {
             token: next_page_token(&query, records.len()),

@@ -517,42 +517,7 @@ impl AdminApi {
         &self,
         request: admin::ResourceListRequest,
     ) -> Result<admin::ExecutionList, AdminError> {
-        let id = request
-            .id
-            .as_ref()
-            .ok_or_else(|| AdminError::invalid("missing id"))?;
-        require(&id.project, "project")?;
-        require(&id.domain, "domain")?;
-        let mut scope = vec![
-            Condition::text("project", &id.project),
-            Condition::text("domain", &id.domain),
-        ];
-        if !id.name.is_empty() {
-            scope.push(Condition::text("name", &id.name));
-        }
-        let mut query = build_list_query(
-            &EXECUTION_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
-            scope,
-            None,
-        )?;
-        // As flyteadmin: archived executions are listed only when the filter
-        // asks about the archive state.
-        if !query
-            .conditions
-            .iter()
-            .any(|condition| condition.column == "state")
-        {
-            query.conditions.push(Condition::equal(
-                "state",
-                SqlValue::Integer(admin::ExecutionState::ExecutionActive as i64),
-            ));
-        }
+        let query = execution_list_query(&request)?;
         let records = self.state.store.list_executions(&query).await?;
         Ok(admin::ExecutionList {
             token: next_page_token(&query, records.len()),
@@ -666,6 +631,51 @@ impl AdminApi {
         .await?;
         Ok(admin::ExecutionUpdateResponse {})
     }
+}
+
+/// The query `ListExecutions` runs for `request`: its scope, the user's
+/// filters and order, and (as flyteadmin) only active executions unless the
+/// filter asks about the archive state.
+pub fn execution_list_query(
+    request: &admin::ResourceListRequest,
+) -> Result<crate::store::ListQuery, AdminError> {
+    let id = request
+        .id
+        .as_ref()
+        .ok_or_else(|| AdminError::invalid("missing id"))?;
+    require(&id.project, "project")?;
+    require(&id.domain, "domain")?;
+    let mut scope = vec![
+        Condition::text("project", &id.project),
+        Condition::text("domain", &id.domain),
+    ];
+    if !id.name.is_empty() {
+        scope.push(Condition::text("name", &id.name));
+    }
+    let mut query = build_list_query(
+        &EXECUTION_FIELDS,
+        ListRequestParts {
+            filters: &request.filters,
+            sort_by: request.sort_by.as_ref(),
+            limit: request.limit,
+            token: &request.token,
+        },
+        scope,
+        None,
+    )?;
+    // As flyteadmin: archived executions are listed only when the filter
+    // asks about the archive state.
+    if !query
+        .conditions
+        .iter()
+        .any(|condition| condition.column == "state")
+    {
+        query.conditions.push(Condition::equal(
+            "state",
+            SqlValue::Integer(admin::ExecutionState::ExecutionActive as i64),
+        ));
+    }
+    Ok(query)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod description_entities;
 pub mod error;
 mod executions;
 pub mod filters;
+pub mod flyte_urls;
 mod identifiers;
 pub mod literal_types;
 mod matchable_attributes;
@@ -32,6 +33,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use definitions::definition_list_query;
+pub use executions::execution_list_query;
 pub use version::{BuildInfo, build_info};
 
 use tonic::{Request, Response, Status};

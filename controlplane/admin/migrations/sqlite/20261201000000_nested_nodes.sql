@@ -3,4 +3,4 @@
 -- kept as an encoded `event.DynamicWorkflowNodeMetadata` (empty when none).
 ALTER TABLE node_executions ADD COLUMN parent_node_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE node_executions ADD COLUMN dynamic_workflow BLOB NOT NULL DEFAULT X'';
-CREATE INDEX node_executions_by_parent ON node_executions (project, domain, execution_name, parent_node_id, created_at);
+CREATE INDEX node_executions_by_parent ON node_executions (project, domain, execution_name, parent_node_id, created_at, node_id);

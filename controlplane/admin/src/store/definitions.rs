@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{
-    DatabaseContext, ListQuery, OrderBy, SqlStore, StoreError, bind_values, map_insert_error,
+    DatabaseContext, ListQuery, ListStatement, SqlStore, StoreError, bind_values, map_insert_error,
 };
 
 /// The identifier of one version of a definition.
@@ -174,13 +174,13 @@ fn name_from_row(row: &AnyRow) -> Result<DefinitionKey, sqlx::Error> {
     })
 }
 
-const TASK_COLUMNS: &str =
+pub(super) const TASK_COLUMNS: &str =
     "project, domain, name, version, task_type, spec, digest, short_description, created_at";
-const WORKFLOW_COLUMNS: &str =
+pub(super) const WORKFLOW_COLUMNS: &str =
     "project, domain, name, version, spec, closure, digest, short_description, created_at";
-const LAUNCH_PLAN_COLUMNS: &str = "project, domain, name, version, workflow_project, \
+pub(super) const LAUNCH_PLAN_COLUMNS: &str = "project, domain, name, version, workflow_project, \
      workflow_domain, workflow_name, workflow_version, spec, closure, digest, state, created_at, updated_at";
-const KEY_TIE_BREAKERS: &[&str] = &["project", "domain", "name", "version"];
+pub(super) const KEY_TIE_BREAKERS: &[&str] = &["project", "domain", "name", "version"];
 
 fn task_from_row(row: &AnyRow) -> Result<TaskRecord, sqlx::Error> {
     Ok(TaskRecord {
@@ -250,13 +250,11 @@ impl SqlStore {
 
     async fn fetch_definitions<T>(
         &self,
-        columns: &str,
-        table: &'static str,
+        statement: ListStatement<'_>,
         query: &ListQuery,
         decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
     ) -> Result<Vec<T>, StoreError> {
-        let (tail, binds) = query.render(KEY_TIE_BREAKERS);
-        let sql = format!("SELECT {columns} FROM {table}{tail}");
+        let (sql, binds) = statement.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await
@@ -267,31 +265,12 @@ impl SqlStore {
             .context("decode a definition")
     }
 
-    /// Distinct names; sorting by `created_at` sorts by each name's newest version.
     async fn fetch_definition_names(
         &self,
-        table: &'static str,
+        statement: ListStatement<'_>,
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError> {
-        let mut grouped = query.clone();
-        grouped.order_by = OrderBy {
-            column: match query.order_by.column {
-                "created_at" => "MAX(created_at)",
-                "updated_at" => "MAX(updated_at)",
-                _ => "name",
-            },
-            descending: query.order_by.descending,
-        };
-        let (tail, binds) = grouped.render(&["project", "domain", "name"]);
-        // The WHERE part of `tail` applies to versions, the ORDER BY to groups.
-        let (where_part, order_part) = match tail.find(" ORDER BY ") {
-            Some(split) => tail.split_at(split),
-            None => (tail.as_str(), ""),
-        };
-        let sql = format!(
-            "SELECT project, domain, name FROM {table}{where_part} \
-             GROUP BY project, domain, name{order_part}"
-        );
+        let (sql, binds) = statement.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await
@@ -334,13 +313,14 @@ impl TaskRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_tasks(&self, query: &ListQuery) -> Result<Vec<TaskRecord>, StoreError> {
-        self.fetch_definitions(TASK_COLUMNS, "tasks", query, task_from_row)
+        self.fetch_definitions(ListStatement::Tasks, query, task_from_row)
             .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn list_task_names(&self, query: &ListQuery) -> Result<Vec<DefinitionKey>, StoreError> {
-        self.fetch_definition_names("tasks", query).await
+        self.fetch_definition_names(ListStatement::TaskNames, query)
+            .await
     }
 }
 
@@ -380,7 +360,7 @@ impl WorkflowRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_workflows(&self, query: &ListQuery) -> Result<Vec<WorkflowRecord>, StoreError> {
-        self.fetch_definitions(WORKFLOW_COLUMNS, "workflows", query, workflow_from_row)
+        self.fetch_definitions(ListStatement::Workflows, query, workflow_from_row)
             .await
     }
 
@@ -389,7 +369,8 @@ impl WorkflowRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError> {
-        self.fetch_definition_names("workflows", query).await
+        self.fetch_definition_names(ListStatement::WorkflowNames, query)
+            .await
     }
 }
 
@@ -468,13 +449,8 @@ impl LaunchPlanRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<LaunchPlanRecord>, StoreError> {
-        self.fetch_definitions(
-            LAUNCH_PLAN_COLUMNS,
-            "launch_plans",
-            query,
-            launch_plan_from_row,
-        )
-        .await
+        self.fetch_definitions(ListStatement::LaunchPlans, query, launch_plan_from_row)
+            .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -482,7 +458,8 @@ impl LaunchPlanRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError> {
-        self.fetch_definition_names("launch_plans", query).await
+        self.fetch_definition_names(ListStatement::LaunchPlanNames, query)
+            .await
     }
 
     #[tracing::instrument(skip(self))]

@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{DatabaseContext, DefinitionKey, ListQuery, SqlStore, StoreError, bind_values};
+use super::{
+    DatabaseContext, DefinitionKey, ListQuery, ListStatement, SqlStore, StoreError, bind_values,
+};
 
 /// A stored description of one version of a task or workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +44,7 @@ pub trait DescriptionEntityRepo {
     ) -> Result<Vec<DescriptionEntityRecord>, StoreError>;
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "resource_type, project, domain, name, version, short_description, entity, created_at";
 
 fn record_from_row(row: &AnyRow) -> Result<DescriptionEntityRecord, sqlx::Error> {
@@ -113,8 +115,7 @@ impl DescriptionEntityRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<DescriptionEntityRecord>, StoreError> {
-        let (tail, binds) = query.render(&["name", "version"]);
-        let sql = format!("SELECT {COLUMNS} FROM description_entities{tail}");
+        let (sql, binds) = ListStatement::DescriptionEntities.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

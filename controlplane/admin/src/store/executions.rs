@@ -5,7 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{
-    DatabaseContext, DefinitionKey, ListQuery, SqlStore, StoreError, bind_values, map_insert_error,
+    DatabaseContext, DefinitionKey, ListQuery, ListStatement, SqlStore, StoreError, bind_values,
+    map_insert_error,
 };
 
 /// Which execution.
@@ -104,7 +105,7 @@ pub trait ExecutionRepo {
     ) -> Result<bool, StoreError>;
 }
 
-const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
+pub(super) const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
      launch_plan_name, launch_plan_version, workflow_project, workflow_domain, workflow_name, \
      workflow_version, phase, mode, principal, state, spec, closure, inputs_uri, user_inputs_uri, \
      created_at, updated_at, started_at";
@@ -221,8 +222,7 @@ impl ExecutionRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_executions(&self, query: &ListQuery) -> Result<Vec<ExecutionRecord>, StoreError> {
-        let (tail, binds) = query.render(&["project", "domain", "name"]);
-        let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions{tail}");
+        let (sql, binds) = ListStatement::Executions.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

@@ -6,6 +6,7 @@
 mod definitions;
 mod description_entities;
 mod executions;
+mod list_statements;
 mod matchable_attributes;
 mod named_entities;
 mod projects;
@@ -24,6 +25,7 @@ pub use definitions::{
 };
 pub use description_entities::{DescriptionEntityRecord, DescriptionEntityRepo};
 pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use list_statements::ListStatement;
 pub use matchable_attributes::{
     MatchableAttributesKey, MatchableAttributesRecord, MatchableAttributesRepo,
 };

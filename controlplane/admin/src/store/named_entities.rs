@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{DatabaseContext, ListQuery, SqlStore, StoreError, bind_values};
+use super::{DatabaseContext, ListQuery, ListStatement, SqlStore, StoreError, bind_values};
 
 /// Which named entity: a resource type and a name within a project and domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub trait NamedEntityRepo {
     ) -> Result<bool, StoreError>;
 }
 
-const NAMED_ENTITY_COLUMNS: &str =
+pub(super) const NAMED_ENTITY_COLUMNS: &str =
     "resource_type, project, domain, name, description, state, created_at";
 
 fn named_entity_from_row(row: &AnyRow) -> Result<NamedEntityRecord, sqlx::Error> {
@@ -120,8 +120,7 @@ impl NamedEntityRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<NamedEntityRecord>, StoreError> {
-        let (tail, binds) = query.render(&["project", "domain", "name"]);
-        let sql = format!("SELECT {NAMED_ENTITY_COLUMNS} FROM named_entities{tail}");
+        let (sql, binds) = ListStatement::NamedEntities.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

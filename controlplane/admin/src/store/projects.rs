@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{DatabaseContext, ListQuery, SqlStore, StoreError, bind_values, map_insert_error};
+use super::{
+    DatabaseContext, ListQuery, ListStatement, SqlStore, StoreError, bind_values, map_insert_error,
+};
 
 /// A stored project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,8 @@ pub trait ProjectRepo {
     async fn list_projects(&self, query: &ListQuery) -> Result<Vec<ProjectRecord>, StoreError>;
 }
 
-const PROJECT_COLUMNS: &str = "id, name, description, labels, state, org, created_at, updated_at";
+pub(super) const PROJECT_COLUMNS: &str =
+    "id, name, description, labels, state, org, created_at, updated_at";
 
 fn project_from_row(row: &AnyRow) -> Result<ProjectRecord, sqlx::Error> {
     Ok(ProjectRecord {
@@ -114,8 +117,7 @@ impl ProjectRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_projects(&self, query: &ListQuery) -> Result<Vec<ProjectRecord>, StoreError> {
-        let (tail, binds) = query.render(&["id"]);
-        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects{tail}");
+        let (sql, binds) = ListStatement::Projects.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{
-    DatabaseContext, DefinitionKey, ExecutionKey, ListQuery, SqlStore, StoreError, bind_values,
-    map_insert_error,
+    DatabaseContext, DefinitionKey, ExecutionKey, ListQuery, ListStatement, SqlStore, StoreError,
+    bind_values, map_insert_error,
 };
 
 /// Which node execution.
@@ -139,10 +139,10 @@ pub trait RunRepo {
     ) -> Result<Vec<TaskExecutionRecord>, StoreError>;
 }
 
-const NODE_COLUMNS: &str = "project, domain, execution_name, node_id, phase, input_uri, closure, \
+pub(super) const NODE_COLUMNS: &str = "project, domain, execution_name, node_id, phase, input_uri, closure, \
      metadata, parent_node_id, dynamic_workflow, created_at, updated_at";
 
-const TASK_COLUMNS: &str = "project, domain, execution_name, node_id, task_project, task_domain, \
+pub(super) const TASK_COLUMNS: &str = "project, domain, execution_name, node_id, task_project, task_domain, \
      task_name, task_version, retry_attempt, phase, phase_version, input_uri, closure, created_at, \
      updated_at";
 
@@ -279,18 +279,11 @@ impl RunRepo for SqlStore {
         parent_node_id: &str,
         query: &ListQuery,
     ) -> Result<Vec<NodeExecutionRecord>, StoreError> {
-        let mut scoped = query.clone();
-        scoped.conditions.splice(
-            0..0,
-            [
-                super::Condition::text("project", &execution.project),
-                super::Condition::text("domain", &execution.domain),
-                super::Condition::text("execution_name", &execution.name),
-                super::Condition::text("parent_node_id", parent_node_id),
-            ],
-        );
-        let (tail, binds) = scoped.render(&["node_id"]);
-        let sql = format!("SELECT {NODE_COLUMNS} FROM node_executions{tail}");
+        let (sql, binds) = ListStatement::NodeExecutions {
+            execution,
+            parent_node_id,
+        }
+        .sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await
@@ -399,18 +392,7 @@ impl RunRepo for SqlStore {
         node: &NodeExecutionKey,
         query: &ListQuery,
     ) -> Result<Vec<TaskExecutionRecord>, StoreError> {
-        let mut scoped = query.clone();
-        scoped.conditions.splice(
-            0..0,
-            [
-                super::Condition::text("project", &node.execution.project),
-                super::Condition::text("domain", &node.execution.domain),
-                super::Condition::text("execution_name", &node.execution.name),
-                super::Condition::text("node_id", &node.node_id),
-            ],
-        );
-        let (tail, binds) = scoped.render(&["retry_attempt"]);
-        let sql = format!("SELECT {TASK_COLUMNS} FROM task_executions{tail}");
+        let (sql, binds) = ListStatement::TaskExecutions { node }.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{DatabaseContext, ExecutionKey, ListQuery, SqlStore, StoreError, bind_values};
+use super::{
+    DatabaseContext, ExecutionKey, ListQuery, ListStatement, SqlStore, StoreError, bind_values,
+};
 
 /// Which signal: an id within one workflow execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +57,7 @@ pub trait SignalRepo {
     async fn list_signals(&self, query: &ListQuery) -> Result<Vec<SignalRecord>, StoreError>;
 }
 
-const SIGNAL_COLUMNS: &str = "execution_project, execution_domain, execution_name, signal_id, \
+pub(super) const SIGNAL_COLUMNS: &str = "execution_project, execution_domain, execution_name, signal_id, \
      literal_type, value, created_at, updated_at";
 
 fn signal_from_row(row: &AnyRow) -> Result<SignalRecord, sqlx::Error> {
@@ -150,8 +152,7 @@ impl SignalRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_signals(&self, query: &ListQuery) -> Result<Vec<SignalRecord>, StoreError> {
-        let (tail, binds) = query.render(&["signal_id"]);
-        let sql = format!("SELECT {SIGNAL_COLUMNS} FROM signals{tail}");
+        let (sql, binds) = ListStatement::Signals.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
             .await

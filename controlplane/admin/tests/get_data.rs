@@ -1,0 +1,342 @@
+//! DataProxyService.GetData: `flyte://v1/…` addresses of execution, node and
+//! task-attempt inputs and outputs, as flytekit's `FlyteRemote.get` sends them.
+
+mod common;
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use common::*;
+use prost::Message;
+use tonic::Code;
+use updraft_proto::flyteidl::core::ResourceType;
+use updraft_proto::flyteidl::core::node_execution::Phase as NodePhase;
+use updraft_proto::flyteidl::core::task_execution::Phase as TaskPhase;
+use updraft_proto::flyteidl::core::workflow_execution::Phase as WorkflowPhase;
+use updraft_proto::flyteidl::service::{GetDataRequest, GetDataResponse, get_data_response};
+use updraft_proto::flyteidl::{admin, core, event};
+
+const EXECUTION: &str = "fetched";
+
+fn at(seconds: i64) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp { seconds, nanos: 0 })
+}
+
+fn node_id(node: &str) -> core::NodeExecutionIdentifier {
+    core::NodeExecutionIdentifier {
+        node_id: node.to_string(),
+        execution_id: Some(workflow_execution_id(EXECUTION)),
+    }
+}
+
+/// Writes a literal map where propeller would and answers its URL.
+async fn put_literals(app: &TestApp, key: &str, literals: &[(&str, i64)]) -> String {
+    let map = core::LiteralMap {
+        literals: literals
+            .iter()
+            .map(|(name, value)| ((*name).to_string(), integer(*value)))
+            .collect::<HashMap<_, _>>(),
+    };
+    app.api
+        .blobs()
+        .put(key, Bytes::from(map.encode_to_vec()))
+        .await
+        .expect("write literals");
+    app.api.blobs().url_for(key)
+}
+
+#[allow(deprecated)] // `output_uri` is deprecated but is what propeller sends.
+async fn node_event(app: &mut TestApp, phase: NodePhase, input_uri: &str, output_uri: &str) {
+    app.admin
+        .create_node_event(admin::NodeExecutionEventRequest {
+            request_id: format!("n0-{}", phase.as_str_name()),
+            event: Some(event::NodeExecutionEvent {
+                id: Some(node_id("n0")),
+                producer_id: "propeller".to_string(),
+                phase: phase as i32,
+                occurred_at: at(1_800_000_000 + phase as i64),
+                input_value: (!input_uri.is_empty())
+                    .then(|| event::node_execution_event::InputValue::InputUri(input_uri.into())),
+                output_result: (!output_uri.is_empty()).then(|| {
+                    event::node_execution_event::OutputResult::OutputUri(output_uri.into())
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("node event");
+}
+
+#[allow(deprecated)]
+async fn task_event(
+    app: &mut TestApp,
+    attempt: u32,
+    phase: TaskPhase,
+    input_uri: &str,
+    output_uri: &str,
+) {
+    app.admin
+        .create_task_event(admin::TaskExecutionEventRequest {
+            request_id: format!("attempt-{attempt}-{}", phase.as_str_name()),
+            event: Some(event::TaskExecutionEvent {
+                task_id: Some(identifier(ResourceType::Task, "add", "v1")),
+                parent_node_execution_id: Some(node_id("n0")),
+                retry_attempt: attempt,
+                phase: phase as i32,
+                producer_id: "propeller".to_string(),
+                occurred_at: at(1_800_000_010 + i64::from(attempt) * 10 + phase as i64),
+                input_value: (!input_uri.is_empty())
+                    .then(|| event::task_execution_event::InputValue::InputUri(input_uri.into())),
+                output_result: (!output_uri.is_empty()).then(|| {
+                    event::task_execution_event::OutputResult::OutputUri(output_uri.into())
+                }),
+                task_type: "python-task".to_string(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("task event");
+}
+
+#[allow(deprecated)]
+async fn workflow_event(app: &mut TestApp, phase: WorkflowPhase, output_uri: &str) {
+    app.admin
+        .create_workflow_event(admin::WorkflowExecutionEventRequest {
+            request_id: format!("wf-{}", phase.as_str_name()),
+            event: Some(event::WorkflowExecutionEvent {
+                execution_id: Some(workflow_execution_id(EXECUTION)),
+                producer_id: "propeller".to_string(),
+                phase: phase as i32,
+                occurred_at: at(1_800_000_000 + phase as i64),
+                output_result: (!output_uri.is_empty()).then(|| {
+                    event::workflow_execution_event::OutputResult::OutputUri(output_uri.into())
+                }),
+            }),
+        })
+        .await
+        .expect("workflow event");
+}
+
+/// An execution whose node n0 failed its first attempt and succeeded on the second.
+async fn run_with_two_attempts(app: &mut TestApp) {
+    app.register_fixtures("v1").await;
+    app.admin
+        .create_execution(launch_request(EXECUTION))
+        .await
+        .expect("create execution");
+    let inputs = put_literals(app, "runs/fetched/n0/inputs.pb", &[("a", 3), ("b", 4)]).await;
+    let first = put_literals(app, "runs/fetched/n0/1/outputs.pb", &[("o0", 7)]).await;
+    let node_outputs = put_literals(app, "runs/fetched/n0/outputs.pb", &[("o0", 7)]).await;
+    let workflow_outputs = put_literals(app, "runs/fetched/outputs.pb", &[("o0", 9)]).await;
+    workflow_event(app, WorkflowPhase::Running, "").await;
+    node_event(app, NodePhase::Running, &inputs, "").await;
+    task_event(app, 0, TaskPhase::Running, &inputs, "").await;
+    task_event(app, 0, TaskPhase::Failed, "", "").await;
+    task_event(app, 1, TaskPhase::Running, &inputs, "").await;
+    task_event(app, 1, TaskPhase::Succeeded, "", &first).await;
+    node_event(app, NodePhase::Succeeded, "", &node_outputs).await;
+    workflow_event(app, WorkflowPhase::Succeeded, &workflow_outputs).await;
+}
+
+async fn get_data(app: &mut TestApp, path: &str) -> Result<GetDataResponse, tonic::Status> {
+    app.data_proxy
+        .get_data(GetDataRequest {
+            flyte_url: format!("flyte://v1/{PROJECT}/{DOMAIN}/{path}"),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn literal_map(response: GetDataResponse) -> HashMap<String, i64> {
+    match response.data {
+        Some(get_data_response::Data::LiteralMap(map)) => map
+            .literals
+            .iter()
+            .map(|(name, literal)| (name.clone(), integer_value(literal).expect("an integer")))
+            .collect(),
+        other => panic!("expected a literal map, got {other:?}"),
+    }
+}
+
+fn single(response: GetDataResponse) -> i64 {
+    match response.data {
+        Some(get_data_response::Data::Literal(literal)) => {
+            integer_value(&literal).expect("an integer")
+        }
+        other => panic!("expected one literal, got {other:?}"),
+    }
+}
+
+fn map_of(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_string(), *value))
+        .collect()
+}
+
+#[tokio::test]
+async fn get_data_answers_execution_node_and_attempt_literals() {
+    let mut app = TestApp::spawn().await;
+    run_with_two_attempts(&mut app).await;
+
+    // The execution's inputs are what CreateExecution stored: the launch
+    // request's values merged with the launch plan's defaults.
+    let stored = app
+        .admin
+        .get_execution_data(admin::WorkflowExecutionGetDataRequest {
+            id: Some(workflow_execution_id(EXECUTION)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .full_inputs
+        .expect("stored inputs");
+    let execution_inputs = literal_map(get_data(&mut app, "fetched/i").await.unwrap());
+    assert_eq!(execution_inputs.get("a"), Some(&3));
+    assert_eq!(execution_inputs.len(), stored.literals.len());
+    let execution_outputs = literal_map(get_data(&mut app, "fetched/o").await.unwrap());
+    assert_eq!(execution_outputs, map_of(&[("o0", 9)]));
+    assert_eq!(single(get_data(&mut app, "fetched/o/o0").await.unwrap()), 9);
+
+    let node_inputs = literal_map(get_data(&mut app, "fetched/n0/i").await.unwrap());
+    assert_eq!(node_inputs, map_of(&[("a", 3), ("b", 4)]));
+    let node_outputs = literal_map(get_data(&mut app, "fetched/n0/o").await.unwrap());
+    assert_eq!(node_outputs, map_of(&[("o0", 7)]));
+    assert_eq!(
+        single(get_data(&mut app, "fetched/n0/i/b").await.unwrap()),
+        4
+    );
+
+    let attempt_inputs = literal_map(get_data(&mut app, "fetched/n0/0/i").await.unwrap());
+    assert_eq!(attempt_inputs, map_of(&[("a", 3), ("b", 4)]));
+    let attempt_outputs = literal_map(get_data(&mut app, "fetched/n0/1/o").await.unwrap());
+    assert_eq!(attempt_outputs, map_of(&[("o0", 7)]));
+    assert_eq!(
+        single(get_data(&mut app, "fetched/n0/1/o/o0").await.unwrap()),
+        7
+    );
+}
+
+#[tokio::test]
+async fn get_data_explains_what_is_missing_or_malformed() {
+    let mut app = TestApp::spawn().await;
+    run_with_two_attempts(&mut app).await;
+
+    let missing = [
+        (
+            "fetched/n0/0/o",
+            "attempt 0 of node n0 of execution flytesnacks/development/fetched has no outputs",
+        ),
+        (
+            "fetched/n0/7/i",
+            "node n0 of execution flytesnacks/development/fetched has no task attempt 7",
+        ),
+        (
+            "fetched/n9/i",
+            "node n9 of execution flytesnacks/development/fetched does not exist",
+        ),
+        (
+            "unknown/i",
+            "execution flytesnacks/development/unknown does not exist",
+        ),
+        (
+            "fetched/n0/o/nope",
+            "have no literal named \"nope\" (they have: o0)",
+        ),
+        (
+            "fetched/n0/d",
+            "node n0 of execution flytesnacks/development/fetched has no deck",
+        ),
+    ];
+    for (path, message) in missing {
+        assert_status(get_data(&mut app, path).await, Code::NotFound, message);
+    }
+
+    let malformed = [
+        ("fetched", "it does not say i, o or d"),
+        ("fetched/n0/x", "the data kind must be i, o or d"),
+        ("fetched/d", "only node executions have decks"),
+        ("fetched/n0/0/i/a/b", "the data kind must be i, o or d"),
+    ];
+    for (path, message) in malformed {
+        assert_status(
+            get_data(&mut app, path).await,
+            Code::InvalidArgument,
+            message,
+        );
+    }
+    assert_status(
+        app.data_proxy
+            .get_data(GetDataRequest {
+                flyte_url: "s3://bucket/fetched/n0/i".to_string(),
+            })
+            .await,
+        Code::InvalidArgument,
+        "it must start with flyte://v1/",
+    );
+    assert_status(
+        app.data_proxy
+            .get_data(GetDataRequest {
+                flyte_url: "flyte://v1/flytesnacks/development".to_string(),
+            })
+            .await,
+        Code::InvalidArgument,
+        "it must name a project, a domain and an execution",
+    );
+    assert_status(
+        app.data_proxy
+            .get_data(GetDataRequest {
+                flyte_url: String::new(),
+            })
+            .await,
+        Code::InvalidArgument,
+        "missing flyte_url",
+    );
+}
+
+/// The Python of the worktree's `.venv`, where flytekit is installed.
+fn flytekit_python() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
+}
+
+#[tokio::test]
+async fn flytekit_remote_get_reads_the_same_literals() {
+    let mut app = TestApp::spawn().await;
+    run_with_two_attempts(&mut app).await;
+    let endpoint = app.http_base.trim_start_matches("http://").to_string();
+    // FlyteRemote.get as a user calls it; it swallows errors and answers
+    // None, so the script prints what it got and the test compares.
+    let script = format!(
+        r#"
+from flytekit.configuration import Config
+from flytekit.remote import FlyteRemote
+remote = FlyteRemote(Config.for_endpoint("{endpoint}", insecure=True), default_project="{PROJECT}", default_domain="{DOMAIN}")
+base = "flyte://v1/{PROJECT}/{DOMAIN}/{EXECUTION}"
+node_outputs = remote.get(base + "/n0/o")
+print("node o0", node_outputs.get("o0", int))
+attempt_inputs = remote.get(base + "/n0/0/i")
+print("attempt b", attempt_inputs.get("b", int))
+print("execution o0", remote.get(base + "/o/o0").scalar.primitive.integer)
+print("missing", remote.get(base + "/n9/i"))
+"#
+    );
+    let output = tokio::process::Command::new(flytekit_python())
+        .arg("-c")
+        .arg(script)
+        .output()
+        .await
+        .expect("run flytekit's python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "flytekit failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["node o0 7", "attempt b 4", "execution o0 9", "missing None"],
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
