@@ -14,10 +14,10 @@ from test_register_and_run import pyflyte
 PROJECT, DOMAIN, VERSION = "flytesnacks", "development", "v1"
 
 
-@pytest.fixture
-def remote(updraft):
-    pyflyte(updraft, "register", "--project", PROJECT, "--domain", DOMAIN, "--version", VERSION, "myapp")
-    return FlyteRemote(Config.auto(config_file=str(updraft.flytekit_config)), default_project=PROJECT, default_domain=DOMAIN)
+@pytest.fixture(scope="module")
+def remote(shared_updraft):
+    pyflyte(shared_updraft, "register", "--project", PROJECT, "--domain", DOMAIN, "--version", VERSION, "myapp")
+    return FlyteRemote(Config.auto(config_file=str(shared_updraft.flytekit_config)), default_project=PROJECT, default_domain=DOMAIN)
 
 
 def launch(remote, workflow, inputs, timeout=180):

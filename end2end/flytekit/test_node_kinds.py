@@ -1,12 +1,13 @@
 """Every kind of node flytekit produces runs on updraft, and FlyteRemote reads
 the outputs and the node executions as it reads them from Flyte."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from flytekit.models.core.execution import NodeExecutionPhase, WorkflowExecutionPhase
 
-from test_execution import launch, remote  # noqa: F401  (the fixture)
+from test_execution import VERSION, launch, remote  # noqa: F401  (the fixture)
 
 
 def top_level_nodes(execution):
@@ -151,3 +152,37 @@ def test_a_dynamic_task_runs_the_workflow_it_generates(remote):
     assert len(children) == 8  # a square and an add per step
     assert all(child.closure.phase == NodeExecutionPhase.SUCCEEDED for child in children.values())
     assert all(node_id.startswith("n0-0-dn") for node_id in children)
+
+
+def wait_for_signal(remote, execution, signal_id, attempts=120):
+    for _ in range(attempts):
+        signals = remote.list_signals(execution.id.name)
+        if any(signal.id.signal_id == signal_id for signal in signals):
+            return
+        time.sleep(1)
+    raise AssertionError(f"signal {signal_id} never appeared; execution {execution.id.name}")
+
+
+def test_an_approve_gate_waits_until_the_signal_approves(remote):
+    launch_plan = remote.fetch_launch_plan(name="myapp.gates.approval_wf", version=VERSION)
+    execution = remote.execute(launch_plan, inputs={"a": 1})
+    wait_for_signal(remote, execution, "approve-sum")
+    assert remote.sync_execution(execution).closure.phase == WorkflowExecutionPhase.RUNNING
+
+    remote.set_signal("approve-sum", execution.id.name, True)
+
+    execution = remote.wait(execution, timeout=timedelta(seconds=180), poll_interval=timedelta(seconds=1))
+    assert execution.closure.phase == WorkflowExecutionPhase.SUCCEEDED, execution.closure.error
+    assert execution.outputs["o0"] == 3
+
+
+def test_a_wait_for_input_gate_takes_the_value_given(remote):
+    launch_plan = remote.fetch_launch_plan(name="myapp.gates.input_wf", version=VERSION)
+    execution = remote.execute(launch_plan, inputs={"a": 1})
+    wait_for_signal(remote, execution, "extra")
+
+    remote.set_signal("extra", execution.id.name, 41)
+
+    execution = remote.wait(execution, timeout=timedelta(seconds=180), poll_interval=timedelta(seconds=1))
+    assert execution.closure.phase == WorkflowExecutionPhase.SUCCEEDED, execution.closure.error
+    assert execution.outputs["o0"] == 42

@@ -52,6 +52,18 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
 
   await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
   await page.getByText("hello form 49").first().waitFor();
+
+  // Relaunch opens the same launch plan version's form with these inputs.
+  await page.getByRole("link", { name: "Relaunch" }).click();
+  await page.waitForURL(/\/launchPlans\/myapp\.greetings\.hello_wf\/launch\?relaunch=/);
+  await page.locator("#launch-input-name").waitFor();
+  assert.equal(await page.locator("#launch-input-name").inputValue(), "form");
+  assert.equal(await page.locator("#launch-input-a").inputValue(), "5");
+  await page.locator("#launch-input-name").fill("again");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL((url) => /\/executions\/[a-z0-9-]+$/.test(url.pathname) && url.pathname !== executionPath);
+  await waitForExecutionPhase(page, new URL(page.url()).pathname, "SUCCEEDED");
+  await page.getByText("hello again 49").first().waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

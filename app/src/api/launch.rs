@@ -33,6 +33,8 @@ pub struct LaunchForm {
     pub fields: Vec<LaunchField>,
     /// Inputs the launch plan fixes; shown, not editable.
     pub fixed_inputs: Vec<NamedValue>,
+    /// The execution whose inputs prefill the form (a relaunch), if any.
+    pub relaunch_of: Option<String>,
 }
 
 /// What the form sends: each field's text as typed, and the advanced options.
@@ -54,6 +56,8 @@ pub struct LaunchRequest {
     pub max_parallelism: String,
     pub overwrite_cache: bool,
     pub service_account: String,
+    /// The execution this one relaunches, if any.
+    pub relaunch_of: String,
 }
 
 /// The form of the newest launchable version: a launch plan's own parameters,
@@ -65,9 +69,14 @@ pub async fn get_launch_form(
     domain: String,
     kind: EntityKind,
     name: String,
+    relaunch_of: String,
 ) -> Result<LaunchForm, ConsoleError> {
     let mut client = super::admin_client()?;
-    server::launch_form(&mut client, &project, &domain, kind, &name, None).await
+    if relaunch_of.is_empty() {
+        server::launch_form(&mut client, &project, &domain, kind, &name, None).await
+    } else {
+        server::relaunch_form(&mut client, &project, &domain, &relaunch_of).await
+    }
 }
 
 /// Creates an execution from the form and answers its name. Every input is
@@ -298,7 +307,67 @@ mod server {
                 .as_ref()
                 .map(literal_map_values)
                 .unwrap_or_default(),
+            relaunch_of: None,
         })
+    }
+
+    /// The form of the exact launch plan (or task) version `execution` ran,
+    /// prefilled with the inputs it was given.
+    pub async fn relaunch_form(
+        client: &mut Client,
+        project: &str,
+        domain: &str,
+        execution: &str,
+    ) -> Result<LaunchForm, ConsoleError> {
+        let id = core::WorkflowExecutionIdentifier {
+            project: project.into(),
+            domain: domain.into(),
+            name: execution.into(),
+            ..Default::default()
+        };
+        let original = client
+            .get_execution(admin::WorkflowExecutionGetRequest {
+                id: Some(id.clone()),
+            })
+            .await?
+            .into_inner();
+        let launched = original
+            .spec
+            .and_then(|spec| spec.launch_plan)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "execution {execution} names no launch plan to relaunch"
+                ))
+            })?;
+        let kind = if launched.resource_type == ResourceType::Task as i32 {
+            EntityKind::Task
+        } else {
+            EntityKind::LaunchPlan
+        };
+        let mut form = launch_form(
+            client,
+            &launched.project,
+            &launched.domain,
+            kind,
+            &launched.name,
+            Some(&launched.version),
+        )
+        .await?;
+        let data = client
+            .get_execution_data(admin::WorkflowExecutionGetDataRequest { id: Some(id) })
+            .await?
+            .into_inner();
+        let given = data.full_inputs.unwrap_or_default().literals;
+        for field in &mut form.fields {
+            if let Some(text) = given
+                .get(&field.name)
+                .and_then(|literal| field.kind.default_text(&literal_value(literal)))
+            {
+                field.default_text = Some(text);
+            }
+        }
+        form.relaunch_of = Some(execution.to_string());
+        Ok(form)
     }
 
     pub async fn launch(
@@ -373,8 +442,20 @@ mod server {
         let spec = admin::ExecutionSpec {
             launch_plan: Some(target.id),
             metadata: Some(admin::ExecutionMetadata {
-                mode: admin::execution_metadata::ExecutionMode::Manual as i32,
+                mode: if request.relaunch_of.is_empty() {
+                    admin::execution_metadata::ExecutionMode::Manual
+                } else {
+                    admin::execution_metadata::ExecutionMode::Relaunch
+                } as i32,
                 principal: "console".into(),
+                reference_execution: (!request.relaunch_of.is_empty()).then(|| {
+                    core::WorkflowExecutionIdentifier {
+                        project: request.project.clone(),
+                        domain: request.domain.clone(),
+                        name: request.relaunch_of.clone(),
+                        ..Default::default()
+                    }
+                }),
                 ..Default::default()
             }),
             labels: (!labels.is_empty()).then(|| admin::Labels {

@@ -125,6 +125,23 @@ fn ExecutionHeader(
         summary.duration_millis,
     );
     let principal = summary.principal.clone();
+    // A relaunch opens the launch form of the same version, prefilled.
+    let relaunch_href = summary.launch_plan.as_ref().map(|id| {
+        let segment = if summary.launched_task {
+            "tasks"
+        } else {
+            "launchPlans"
+        };
+        project_path(
+            &id.project,
+            &id.domain,
+            &format!(
+                "/{segment}/{}/launch?relaunch={}",
+                encode_component(&id.name),
+                encode_component(&summary.name)
+            ),
+        )
+    });
     view! {
         <div class="mt-2 flex flex-wrap items-start justify-between gap-4">
             <div>
@@ -133,7 +150,15 @@ fn ExecutionHeader(
                     <PhaseBadge phase=summary.phase.clone() />
                 </h2>
             </div>
-            <TerminateControl phase=summary.phase.clone() name=summary.name.clone() terminate />
+            <div class="flex items-start gap-2">
+                {relaunch_href.map(|href| view! {
+                    <a href=href accesskey="r" aria-keyshortcuts="Alt+R"
+                        class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800">
+                        "Relaunch"
+                    </a>
+                })}
+                <TerminateControl phase=summary.phase.clone() name=summary.name.clone() terminate />
+            </div>
         </div>
         <dl class="mt-4 grid grid-cols-1 gap-x-8 gap-y-2 text-sm md:grid-cols-2">
             <HeaderField label=launched_label>

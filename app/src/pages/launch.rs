@@ -13,7 +13,7 @@ use crate::components::values::ValueTable;
 use crate::launch::InputKind;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::project::{ProjectHeader, use_project_domain};
-use crate::pages::{encode_component, project_path};
+use crate::pages::{encode_component, project_path, use_query_value};
 
 #[component]
 pub fn LaunchPage() -> impl IntoView {
@@ -31,9 +31,12 @@ pub fn LaunchPage() -> impl IntoView {
 #[component]
 fn Launch(kind: EntityKind, name: Memo<String>) -> impl IntoView {
     let (project, domain) = use_project_domain();
+    let relaunch_of = use_query_value("relaunch");
     let form = Resource::new(
-        move || (project.get(), domain.get(), name.get()),
-        move |(project, domain, name)| get_launch_form(project, domain, kind, name),
+        move || (project.get(), domain.get(), name.get(), relaunch_of.get()),
+        move |(project, domain, name, relaunch_of)| {
+            get_launch_form(project, domain, kind, name, relaunch_of)
+        },
     );
     let detail_href = move || {
         project_path(
@@ -93,6 +96,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         target_is_task,
         fields,
         fixed_inputs,
+        relaunch_of,
     } = form;
     let states: Vec<FieldState> = fields
         .iter()
@@ -159,6 +163,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
             max_parallelism: max_parallelism.get_untracked(),
             overwrite_cache: overwrite_cache.get_untracked(),
             service_account: service_account.get_untracked(),
+            relaunch_of: relaunch_of.clone().unwrap_or_default(),
         });
     };
     Effect::new(move |_| {

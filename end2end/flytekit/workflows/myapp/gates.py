@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flytekit import sleep, task, workflow
+from flytekit import approve, sleep, task, wait_for_input, workflow
 
 from myapp.arithmetic import add
 
@@ -13,3 +13,16 @@ def nap_wf(a: int = 1) -> int:
     first >> nap
     nap >> second
     return second
+
+
+@workflow
+def approval_wf(a: int = 1) -> int:
+    first = add(a=a, b=1)
+    approved = approve(first, "approve-sum", timeout=timedelta(minutes=10))
+    return add(a=approved, b=1)
+
+
+@workflow
+def input_wf(a: int = 1) -> int:
+    extra = wait_for_input("extra", timeout=timedelta(minutes=10), expected_type=int)
+    return add(a=a, b=extra)
