@@ -43,9 +43,16 @@ def started_updraft(binary: Path, directory: Path):
                 address = match.group(1)
         if address is None:
             raise RuntimeError(f"updraft did not start: {process.stdout.read()}")
-        # Keep reading its output: a full pipe would block updraft's logging.
-        log_lines = []
-        threading.Thread(target=lambda: log_lines.extend(process.stdout), daemon=True).start()
+        # Keep reading its output (a full pipe would block updraft's logging)
+        # into a file next to its data, to read when a test fails.
+        log_file = open(directory / "updraft.log", "w")
+
+        def drain():
+            for line in process.stdout:
+                log_file.write(line)
+                log_file.flush()
+
+        threading.Thread(target=drain, daemon=True).start()
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://{address}/healthz") as response:

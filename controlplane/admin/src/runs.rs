@@ -158,7 +158,13 @@ impl AdminApi {
         let Some(key) = self.state.blobs.key_for_url(uri) else {
             return Ok(None);
         };
-        let bytes = self.state.blobs.get(key).await?;
+        // A node that failed before its inputs were written still names
+        // where they would be; it has no data, which is not an error.
+        let bytes = match self.state.blobs.get(key).await {
+            Ok(bytes) => bytes,
+            Err(crate::blobs::BlobStoreError::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
         Ok(Some(core::LiteralMap::decode(bytes)?))
     }
 

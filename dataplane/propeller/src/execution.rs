@@ -748,7 +748,8 @@ pub(crate) fn run_node(
                 }
             },
             Some(node::Target::GateNode(gate)) => {
-                crate::gates::run_gate_node(reporter, gate.clone(), node.clone(), stop).await
+                crate::gates::run_gate_node(reporter, gate.clone(), node.clone(), inputs, stop)
+                    .await
             }
             Some(node::Target::ArrayNode(array)) => {
                 reporter.is_array = true;

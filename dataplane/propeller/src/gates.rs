@@ -78,6 +78,7 @@ pub(crate) fn run_gate_node(
     reporter: NodeReporter,
     gate: core::GateNode,
     node: core::Node,
+    inputs: core::LiteralMap,
     stop: AbortSignal,
 ) -> BoxFuture<Result<NodeEnd, EventError>> {
     Box::pin(async move {
@@ -105,9 +106,9 @@ pub(crate) fn run_gate_node(
                     _ = crate::execution::wait_for_stop(&stop) => return reporter.stopped(crate::execution::stop_reason(&stop)).await,
                 };
                 match value {
-                    Ok(value) if is_true(&value) => {
-                        reporter.succeed(core::LiteralMap::default()).await
-                    }
+                    // An approval passes its upstream value on (flytekit's
+                    // `approve(x, …)` returns `x`).
+                    Ok(value) if is_true(&value) => reporter.succeed(inputs).await,
                     Ok(_) => {
                         reporter
                             .fail(user_error(
