@@ -115,7 +115,85 @@ fn node_differences(old: &[core::Node], new: &[core::Node]) -> Vec<String> {
     differing
 }
 
+/// Calls `visit` on `node` and on every node nested in it (branch cases,
+/// array node bodies).
+fn visit_nodes_mut(node: &mut core::Node, visit: &mut impl FnMut(&mut core::Node)) {
+    visit(node);
+    match &mut node.target {
+        Some(core::node::Target::BranchNode(branch)) => {
+            if let Some(if_else) = &mut branch.if_else {
+                for block in if_else
+                    .case
+                    .as_deref_mut()
+                    .into_iter()
+                    .chain(&mut if_else.other)
+                {
+                    if let Some(then_node) = &mut block.then_node {
+                        visit_nodes_mut(then_node, visit);
+                    }
+                }
+                if let Some(core::if_else_block::Default::ElseNode(else_node)) =
+                    &mut if_else.default
+                {
+                    visit_nodes_mut(else_node, visit);
+                }
+            }
+        }
+        Some(core::node::Target::ArrayNode(array)) => {
+            if let Some(nested) = &mut array.node {
+                visit_nodes_mut(nested, visit);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn canonical_template(template: &mut core::WorkflowTemplate) {
+    // flytekit collects a node's upstream ids through a Python set, so their
+    // order changes from one `pyflyte register` to the next.
+    let mut sort_upstream = |node: &mut core::Node| {
+        node.upstream_node_ids.sort();
+        node.upstream_node_ids.dedup();
+    };
+    for node in template
+        .nodes
+        .iter_mut()
+        .chain(template.failure_node.as_mut())
+    {
+        visit_nodes_mut(node, &mut sort_upstream);
+    }
+}
+
+/// The spec with the orderings that carry no meaning made canonical, so two
+/// registrations of the same workflow compare equal.
+fn canonical_workflow_spec(spec: &admin::WorkflowSpec) -> admin::WorkflowSpec {
+    let mut canonical = spec.clone();
+    for template in canonical
+        .template
+        .iter_mut()
+        .chain(canonical.sub_workflows.iter_mut())
+    {
+        canonical_template(template);
+    }
+    canonical.sub_workflows.sort_by(|left, right| {
+        identifier_order(left.id.as_ref()).cmp(&identifier_order(right.id.as_ref()))
+    });
+    canonical
+}
+
+fn identifier_order(id: Option<&core::Identifier>) -> Option<(&str, &str, &str, &str)> {
+    id.map(|id| {
+        (
+            id.project.as_str(),
+            id.domain.as_str(),
+            id.name.as_str(),
+            id.version.as_str(),
+        )
+    })
+}
+
 fn workflow_differences(old: &admin::WorkflowSpec, new: &admin::WorkflowSpec) -> Vec<String> {
+    let (old, new) = (&canonical_workflow_spec(old), &canonical_workflow_spec(new));
     let mut differing = differing_fields!(old, new, "", [sub_workflows, description]);
     match (&old.template, &new.template) {
         (Some(old), Some(new)) => {
@@ -342,16 +420,7 @@ pub fn definition_list_query(
     request: &admin::ResourceListRequest,
 ) -> Result<crate::store::ListQuery, AdminError> {
     let scope = scope_conditions(request.id.as_ref())?;
-    build_list_query(fields, list_parts(request), scope, None)
-}
-
-fn list_parts(request: &admin::ResourceListRequest) -> ListRequestParts<'_> {
-    ListRequestParts {
-        filters: &request.filters,
-        sort_by: request.sort_by.as_ref(),
-        limit: request.limit,
-        token: &request.token,
-    }
+    build_list_query(fields, ListRequestParts::from(request), scope, None)
 }
 
 impl AdminApi {
@@ -480,12 +549,7 @@ impl AdminApi {
         };
         let query = build_list_query(
             &fields_by_name,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             vec![
                 Condition::text("project", &request.project),
                 Condition::text("domain", &request.domain),
@@ -647,9 +711,10 @@ impl AdminApi {
             return Ok(identical_exists(ResourceType::Workflow, key));
         }
         let old = admin::WorkflowSpec::decode(existing.spec.as_slice())?;
-        // Map fields encode in hash order, so equal specs can have different
-        // bytes; compare the decoded messages too.
-        if old == *spec {
+        // Map fields encode in hash order and flytekit orders some lists at
+        // random, so equal specs can have different bytes; compare canonical
+        // decoded messages too.
+        if canonical_workflow_spec(&old) == canonical_workflow_spec(spec) {
             return Ok(identical_exists(ResourceType::Workflow, key));
         }
         Ok(describe_difference(
@@ -900,12 +965,7 @@ impl AdminApi {
         require(&request.domain, "domain")?;
         let query = build_list_query(
             &NAMED_ENTITY_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             vec![
                 Condition::equal("resource_type", SqlValue::Integer(resource_type as i64)),
                 Condition::text("project", &request.project),

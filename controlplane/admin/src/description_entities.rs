@@ -108,12 +108,7 @@ impl AdminApi {
         }
         let query = build_list_query(
             &DESCRIPTION_ENTITY_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             scope,
             None,
         )?;

@@ -654,12 +654,7 @@ pub fn execution_list_query(
     }
     let mut query = build_list_query(
         &EXECUTION_FIELDS,
-        ListRequestParts {
-            filters: &request.filters,
-            sort_by: request.sort_by.as_ref(),
-            limit: request.limit,
-            token: &request.token,
-        },
+        ListRequestParts::from(request),
         scope,
         None,
     )?;

@@ -454,6 +454,35 @@ pub struct ListRequestParts<'request> {
     pub token: &'request str,
 }
 
+/// Every admin list request carries its filters, order and page under the
+/// same field names.
+macro_rules! list_request_parts {
+    ($($request:ty),* $(,)?) => {$(
+        impl<'request> From<&'request $request> for ListRequestParts<'request> {
+            fn from(request: &'request $request) -> Self {
+                Self {
+                    filters: &request.filters,
+                    sort_by: request.sort_by.as_ref(),
+                    limit: request.limit,
+                    token: &request.token,
+                }
+            }
+        }
+    )*};
+}
+
+list_request_parts!(
+    admin::ResourceListRequest,
+    admin::NamedEntityListRequest,
+    admin::NamedEntityIdentifierListRequest,
+    admin::ProjectListRequest,
+    admin::SignalListRequest,
+    admin::NodeExecutionListRequest,
+    admin::NodeExecutionForTaskListRequest,
+    admin::TaskExecutionListRequest,
+    admin::DescriptionEntityListRequest,
+);
+
 /// The most rows one page may hold.
 pub const MAX_PAGE_SIZE: u32 = 10_000;
 

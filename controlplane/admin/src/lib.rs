@@ -20,6 +20,7 @@ mod identifiers;
 pub mod literal_types;
 mod matchable_attributes;
 pub mod message_limits;
+mod metrics;
 pub mod phases;
 mod projects;
 pub mod queue;
@@ -528,6 +529,30 @@ impl AdminService for AdminApi {
         request: Request<admin::NodeExecutionListRequest>,
     ) -> Result<Response<admin::NodeExecutionList>, Status> {
         answer(self.list_node_executions_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_node_executions_for_task(
+        &self,
+        request: Request<admin::NodeExecutionForTaskListRequest>,
+    ) -> Result<Response<admin::NodeExecutionList>, Status> {
+        answer(self.list_node_executions_for_task_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_dynamic_node_workflow(
+        &self,
+        request: Request<admin::GetDynamicNodeWorkflowRequest>,
+    ) -> Result<Response<admin::DynamicNodeWorkflowResponse>, Status> {
+        answer(self.get_dynamic_node_workflow_impl(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_execution_metrics(
+        &self,
+        request: Request<admin::WorkflowExecutionGetMetricsRequest>,
+    ) -> Result<Response<admin::WorkflowExecutionGetMetricsResponse>, Status> {
+        answer(self.get_execution_metrics_impl(request.into_inner())).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -146,12 +146,7 @@ impl AdminApi {
         };
         let query = build_list_query(
             &PROJECT_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             scope,
             Some(crate::filters::MAX_PAGE_SIZE),
         )?;

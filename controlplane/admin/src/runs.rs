@@ -21,8 +21,8 @@ use crate::phases::{
     task_is_terminal, workflow_is_terminal,
 };
 use crate::store::{
-    DefinitionKey, NodeExecutionKey, NodeExecutionRecord, RunRepo, StoreError, TaskExecutionKey,
-    TaskExecutionRecord, now_micros, timestamp_from_micros,
+    DefinitionKey, ExecutionKey, NodeExecutionKey, NodeExecutionRecord, RunRepo, StoreError,
+    TaskExecutionKey, TaskExecutionRecord, now_micros, timestamp_from_micros,
 };
 
 /// How often an event retries its read-change-write when another event for
@@ -102,7 +102,7 @@ fn task_key_of(
     })
 }
 
-fn node_execution_from_record(
+pub(crate) fn node_execution_from_record(
     record: &NodeExecutionRecord,
 ) -> Result<admin::NodeExecution, AdminError> {
     Ok(admin::NodeExecution {
@@ -117,7 +117,24 @@ fn node_execution_from_record(
     })
 }
 
-fn task_execution_from_record(
+/// What a dynamic node recorded about the workflow it generated.
+fn dynamic_workflow_of(
+    record: &NodeExecutionRecord,
+) -> Result<Option<admin::DynamicWorkflowNodeMetadata>, AdminError> {
+    if record.dynamic_workflow.is_empty() {
+        return Ok(None);
+    }
+    let dynamic = updraft_proto::flyteidl::event::DynamicWorkflowNodeMetadata::decode(
+        record.dynamic_workflow.as_slice(),
+    )?;
+    Ok(Some(admin::DynamicWorkflowNodeMetadata {
+        id: dynamic.id,
+        compiled_workflow: dynamic.compiled_workflow,
+        dynamic_job_spec_uri: dynamic.dynamic_job_spec_uri,
+    }))
+}
+
+pub(crate) fn task_execution_from_record(
     record: &TaskExecutionRecord,
 ) -> Result<admin::TaskExecution, AdminError> {
     Ok(admin::TaskExecution {
@@ -572,23 +589,46 @@ impl AdminApi {
     ) -> Result<admin::NodeExecutionList, AdminError> {
         let execution = execution_key(request.workflow_execution_id.as_ref())?;
         self.load_execution(&execution).await?;
-        let query = build_list_query(
-            &NODE_EXECUTION_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
-            Vec::new(),
-            None,
-        )?;
         // As flyteadmin: without a parent, only the top-level nodes; with one,
         // the nodes directly under it (subworkflow, branch or dynamic children).
+        self.list_child_node_executions(
+            &execution,
+            &request.unique_parent_id,
+            ListRequestParts::from(&request),
+        )
+        .await
+    }
+
+    /// The nodes a task execution started: the children of a dynamic task's node.
+    pub(crate) async fn list_node_executions_for_task_impl(
+        &self,
+        request: admin::NodeExecutionForTaskListRequest,
+    ) -> Result<admin::NodeExecutionList, AdminError> {
+        let task = task_key(request.task_execution_id.as_ref())?;
+        self.state
+            .store
+            .get_task_execution(&task)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("{task} does not exist")))?;
+        self.list_child_node_executions(
+            &task.node.execution,
+            &task.node.node_id,
+            ListRequestParts::from(&request),
+        )
+        .await
+    }
+
+    async fn list_child_node_executions(
+        &self,
+        execution: &ExecutionKey,
+        parent_node_id: &str,
+        parts: ListRequestParts<'_>,
+    ) -> Result<admin::NodeExecutionList, AdminError> {
+        let query = build_list_query(&NODE_EXECUTION_FIELDS, parts, Vec::new(), None)?;
         let records = self
             .state
             .store
-            .list_node_executions(&execution, &request.unique_parent_id, &query)
+            .list_node_executions(execution, parent_node_id, &query)
             .await?;
         Ok(admin::NodeExecutionList {
             token: next_page_token(&query, records.len()),
@@ -596,6 +636,23 @@ impl AdminApi {
                 .iter()
                 .map(node_execution_from_record)
                 .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The workflow a dynamic node generated, compiled; NotFound for other nodes.
+    pub(crate) async fn get_dynamic_node_workflow_impl(
+        &self,
+        request: admin::GetDynamicNodeWorkflowRequest,
+    ) -> Result<admin::DynamicNodeWorkflowResponse, AdminError> {
+        let key = node_key(request.id.as_ref())?;
+        let record = self.load_node_execution(&key).await?;
+        let compiled_workflow = dynamic_workflow_of(&record)?
+            .and_then(|dynamic| dynamic.compiled_workflow)
+            .ok_or_else(|| {
+                AdminError::not_found(format!("{key} is not a dynamic node or has not run yet"))
+            })?;
+        Ok(admin::DynamicNodeWorkflowResponse {
+            compiled_workflow: Some(compiled_workflow),
         })
     }
 
@@ -617,18 +674,7 @@ impl AdminApi {
             }
             _ => (None, None),
         };
-        let dynamic_workflow = if record.dynamic_workflow.is_empty() {
-            None
-        } else {
-            let dynamic = updraft_proto::flyteidl::event::DynamicWorkflowNodeMetadata::decode(
-                record.dynamic_workflow.as_slice(),
-            )?;
-            Some(admin::DynamicWorkflowNodeMetadata {
-                id: dynamic.id,
-                compiled_workflow: dynamic.compiled_workflow,
-                dynamic_job_spec_uri: dynamic.dynamic_job_spec_uri,
-            })
-        };
+        let dynamic_workflow = dynamic_workflow_of(&record)?;
         Ok(admin::NodeExecutionGetDataResponse {
             inputs,
             outputs,
@@ -661,12 +707,7 @@ impl AdminApi {
         self.load_node_execution(&node).await?;
         let query = build_list_query(
             &TASK_EXECUTION_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             Vec::new(),
             None,
         )?;

@@ -124,12 +124,7 @@ impl SignalApi {
         self.require_execution(&execution).await?;
         let query = build_list_query(
             &SIGNAL_FIELDS,
-            ListRequestParts {
-                filters: &request.filters,
-                sort_by: request.sort_by.as_ref(),
-                limit: request.limit,
-                token: &request.token,
-            },
+            ListRequestParts::from(&request),
             vec![
                 Condition::text("execution_project", &execution.project),
                 Condition::text("execution_domain", &execution.domain),

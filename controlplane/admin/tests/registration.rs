@@ -142,6 +142,32 @@ async fn reregistration_is_already_exists_or_names_the_difference() {
         Code::AlreadyExists,
         "workflow with identical structure",
     );
+    // flytekit lists a node's upstream ids in a different order on each
+    // `pyflyte register`; that is still the same workflow.
+    let with_upstream = |upstream: &[&str]| {
+        let mut request = workflow_request("wf-upstream", "add", "v1");
+        request
+            .spec
+            .as_mut()
+            .unwrap()
+            .template
+            .as_mut()
+            .unwrap()
+            .nodes[1]
+            .upstream_node_ids = upstream.iter().map(|id| id.to_string()).collect();
+        request
+    };
+    app.admin
+        .create_workflow(with_upstream(&["start-node", "n0"]))
+        .await
+        .unwrap();
+    assert_status(
+        app.admin
+            .create_workflow(with_upstream(&["n0", "start-node"]))
+            .await,
+        Code::AlreadyExists,
+        "workflow with identical structure",
+    );
     let mut changed = workflow_request("wf", "add", "v1");
     changed
         .spec

@@ -1,5 +1,7 @@
-//! DataProxyService.GetData: `flyte://v1/…` addresses of execution, node and
-//! task-attempt inputs and outputs, as flytekit's `FlyteRemote.get` sends them.
+//! Reads of a run once propeller has reported it: DataProxyService.GetData
+//! (`flyte://v1/…` addresses of execution, node and task-attempt inputs and
+//! outputs, as flytekit's `FlyteRemote.get` sends them), GetExecutionMetrics,
+//! GetDynamicNodeWorkflow and ListNodeExecutionsForTask.
 
 mod common;
 
@@ -338,5 +340,216 @@ print("missing", remote.get(base + "/n9/i"))
         ["node o0 7", "attempt b 4", "execution o0 9", "missing None"],
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn span_node_id(span: &core::Span) -> Option<&str> {
+    match &span.id {
+        Some(core::span::Id::NodeId(id)) => Some(id.node_id.as_str()),
+        _ => None,
+    }
+}
+
+fn span_attempt(span: &core::Span) -> Option<u32> {
+    match &span.id {
+        Some(core::span::Id::TaskId(id)) => Some(id.retry_attempt),
+        _ => None,
+    }
+}
+
+async fn metrics(app: &mut TestApp, name: &str, depth: i32) -> Result<core::Span, tonic::Status> {
+    app.admin
+        .get_execution_metrics(admin::WorkflowExecutionGetMetricsRequest {
+            id: Some(workflow_execution_id(name)),
+            depth,
+        })
+        .await
+        .map(|response| response.into_inner().span.expect("span"))
+}
+
+#[tokio::test]
+async fn execution_metrics_break_a_run_into_node_and_attempt_spans() {
+    let mut app = TestApp::spawn().await;
+    run_with_two_attempts(&mut app).await;
+
+    let span = metrics(&mut app, EXECUTION, 0).await.expect("metrics");
+    assert!(matches!(&span.id, Some(core::span::Id::WorkflowId(id)) if id.name == EXECUTION));
+    let execution = app
+        .admin
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(workflow_execution_id(EXECUTION)),
+        })
+        .await
+        .expect("execution")
+        .into_inner();
+    let closure = execution.closure.expect("closure");
+    assert_eq!(span.start_time, closure.started_at);
+    assert_eq!(span.end_time, closure.updated_at);
+    let nodes: Vec<_> = span.spans.iter().filter_map(span_node_id).collect();
+    assert_eq!(nodes, vec!["n0"]);
+    let node = &span.spans[0];
+    assert_eq!(
+        node.start_time,
+        at(1_800_000_000 + NodePhase::Running as i64)
+    );
+    assert_eq!(
+        node.end_time,
+        at(1_800_000_000 + NodePhase::Succeeded as i64)
+    );
+    let attempts: Vec<_> = node.spans.iter().filter_map(span_attempt).collect();
+    assert_eq!(attempts, vec![0, 1], "both attempts, in the order they ran");
+    assert_eq!(
+        node.spans[1].end_time,
+        at(1_800_000_020 + TaskPhase::Succeeded as i64)
+    );
+
+    let shallow = metrics(&mut app, EXECUTION, 1).await.expect("depth 1");
+    assert_eq!(shallow.spans.len(), 1);
+    assert!(
+        shallow.spans[0].spans.is_empty(),
+        "depth 1 stops at the nodes"
+    );
+
+    assert_status(
+        metrics(&mut app, EXECUTION, -1).await,
+        Code::InvalidArgument,
+        "depth",
+    );
+    assert_status(
+        metrics(&mut app, "nowhere", 0).await,
+        Code::NotFound,
+        "nowhere",
+    );
+}
+
+#[tokio::test]
+async fn a_dynamic_node_answers_its_workflow_and_its_children() {
+    let mut app = TestApp::spawn().await;
+    run_with_two_attempts(&mut app).await;
+    let get_dynamic = |node: &str| admin::GetDynamicNodeWorkflowRequest {
+        id: Some(node_id(node)),
+    };
+    assert_status(
+        app.admin.get_dynamic_node_workflow(get_dynamic("n0")).await,
+        Code::NotFound,
+        "not a dynamic node",
+    );
+
+    let generated = identifier(ResourceType::Workflow, "generated", "v1");
+    let compiled = core::CompiledWorkflowClosure {
+        primary: Some(core::CompiledWorkflow {
+            template: Some(core::WorkflowTemplate {
+                id: Some(generated.clone()),
+                ..Default::default()
+            }),
+            connections: None,
+        }),
+        ..Default::default()
+    };
+    let dynamic_event =
+        |node: &str, parent: Option<&str>, phase: NodePhase| admin::NodeExecutionEventRequest {
+            request_id: format!("{node}-{}", phase.as_str_name()),
+            event: Some(event::NodeExecutionEvent {
+                id: Some(node_id(node)),
+                producer_id: "propeller".to_string(),
+                phase: phase as i32,
+                occurred_at: at(1_800_000_100 + phase as i64),
+                is_parent: parent.is_none(),
+                is_dynamic: parent.is_none(),
+                parent_node_metadata: parent.map(|parent| event::ParentNodeExecutionMetadata {
+                    node_id: parent.to_string(),
+                }),
+                target_metadata: parent.is_none().then(|| {
+                    event::node_execution_event::TargetMetadata::TaskNodeMetadata(
+                        event::TaskNodeMetadata {
+                            dynamic_workflow: Some(event::DynamicWorkflowNodeMetadata {
+                                id: Some(generated.clone()),
+                                compiled_workflow: Some(compiled.clone()),
+                                dynamic_job_spec_uri: String::new(),
+                            }),
+                            ..Default::default()
+                        },
+                    )
+                }),
+                ..Default::default()
+            }),
+        };
+    app.admin
+        .create_node_event(dynamic_event("n1", None, NodePhase::Running))
+        .await
+        .expect("dynamic node event");
+    app.admin
+        .create_task_event(admin::TaskExecutionEventRequest {
+            request_id: "n1-attempt-0".to_string(),
+            event: Some(event::TaskExecutionEvent {
+                task_id: Some(identifier(ResourceType::Task, "add", "v1")),
+                parent_node_execution_id: Some(node_id("n1")),
+                phase: TaskPhase::Running as i32,
+                producer_id: "propeller".to_string(),
+                occurred_at: at(1_800_000_101),
+                task_type: "python-task".to_string(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("dynamic task event");
+    for child in ["n1-0-dn0", "n1-0-dn1"] {
+        app.admin
+            .create_node_event(dynamic_event(child, Some("n1"), NodePhase::Running))
+            .await
+            .expect("child node event");
+    }
+
+    let answered = app
+        .admin
+        .get_dynamic_node_workflow(get_dynamic("n1"))
+        .await
+        .expect("dynamic workflow")
+        .into_inner();
+    assert_eq!(answered.compiled_workflow, Some(compiled));
+
+    let children_of_attempt = |retry_attempt: u32| admin::NodeExecutionForTaskListRequest {
+        task_execution_id: Some(core::TaskExecutionIdentifier {
+            task_id: Some(identifier(ResourceType::Task, "add", "v1")),
+            node_execution_id: Some(node_id("n1")),
+            retry_attempt,
+        }),
+        limit: 10,
+        ..Default::default()
+    };
+    let children = app
+        .admin
+        .list_node_executions_for_task(children_of_attempt(0))
+        .await
+        .expect("children of the task")
+        .into_inner();
+    let mut child_ids: Vec<_> = children
+        .node_executions
+        .iter()
+        .map(|node| node.id.as_ref().unwrap().node_id.clone())
+        .collect();
+    child_ids.sort();
+    assert_eq!(child_ids, vec!["n1-0-dn0", "n1-0-dn1"]);
+
+    let span = metrics(&mut app, EXECUTION, 0).await.expect("metrics");
+    let dynamic = span
+        .spans
+        .iter()
+        .find(|span| span_node_id(span) == Some("n1"))
+        .expect("n1 span");
+    let under: Vec<_> = dynamic
+        .spans
+        .iter()
+        .map(|span| (span_node_id(span), span_attempt(span)))
+        .collect();
+    assert_eq!(under.len(), 3, "the attempt and two child nodes: {under:?}");
+    assert!(under.contains(&(None, Some(0))));
+
+    assert_status(
+        app.admin
+            .list_node_executions_for_task(children_of_attempt(7))
+            .await,
+        Code::NotFound,
+        "does not exist",
     );
 }
