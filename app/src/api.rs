@@ -10,10 +10,12 @@ use crate::error::ConsoleError;
 mod entities;
 mod executions;
 mod launch;
+mod nodes;
 
 pub use entities::*;
 pub use executions::*;
 pub use launch::*;
+pub use nodes::*;
 
 /// A project as the picker and dashboard show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,28 +40,59 @@ pub struct VersionInfo {
     pub build: String,
 }
 
+/// The admin client the server functions use.
+#[cfg(feature = "ssr")]
+pub type AdminClient = updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
+    tonic::transport::Channel,
+>;
+
+/// The signal client (gate nodes) the server functions use.
+#[cfg(feature = "ssr")]
+pub type SignalClient =
+    updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient<
+        tonic::transport::Channel,
+    >;
+
+/// The propeller API client (live task logs).
+#[cfg(feature = "ssr")]
+pub type PropellerClient =
+    updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient<
+        tonic::transport::Channel,
+    >;
+
 /// The gRPC clients the server functions use; provided as context by the BFF.
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct ApiClients {
-    pub admin: updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
-        tonic::transport::Channel,
-    >,
+    pub admin: AdminClient,
+    /// Admin's `SignalService`, on the admin's endpoint.
+    pub signals: SignalClient,
+    /// The propeller API that serves task logs; `None` when the console
+    /// knows no propeller (logs then come only from the attempts' links).
+    pub propeller: Option<PropellerClient>,
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn admin_client() -> Result<
-    updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
-        tonic::transport::Channel,
-    >,
-    ConsoleError,
-> {
-    use_context::<ApiClients>()
-        .map(|clients| clients.admin)
-        .ok_or_else(|| {
-            tracing::error!("api clients missing from the server function context");
-            ConsoleError::Internal
-        })
+fn api_clients() -> Result<ApiClients, ConsoleError> {
+    use_context::<ApiClients>().ok_or_else(|| {
+        tracing::error!("api clients missing from the server function context");
+        ConsoleError::Internal
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn admin_client() -> Result<AdminClient, ConsoleError> {
+    api_clients().map(|clients| clients.admin)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn signal_client() -> Result<SignalClient, ConsoleError> {
+    api_clients().map(|clients| clients.signals)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn propeller_client() -> Option<PropellerClient> {
+    api_clients().ok().and_then(|clients| clients.propeller)
 }
 
 /// Lists the active projects, ordered by name.

@@ -73,6 +73,10 @@ pub struct ConsoleConfig {
     /// A flyteadmin-compatible gRPC endpoint (`http://host:port`) to front
     /// instead of this process's own admin.
     pub admin_endpoint: Option<String>,
+    /// updraft's propeller API endpoint (`http://host:port`) that streams task
+    /// logs into the console. Default: this process's own propeller when it
+    /// runs one; otherwise logs are only linked, not shown inline.
+    pub propeller_endpoint: Option<String>,
 }
 
 impl Default for Config {

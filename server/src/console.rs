@@ -52,7 +52,10 @@ pub fn console_router(state: ConsoleState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz).with_state(state.readiness.clone()))
-        .merge(crate::live::live_router(state.clients.admin.clone()))
+        .merge(crate::live::live_router(
+            state.clients.admin.clone(),
+            state.clients.propeller.clone(),
+        ))
         .leptos_routes_with_context(&state.leptos_options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::Stream;
@@ -19,6 +20,8 @@ use tonic::transport::Channel;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, workflow_execution::Phase};
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+use updraft_proto::updraft::propeller::v1::TailLogsRequest;
+use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
 
 /// How often the BFF looks at the admin for a watching page.
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -26,9 +29,14 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 const LIST_WINDOW: u32 = 25;
 
 type AdminClient = AdminServiceClient<Channel>;
+type PropellerClient = PropellerServiceClient<Channel>;
 
-/// `GET /api/live/executions/{project}/{domain}[/{name}]`.
-pub fn live_router<S: Clone + Send + Sync + 'static>(admin: AdminClient) -> Router<S> {
+/// `GET /api/live/executions/{project}/{domain}[/{name}]`, and
+/// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}`.
+pub fn live_router<S: Clone + Send + Sync + 'static>(
+    admin: AdminClient,
+    propeller: Option<PropellerClient>,
+) -> Router<S> {
     Router::new()
         .route(
             "/api/live/executions/{project}/{domain}/{name}",
@@ -36,6 +44,145 @@ pub fn live_router<S: Clone + Send + Sync + 'static>(admin: AdminClient) -> Rout
         )
         .route("/api/live/executions/{project}/{domain}", get(watch_list))
         .with_state(admin)
+        .merge(
+            Router::new()
+                .route(
+                    "/api/live/logs/{project}/{domain}/{name}/{node}/{attempt}",
+                    get(tail_task_log),
+                )
+                .with_state(propeller),
+        )
+}
+
+/// Streams one task attempt's log as `log` events (each a JSON string of
+/// text, its id the byte offset after it, so a reconnecting browser resumes
+/// where it stopped through `Last-Event-ID`), then `end` once the attempt has
+/// finished and all of it was sent. `unavailable` (a JSON string saying why)
+/// when there is no log to stream.
+async fn tail_task_log(
+    State(propeller): State<Option<PropellerClient>>,
+    Path((project, domain, name, node_id, attempt)): Path<(String, String, String, String, u32)>,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let resume_from = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .unwrap_or(0);
+    let request = TailLogsRequest {
+        task_execution: Some(core::TaskExecutionIdentifier {
+            task_id: None,
+            node_execution_id: Some(core::NodeExecutionIdentifier {
+                node_id,
+                execution_id: Some(core::WorkflowExecutionIdentifier {
+                    project,
+                    domain,
+                    name,
+                    org: String::new(),
+                }),
+            }),
+            retry_attempt: attempt,
+        }),
+        offset: resume_from,
+        follow: true,
+    };
+    let stream = async_stream(move |sender| async move {
+        let unavailable = |message: &str| {
+            Event::default()
+                .event("unavailable")
+                .json_data(message)
+                .unwrap_or_default()
+        };
+        let Some(mut propeller) = propeller else {
+            let _ = sender
+                .send(unavailable(
+                    "this console is not connected to a propeller that serves logs; use the attempt's log links",
+                ))
+                .await;
+            return;
+        };
+        let mut chunks = match propeller.tail_logs(request).await {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                let message = match status.code() {
+                    tonic::Code::NotFound => "no log was kept for this attempt".to_string(),
+                    tonic::Code::Unimplemented => {
+                        "the propeller does not serve logs; use the attempt's log links".to_string()
+                    }
+                    code => {
+                        tracing::warn!(?code, message = status.message(), "cannot tail a task log");
+                        "the log cannot be read right now; reopen the node to retry".to_string()
+                    }
+                };
+                let _ = sender.send(unavailable(&message)).await;
+                return;
+            }
+        };
+        let mut text = Utf8Chunks::default();
+        loop {
+            match chunks.message().await {
+                Ok(Some(chunk)) => {
+                    let data = text.push(&chunk.data);
+                    let next_offset = chunk.offset + chunk.data.len() as u64 - text.pending_len();
+                    if !data.is_empty()
+                        && !sender
+                            .send(
+                                Event::default()
+                                    .event("log")
+                                    .id(next_offset.to_string())
+                                    .json_data(&data)
+                                    .unwrap_or_default(),
+                            )
+                            .await
+                    {
+                        return;
+                    }
+                    if chunk.complete {
+                        let _ = sender
+                            .send(Event::default().event("end").data("ended"))
+                            .await;
+                        return;
+                    }
+                }
+                // The stream ended without `complete`: the browser reconnects
+                // and resumes from the last offset it saw.
+                Ok(None) => return,
+                Err(status) => {
+                    tracing::debug!(code = ?status.code(), message = status.message(), "task log stream broke");
+                    return;
+                }
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Turns byte chunks into text without splitting a UTF-8 character across
+/// two events; bytes that are not UTF-8 become U+FFFD.
+#[derive(Default)]
+struct Utf8Chunks {
+    pending: Vec<u8>,
+}
+
+impl Utf8Chunks {
+    /// The text of `bytes` (with what was held back before), holding back an
+    /// incomplete character at the end.
+    fn push(&mut self, bytes: &[u8]) -> String {
+        self.pending.extend_from_slice(bytes);
+        let complete = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(error) if error.error_len().is_none() => error.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..complete]).into_owned();
+        self.pending.drain(..complete);
+        text
+    }
+
+    /// Bytes held back, not yet sent.
+    fn pending_len(&self) -> u64 {
+        self.pending.len() as u64
+    }
 }
 
 /// What a watch saw in one look.
@@ -249,4 +396,20 @@ async fn look_at_list(
         fingerprint,
         settled: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Chunks;
+
+    #[test]
+    fn holds_back_a_character_split_across_chunks() {
+        let mut text = Utf8Chunks::default();
+        let bytes = "größe\n".as_bytes();
+        assert_eq!(text.push(&bytes[..3]), "gr");
+        assert_eq!(text.pending_len(), 1);
+        assert_eq!(text.push(&bytes[3..]), "öße\n");
+        assert_eq!(text.pending_len(), 0);
+        assert_eq!(text.push(b"\xff ok"), "\u{fffd} ok");
+    }
 }

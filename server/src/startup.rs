@@ -13,6 +13,8 @@ use tower::ServiceExt;
 use updraft_admin::{AdminApi, AdminSettings, OpenError};
 use updraft_app::api::ApiClients;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+use updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient;
+use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
 
 use crate::config::Config;
 use crate::console::{ConsoleState, Readiness, console_router};
@@ -34,6 +36,8 @@ pub enum StartupError {
     },
     #[error("invalid admin endpoint {endpoint}: {reason}")]
     AdminEndpoint { endpoint: String, reason: String },
+    #[error("invalid propeller endpoint {endpoint}: {reason}")]
+    PropellerEndpoint { endpoint: String, reason: String },
     #[error("cannot open the admin's storage: {source}")]
     AdminStorage {
         #[source]
@@ -129,8 +133,26 @@ impl Application {
                 reason: error.to_string(),
             })?
             .connect_lazy();
+        let propeller_endpoint = config.console.propeller_endpoint.clone().or_else(|| {
+            data_plane
+                .as_ref()
+                .map(|_| format!("http://{}", crate::flytekit_config::dialable(local_addr)))
+        });
+        let propeller = match propeller_endpoint {
+            Some(endpoint) => Some(PropellerServiceClient::new(
+                tonic::transport::Endpoint::from_shared(endpoint.clone())
+                    .map_err(|error| StartupError::PropellerEndpoint {
+                        endpoint: endpoint.clone(),
+                        reason: error.to_string(),
+                    })?
+                    .connect_lazy(),
+            )),
+            None => None,
+        };
         let clients = ApiClients {
-            admin: AdminServiceClient::new(channel),
+            admin: AdminServiceClient::new(channel.clone()),
+            signals: SignalServiceClient::new(channel),
+            propeller,
         };
         let console = console_router(ConsoleState {
             leptos_options: leptos_options(&config, local_addr),

@@ -2,6 +2,7 @@
 
 pub mod layout;
 pub mod live;
+pub mod logs;
 pub mod phase;
 pub mod states;
 pub mod theme;

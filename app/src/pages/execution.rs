@@ -3,17 +3,20 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    ExecutionData, ExecutionDetail, NODE_EXECUTIONS_LIMIT, NodeExecutionSummary,
-    TerminateExecution, get_execution, get_execution_data, list_node_executions,
+    AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView, NODE_EXECUTIONS_LIMIT,
+    NodeDetail, NodeExecutionSummary, SetGateSignal, TerminateExecution, get_execution,
+    get_execution_data, get_node_detail, list_node_executions,
 };
 use crate::components::live::{LiveIndicator, use_live_updates};
+use crate::components::logs::LogViewer;
 use crate::components::phase::{PhaseBadge, is_terminal_execution_phase, phase_label};
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
 use crate::components::values::ValueTable;
+use crate::error::ConsoleError;
 use crate::pages::executions::LaunchedLink;
 use crate::pages::project::{ProjectHeader, use_project_domain};
-use crate::pages::{encode_component, project_path};
+use crate::pages::{encode_component, project_path, query_string, use_query_value};
 
 /// `/console/projects/{project}/domains/{domain}/executions/{name}`.
 #[component]
@@ -48,6 +51,37 @@ pub fn ExecutionPage() -> impl IntoView {
     });
     let nodes = Resource::new(key, |(project, domain, name, _, _)| {
         list_node_executions(project, domain, name)
+    });
+    // The open node lives in the URL (`?node=…&attempt=…`): shareable, and
+    // kept across a reload.
+    let open_node = use_query_value("node");
+    let chosen_attempt = use_query_value("attempt");
+    let gate_signal = ServerAction::<SetGateSignal>::new();
+    let node_detail = Resource::new(
+        move || {
+            (
+                project.get(),
+                domain.get(),
+                name.get(),
+                open_node.get(),
+                refresh.get(),
+                gate_signal.version().get(),
+            )
+        },
+        |(project, domain, name, node, _, _)| async move {
+            if node.is_empty() {
+                Ok(None)
+            } else {
+                get_node_detail(project, domain, name, node).await.map(Some)
+            }
+        },
+    );
+    let page_path = Signal::derive(move || {
+        project_path(
+            &project.get(),
+            &domain.get(),
+            &format!("/executions/{}", encode_component(&name.get())),
+        )
     });
 
     let list_href = move || project_path(&project.get(), &domain.get(), "/executions");
@@ -87,12 +121,18 @@ pub fn ExecutionPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading what="nodes" /> }>
                 {move || Suspend::new(async move {
                     match nodes.await {
-                        Ok(nodes) => view! { <NodeTable nodes /> }.into_any(),
+                        Ok(nodes) => view! { <NodeTable nodes page_path open_node /> }.into_any(),
                         Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                     }
                 })}
             </Transition>
         </section>
+        {move || {
+            let node_id = open_node.get();
+            (!node_id.is_empty()).then(|| view! {
+                <NodeDrawer node_id page_path chosen_attempt detail=node_detail gate_signal />
+            })
+        }}
     }
 }
 
@@ -316,7 +356,11 @@ fn InputsOutputs(data: ExecutionData) -> impl IntoView {
 }
 
 #[component]
-fn NodeTable(nodes: Vec<NodeExecutionSummary>) -> impl IntoView {
+fn NodeTable(
+    nodes: Vec<NodeExecutionSummary>,
+    page_path: Signal<String>,
+    open_node: Memo<String>,
+) -> impl IntoView {
     if nodes.is_empty() {
         return view! { <p class="mt-3 text-sm text-slate-500 dark:text-slate-400">"No node has started yet."</p> }.into_any();
     }
@@ -333,19 +377,36 @@ fn NodeTable(nodes: Vec<NodeExecutionSummary>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.phase.clone()) let:node>
-                    <tr class="align-top">
-                        <td class="py-2 pr-4 font-mono">
-                            {node.node_id.clone()}
-                            {node.error.clone().map(|message| view! {
-                                <p class="mt-1 whitespace-pre-wrap font-sans text-xs text-red-800 dark:text-red-300">{message}</p>
-                            })}
-                        </td>
-                        <td class="py-2 pr-4"><PhaseBadge phase=node.phase.clone() /></td>
-                        <td class="py-2 pr-4">{node.started_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
-                        <td class="py-2"><DurationText millis=node.duration_millis /></td>
-                    </tr>
-                </For>
+                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.phase.clone()) children=move |node| {
+                    let selected = {
+                        let node_id = node.node_id.clone();
+                        move || open_node.get() == node_id
+                    };
+                    let href = {
+                        let node_id = node.node_id.clone();
+                        move || format!("{}{}", page_path.get(), query_string(&[("node", &node_id)]))
+                    };
+                    let row_class = {
+                        let selected = selected.clone();
+                        move || if selected() { "align-top bg-sky-50 dark:bg-sky-950" } else { "align-top" }
+                    };
+                    view! {
+                        <tr class=row_class>
+                            <td class="py-2 pr-4 font-mono">
+                                <a href=href aria-current=move || selected().then_some("true")
+                                    class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
+                                    {node.node_id.clone()}
+                                </a>
+                                {node.error.clone().map(|message| view! {
+                                    <p class="mt-1 whitespace-pre-wrap font-sans text-xs text-red-800 dark:text-red-300">{message}</p>
+                                })}
+                            </td>
+                            <td class="py-2 pr-4"><PhaseBadge phase=node.phase.clone() /></td>
+                            <td class="py-2 pr-4">{node.started_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
+                            <td class="py-2"><DurationText millis=node.duration_millis /></td>
+                        </tr>
+                    }
+                } />
             </tbody>
         </table>
         {truncated.then(|| view! {
@@ -353,4 +414,317 @@ fn NodeTable(nodes: Vec<NodeExecutionSummary>) -> impl IntoView {
         })}
     }
     .into_any()
+}
+
+/// The side panel of one node: its phase, gate, attempts, data and the log of
+/// the chosen attempt. Closed by its close link or Esc.
+#[component]
+fn NodeDrawer(
+    node_id: String,
+    page_path: Signal<String>,
+    chosen_attempt: Memo<String>,
+    detail: Resource<Result<Option<NodeDetail>, ConsoleError>>,
+    gate_signal: ServerAction<SetGateSignal>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+            if event.key() == "Escape" {
+                navigate(&page_path.get_untracked(), Default::default());
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+    // The log viewer is rendered in the browser only, and only again when the
+    // chosen attempt changes, not on every refresh of the details.
+    let (mounted, set_mounted) = signal(false);
+    Effect::new(move |_| set_mounted.set(true));
+    let log_attempt = Memo::new(move |_| {
+        if !mounted.get() {
+            return None;
+        }
+        let detail = detail.get()?.ok()??;
+        let attempt = chosen_attempt
+            .get()
+            .parse::<u32>()
+            .ok()
+            .filter(|chosen| detail.attempts.iter().any(|a| a.retry_attempt == *chosen))
+            .or_else(|| detail.attempts.last().map(|a| a.retry_attempt))?;
+        Some((attempt, detail.logs_inline))
+    });
+    let title_id = "node-drawer-title";
+    let heading = node_id.clone();
+    let log_node_id = node_id.clone();
+    view! {
+        <aside role="dialog" aria-modal="false" aria-labelledby=title_id
+            class="fixed inset-y-0 right-0 z-20 w-full max-w-2xl overflow-y-auto border-l border-slate-200 bg-white p-6 shadow-2xl dark:border-slate-800 dark:bg-slate-950">
+            <div class="flex items-start justify-between gap-4">
+                <h2 id=title_id class="break-all text-lg font-semibold">
+                    <span class="text-slate-500 dark:text-slate-400">"Node "</span>
+                    <span class="font-mono">{heading}</span>
+                </h2>
+                <a href=move || page_path.get() aria-label="Close node details" aria-keyshortcuts="Escape"
+                    class="rounded-md px-2 py-1 text-lg leading-none hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:hover:bg-slate-800">
+                    "×"
+                </a>
+            </div>
+            <Transition fallback=|| view! { <Loading what="the node" /> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(Some(detail)) => view! {
+                            <NodeSummary detail page_path gate_signal />
+                        }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <section class="mt-6" aria-labelledby="node-log-heading">
+                <h3 id="node-log-heading" class="text-base font-semibold">
+                    "Log"
+                    {move || log_attempt.get().map(|(attempt, _)| view! {
+                        <span class="ml-2 text-sm font-normal text-slate-500 dark:text-slate-400">{format!("attempt {}", attempt + 1)}</span>
+                    })}
+                </h3>
+                {move || match log_attempt.get() {
+                    Some((attempt, true)) => {
+                        let url = format!(
+                            "/api/live/logs/{}/{}/{}/{}/{attempt}",
+                            encode_component(&project.get_untracked()),
+                            encode_component(&domain.get_untracked()),
+                            encode_component(&name.get_untracked()),
+                            encode_component(&log_node_id),
+                        );
+                        view! { <LogViewer url label=format!("Log of attempt {}", attempt + 1) /> }.into_any()
+                    }
+                    Some((_, false)) => view! {
+                        <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"This console streams no logs; open the attempt's log links above."</p>
+                    }.into_any(),
+                    None => view! {
+                        <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"No task attempt yet: logs appear once the node runs a task."</p>
+                    }.into_any(),
+                }}
+            </section>
+        </aside>
+    }
+}
+
+#[component]
+fn NodeSummary(
+    detail: NodeDetail,
+    page_path: Signal<String>,
+    gate_signal: ServerAction<SetGateSignal>,
+) -> impl IntoView {
+    let node_id = detail.node_id.clone();
+    view! {
+        <div class="mt-3 flex flex-wrap items-center gap-x-6 gap-y-2 text-sm">
+            <PhaseBadge phase=detail.phase.clone() />
+            <span>
+                <span class="text-slate-500 dark:text-slate-400">"Started "</span>
+                {match detail.started_at {
+                    Some(millis) => view! { <LocalTime epoch_millis=millis /> }.into_any(),
+                    None => view! { <span>"not yet"</span> }.into_any(),
+                }}
+            </span>
+            <span>
+                <span class="text-slate-500 dark:text-slate-400">"Duration "</span>
+                <DurationText millis=detail.duration_millis />
+            </span>
+        </div>
+        {detail.error.clone().map(|message| view! {
+            <div role="alert" class="mt-4 rounded-lg border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
+                <p class="font-semibold">"The node failed"</p>
+                <pre class="mt-1 max-h-64 overflow-auto whitespace-pre-wrap font-mono text-xs">{message}</pre>
+            </div>
+        })}
+        {detail.gate.clone().map(|gate| view! { <GateControls gate phase=detail.phase.clone() gate_signal /> })}
+        {(!detail.attempts.is_empty()).then(|| view! {
+            <AttemptTable attempts=detail.attempts.clone() node_id page_path />
+        })}
+        <section class="mt-6 grid gap-4" aria-label="Node inputs and outputs">
+            <div>
+                <h3 class="mb-1 text-base font-semibold">"Inputs"</h3>
+                {if detail.inputs.is_empty() {
+                    view! { <p class="text-sm text-slate-500 dark:text-slate-400">"No inputs."</p> }.into_any()
+                } else {
+                    view! { <ValueTable caption="Node inputs" values=detail.inputs.clone() /> }.into_any()
+                }}
+            </div>
+            <div>
+                <h3 class="mb-1 text-base font-semibold">"Outputs"</h3>
+                {if detail.outputs.is_empty() {
+                    view! { <p class="text-sm text-slate-500 dark:text-slate-400">"No outputs (yet)."</p> }.into_any()
+                } else {
+                    view! { <ValueTable caption="Node outputs" values=detail.outputs.clone() /> }.into_any()
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn AttemptTable(
+    attempts: Vec<AttemptView>,
+    node_id: String,
+    page_path: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <table class="mt-6 w-full text-left text-sm">
+            <caption class="mb-1 text-left text-base font-semibold">"Attempts"</caption>
+            <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
+                <tr>
+                    <th scope="col" class="py-2 pr-4">"Attempt"</th>
+                    <th scope="col" class="py-2 pr-4">"Phase"</th>
+                    <th scope="col" class="py-2 pr-4">"Started"</th>
+                    <th scope="col" class="py-2">"Duration"</th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                {attempts.into_iter().map(|attempt| {
+                    let number = attempt.retry_attempt.to_string();
+                    let href = {
+                        let node_id = node_id.clone();
+                        move || format!("{}{}", page_path.get(), query_string(&[("node", &node_id), ("attempt", &number)]))
+                    };
+                    view! {
+                        <tr class="align-top">
+                            <td class="py-2 pr-4">
+                                <a href=href class="text-sky-700 hover:underline dark:text-sky-400">
+                                    {format!("Attempt {}", attempt.retry_attempt + 1)}
+                                </a>
+                                {(!attempt.log_links.is_empty()).then(|| view! {
+                                    <ul class="mt-1 text-xs">
+                                        {attempt.log_links.iter().map(|(name, uri)| view! {
+                                            <li><a href=uri.clone() target="_blank" rel="noopener" class="text-sky-700 hover:underline dark:text-sky-400">{if name.is_empty() { "Log link".to_string() } else { name.clone() }}</a></li>
+                                        }).collect_view()}
+                                    </ul>
+                                })}
+                            </td>
+                            <td class="py-2 pr-4">
+                                <PhaseBadge phase=attempt.phase.clone() />
+                                {attempt.error.clone().map(|message| view! {
+                                    <pre class="mt-1 max-h-40 overflow-auto whitespace-pre-wrap font-mono text-xs text-red-800 dark:text-red-300">{message}</pre>
+                                })}
+                            </td>
+                            <td class="py-2 pr-4">{attempt.started_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
+                            <td class="py-2"><DurationText millis=attempt.duration_millis /></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Approve/Reject for an approval gate, a typed field for an input gate.
+#[component]
+fn GateControls(
+    gate: GateView,
+    phase: String,
+    gate_signal: ServerAction<SetGateSignal>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let pending = gate_signal.pending();
+    let signal_id = gate.signal_id.clone();
+    let send = move |value: String| {
+        gate_signal.dispatch(SetGateSignal {
+            project: project.get_untracked(),
+            domain: domain.get_untracked(),
+            name: name.get_untracked(),
+            signal_id: signal_id.clone(),
+            value,
+        });
+    };
+    let outcome = move || {
+        gate_signal.value().get().map(|result| match result {
+            Ok(()) => view! { <p role="status" class="mt-2 text-sm">"Sent; the gate continues in a moment."</p> }.into_any(),
+            Err(error) => view! { <div class="mt-2"><ErrorNotice error /></div> }.into_any(),
+        })
+    };
+    let frame = "mt-4 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm dark:border-amber-800 dark:bg-amber-950";
+    if !gate.waiting {
+        let text = match (&gate.kind, is_terminal_node_phase(&phase)) {
+            (GateKind::Sleep, _) => "A sleep gate: it continues on its own.".to_string(),
+            (_, true) => format!(
+                "Gate {}: {}.",
+                gate.signal_id,
+                phase_label(&phase).to_lowercase()
+            ),
+            (_, false) => format!("Gate {}: not waiting yet.", gate.signal_id),
+        };
+        return view! { <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">{text}</p> }
+            .into_any();
+    }
+    match gate.kind {
+        GateKind::Sleep => view! {
+            <p class=frame>"Sleeping: it continues on its own."</p>
+        }
+        .into_any(),
+        GateKind::Approve => {
+            let (approve, reject) = (send.clone(), send);
+            view! {
+                <section class=frame aria-labelledby="gate-heading">
+                    <h3 id="gate-heading" class="font-semibold">{format!("Waiting for approval: {}", gate.signal_id)}</h3>
+                    <p class="mt-1">"Approve to pass the value on; reject to fail this node."</p>
+                    <div class="mt-3 flex gap-2">
+                        <button type="button" disabled=move || pending.get() on:click=move |_| approve("true".into())
+                            class="rounded-md bg-emerald-700 px-3 py-1.5 font-medium text-white hover:bg-emerald-800 disabled:opacity-60">"Approve"</button>
+                        <button type="button" disabled=move || pending.get() on:click=move |_| reject("false".into())
+                            class="rounded-md border border-red-300 px-3 py-1.5 font-medium text-red-800 hover:bg-red-50 disabled:opacity-60 dark:border-red-800 dark:text-red-200 dark:hover:bg-red-950">"Reject"</button>
+                    </div>
+                    {outcome}
+                </section>
+            }.into_any()
+        }
+        GateKind::Input { type_name, kind } => {
+            let (text, set_text) = signal(String::new());
+            let (problem, set_problem) = signal(None::<String>);
+            let hint = kind.hint();
+            let on_submit = move |event: leptos::ev::SubmitEvent| {
+                event.prevent_default();
+                let value = text.get_untracked();
+                // Checked here first so a bad value is refused next to its field.
+                match kind.parse_field(&value) {
+                    Ok(Some(_)) => {
+                        set_problem.set(None);
+                        send(value);
+                    }
+                    Ok(None) => set_problem.set(Some("give a value".into())),
+                    Err(reason) => set_problem.set(Some(reason)),
+                }
+            };
+            view! {
+                <section class=frame aria-labelledby="gate-heading">
+                    <h3 id="gate-heading" class="font-semibold">{format!("Waiting for input: {}", gate.signal_id)}</h3>
+                    <form class="mt-2" on:submit=on_submit>
+                        <label for="gate-input" class="block font-medium">{format!("Value ({type_name})")}</label>
+                        <input id="gate-input" type="text" autocomplete="off"
+                            aria-invalid=move || problem.get().map(|_| "true")
+                            aria-describedby="gate-input-hint"
+                            on:input=move |event| set_text.set(event_target_value(&event))
+                            prop:value=move || text.get()
+                            class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 font-mono dark:border-slate-700 dark:bg-slate-950" />
+                        <p id="gate-input-hint" class="mt-1 text-xs text-slate-600 dark:text-slate-400">{hint}</p>
+                        {move || problem.get().map(|reason| view! { <p role="alert" class="mt-1 text-xs text-red-800 dark:text-red-300">{reason}</p> })}
+                        <button type="submit" disabled=move || pending.get()
+                            class="mt-2 rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800 disabled:opacity-60">"Submit"</button>
+                    </form>
+                    {outcome}
+                </section>
+            }.into_any()
+        }
+    }
+}
+
+fn is_terminal_node_phase(phase: &str) -> bool {
+    matches!(
+        phase,
+        "SUCCEEDED" | "FAILED" | "ABORTED" | "SKIPPED" | "TIMED_OUT" | "RECOVERED"
+    )
 }

@@ -6,3 +6,5 @@ mod console_pages;
 mod grpc;
 mod helpers;
 mod live;
+mod node_drawer;
+mod task_logs;

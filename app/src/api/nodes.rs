@@ -1,0 +1,347 @@
+//! Server functions of the execution page's node drawer: one node's attempts,
+//! data and gate, and giving a waiting gate its signal.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConsoleError;
+use crate::launch::InputKind;
+use crate::literals::NamedValue;
+
+/// One attempt (task execution) of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    /// The retry number, from 0.
+    pub retry_attempt: u32,
+    pub phase: String,
+    pub started_at: Option<i64>,
+    pub duration_millis: Option<i64>,
+    pub error: Option<String>,
+    /// The attempt's external log links (name, URI).
+    pub log_links: Vec<(String, String)>,
+}
+
+/// What a gate node waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum GateKind {
+    /// A yes/no approval.
+    Approve,
+    /// A typed value a person gives.
+    Input {
+        /// The type in Python syntax.
+        type_name: String,
+        kind: InputKind,
+    },
+    /// A fixed sleep.
+    Sleep,
+}
+
+/// A gate node and its signal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateView {
+    pub kind: GateKind,
+    /// The signal's id, unique within the execution.
+    pub signal_id: String,
+    /// Whether the gate waits now (running, no value yet).
+    pub waiting: bool,
+}
+
+/// Everything the node drawer shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeDetail {
+    pub node_id: String,
+    pub phase: String,
+    pub started_at: Option<i64>,
+    pub duration_millis: Option<i64>,
+    pub error: Option<String>,
+    /// Oldest first.
+    pub attempts: Vec<AttemptView>,
+    pub inputs: Vec<NamedValue>,
+    pub outputs: Vec<NamedValue>,
+    pub gate: Option<GateView>,
+    /// Whether the console can stream this node's task logs itself.
+    pub logs_inline: bool,
+}
+
+/// One node of an execution with its attempts, data and gate.
+#[server(input = Json)]
+pub async fn get_node_detail(
+    project: String,
+    domain: String,
+    name: String,
+    node_id: String,
+) -> Result<NodeDetail, ConsoleError> {
+    server::node_detail(project, domain, name, node_id).await
+}
+
+/// Gives a waiting gate its value: `"true"`/`"false"` for an approval, the
+/// typed text for an input. The value is read against the signal's own type.
+/// The endpoint is fixed so other clients can call it too.
+#[server(endpoint = "set_gate_signal")]
+pub async fn set_gate_signal(
+    project: String,
+    domain: String,
+    name: String,
+    signal_id: String,
+    value: String,
+) -> Result<(), ConsoleError> {
+    server::set_signal(project, domain, name, signal_id, value).await
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use updraft_proto::flyteidl::admin;
+    use updraft_proto::flyteidl::core::{self, gate_node};
+
+    use super::{AttemptView, GateKind, GateView, NodeDetail};
+    use crate::error::ConsoleError;
+    use crate::launch::{input_kind, to_literal};
+    use crate::literals::{duration_millis, literal_map_values, render_type, timestamp_millis};
+
+    fn execution_id(
+        project: String,
+        domain: String,
+        name: String,
+    ) -> core::WorkflowExecutionIdentifier {
+        core::WorkflowExecutionIdentifier {
+            project,
+            domain,
+            name,
+            ..Default::default()
+        }
+    }
+
+    fn node_phase(phase: i32) -> String {
+        core::node_execution::Phase::try_from(phase)
+            .map(|p| p.as_str_name().to_string())
+            .unwrap_or_else(|_| "UNDEFINED".into())
+    }
+
+    pub async fn node_detail(
+        project: String,
+        domain: String,
+        name: String,
+        node_id: String,
+    ) -> Result<NodeDetail, ConsoleError> {
+        let mut client = crate::api::admin_client()?;
+        let execution = execution_id(project, domain, name);
+        let node_execution_id = core::NodeExecutionIdentifier {
+            node_id: node_id.clone(),
+            execution_id: Some(execution.clone()),
+        };
+        let node = client
+            .get_node_execution(admin::NodeExecutionGetRequest {
+                id: Some(node_execution_id.clone()),
+            })
+            .await
+            .map_err(|status| match status.code() {
+                tonic::Code::NotFound => ConsoleError::NotFound {
+                    what: format!("node {node_id} of execution {}", execution.name),
+                },
+                _ => status.into(),
+            })?
+            .into_inner();
+        let closure = node.closure.unwrap_or_default();
+        let phase = node_phase(closure.phase);
+        let error = match closure.output_result {
+            Some(admin::node_execution_closure::OutputResult::Error(error)) => Some(error.message),
+            _ => None,
+        };
+
+        let tasks = client
+            .list_task_executions(admin::TaskExecutionListRequest {
+                node_execution_id: Some(node_execution_id.clone()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let mut attempts: Vec<AttemptView> = tasks
+            .task_executions
+            .into_iter()
+            .map(|task| {
+                let closure = task.closure.unwrap_or_default();
+                AttemptView {
+                    retry_attempt: task.id.map(|id| id.retry_attempt).unwrap_or_default(),
+                    phase: core::task_execution::Phase::try_from(closure.phase)
+                        .map(|p| p.as_str_name().to_string())
+                        .unwrap_or_else(|_| "UNDEFINED".into()),
+                    started_at: closure.started_at.as_ref().map(timestamp_millis),
+                    duration_millis: closure
+                        .duration
+                        .as_ref()
+                        .map(duration_millis)
+                        .filter(|millis| *millis > 0),
+                    error: match closure.output_result {
+                        Some(admin::task_execution_closure::OutputResult::Error(error)) => {
+                            Some(error.message)
+                        }
+                        _ => None,
+                    },
+                    log_links: closure
+                        .logs
+                        .into_iter()
+                        .filter(|log| !log.uri.is_empty())
+                        .map(|log| (log.name, log.uri))
+                        .collect(),
+                }
+            })
+            .collect();
+        attempts.sort_by_key(|attempt| attempt.retry_attempt);
+
+        // Data is optional: a node that has not started has none, and an
+        // older admin may not answer for every node.
+        let (inputs, outputs) = match client
+            .get_node_execution_data(admin::NodeExecutionGetDataRequest {
+                id: Some(node_execution_id),
+            })
+            .await
+        {
+            Ok(response) => {
+                let data = response.into_inner();
+                (
+                    data.full_inputs
+                        .as_ref()
+                        .map(literal_map_values)
+                        .unwrap_or_default(),
+                    data.full_outputs
+                        .as_ref()
+                        .map(literal_map_values)
+                        .unwrap_or_default(),
+                )
+            }
+            Err(status) => {
+                tracing::debug!(code = ?status.code(), message = status.message(), "no data for node");
+                (Vec::new(), Vec::new())
+            }
+        };
+
+        let gate = gate_of(&mut client, &execution, &node_id)
+            .await?
+            .map(|(kind, signal_id)| GateView {
+                kind,
+                signal_id,
+                waiting: closure.phase == core::node_execution::Phase::Running as i32,
+            });
+
+        Ok(NodeDetail {
+            node_id,
+            phase,
+            started_at: closure.started_at.as_ref().map(timestamp_millis),
+            duration_millis: closure
+                .duration
+                .as_ref()
+                .map(duration_millis)
+                .filter(|millis| *millis > 0),
+            error,
+            attempts,
+            inputs,
+            outputs,
+            gate,
+            logs_inline: crate::api::propeller_client().is_some(),
+        })
+    }
+
+    /// The gate a top-level node of the execution's workflow is, if any.
+    async fn gate_of(
+        client: &mut crate::api::AdminClient,
+        execution: &core::WorkflowExecutionIdentifier,
+        node_id: &str,
+    ) -> Result<Option<(GateKind, String)>, ConsoleError> {
+        let found = client
+            .get_execution(admin::WorkflowExecutionGetRequest {
+                id: Some(execution.clone()),
+            })
+            .await?
+            .into_inner();
+        let Some(workflow_id) = found.closure.and_then(|closure| closure.workflow_id) else {
+            return Ok(None);
+        };
+        let workflow = client
+            .get_workflow(admin::ObjectGetRequest {
+                id: Some(workflow_id),
+            })
+            .await?
+            .into_inner();
+        let node = workflow
+            .closure
+            .and_then(|closure| closure.compiled_workflow)
+            .and_then(|compiled| compiled.primary)
+            .and_then(|primary| primary.template)
+            .and_then(|template| template.nodes.into_iter().find(|node| node.id == node_id));
+        let Some(core::node::Target::GateNode(gate)) = node.and_then(|node| node.target) else {
+            return Ok(None);
+        };
+        Ok(match gate.condition {
+            Some(gate_node::Condition::Approve(approve)) => {
+                Some((GateKind::Approve, approve.signal_id))
+            }
+            Some(gate_node::Condition::Signal(signal)) => {
+                let literal_type = signal.r#type.unwrap_or_default();
+                Some((
+                    GateKind::Input {
+                        type_name: render_type(&literal_type),
+                        kind: input_kind(&literal_type),
+                    },
+                    signal.signal_id,
+                ))
+            }
+            Some(gate_node::Condition::Sleep(_)) => Some((GateKind::Sleep, String::new())),
+            None => None,
+        })
+    }
+
+    pub async fn set_signal(
+        project: String,
+        domain: String,
+        name: String,
+        signal_id: String,
+        value: String,
+    ) -> Result<(), ConsoleError> {
+        let mut signals = crate::api::signal_client()?;
+        let execution = execution_id(project, domain, name);
+        // The signal's type comes from admin, which created it when the gate
+        // started waiting; the browser's copy is not trusted.
+        let listed = signals
+            .list_signals(admin::SignalListRequest {
+                workflow_execution_id: Some(execution.clone()),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        let Some(signal) = listed.signals.into_iter().find(|signal| {
+            signal
+                .id
+                .as_ref()
+                .is_some_and(|id| id.signal_id == signal_id)
+        }) else {
+            return Err(ConsoleError::InvalidInput {
+                message: format!(
+                    "gate {signal_id} is not waiting yet; try again once its node is running"
+                ),
+            });
+        };
+        let literal_type = signal.r#type.unwrap_or_default();
+        let kind = input_kind(&literal_type);
+        let parsed = kind
+            .parse_field(&value)
+            .map_err(|reason| ConsoleError::InvalidInput {
+                message: format!("{signal_id}: {reason}"),
+            })?
+            .ok_or_else(|| ConsoleError::InvalidInput {
+                message: format!("{signal_id}: give a value ({})", kind.hint()),
+            })?;
+        signals
+            .set_signal(admin::SignalSetRequest {
+                id: Some(core::SignalIdentifier {
+                    signal_id,
+                    execution_id: Some(execution),
+                }),
+                value: Some(to_literal(&parsed, &literal_type)),
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+// The execution page's node drawer: attempts, data and the inline log of a
+// node, and gates approved or given a value from the page, all watched
+// without a reload.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import { baseUrl, launchBrowser, openHydrated, waitForUpdraft } from "./support.mjs";
+import { domain, project, registerExamples, waitForExecutionPhase, workflowName } from "./flytekit.mjs";
+
+const projectPath = `/console/projects/${project}/domains/${domain}`;
+let browser;
+
+before(async () => {
+  await waitForUpdraft();
+  browser = await launchBrowser();
+  await registerExamples();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Launches `workflow` from its form with `inputs` and answers the execution page's path. */
+async function launchFromForm(page, workflow, inputs = {}) {
+  await page.goto(`${baseUrl}${projectPath}/workflows/${workflow}/launch`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  for (const [name, value] of Object.entries(inputs)) {
+    await page.locator(`#launch-input-${name}`).fill(String(value));
+  }
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
+  return new URL(page.url()).pathname;
+}
+
+function nodeLink(page, nodeId) {
+  return page.getByRole("table", { name: "Nodes" }).getByRole("link", { name: nodeId, exact: true });
+}
+
+test("a node's drawer shows its attempts, data and log inline, and lives in the URL", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/workflows/${workflowName}`);
+  const executionPath = await launchFromForm(page, workflowName, { name: "drawer", a: 5, b: 2 });
+
+  // Opened while the execution may still run; the drawer follows it.
+  await nodeLink(page, "n0").click({ timeout: 60_000 });
+  await page.waitForURL((url) => url.searchParams.get("node") === "n0");
+  const drawer = page.getByRole("dialog", { name: "Node n0" });
+  await drawer.waitFor();
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+
+  const log = drawer.getByLabel("Log of attempt 1");
+  await log.getByText("adding 5 and 2").waitFor({ timeout: 30_000 });
+  await drawer.locator('[data-log-state="complete"]').waitFor({ timeout: 30_000 });
+  await drawer.getByRole("table", { name: "Attempts" }).getByRole("link", { name: "Attempt 1" }).waitFor();
+  await drawer.getByRole("table", { name: "Node outputs" }).getByText("7", { exact: true }).waitFor();
+  await drawer.getByRole("table", { name: "Node inputs" }).getByText("5", { exact: true }).waitFor();
+
+  // Shareable: a reload (or a link) opens the same node with its stored log.
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("dialog", { name: "Node n0" }).getByLabel("Log of attempt 1").getByText("adding 5 and 2").waitFor();
+
+  // Another node's row switches the drawer; Esc closes it.
+  await nodeLink(page, "n2").click();
+  await page.getByRole("dialog", { name: "Node n2" }).getByText("hello drawer 49").first().waitFor();
+  await page.keyboard.press("Escape");
+  await page.waitForURL((url) => !url.searchParams.has("node"));
+  assert.equal(await page.getByRole("dialog").count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("an approval gate is approved from the page and the execution succeeds without a reload", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.approval_wf", { a: 1 });
+
+  await nodeLink(page, "n1").click({ timeout: 60_000 });
+  const drawer = page.getByRole("dialog", { name: "Node n1" });
+  await drawer.getByRole("heading", { name: "Waiting for approval: approve-sum" }).waitFor({ timeout: 60_000 });
+  await drawer.getByRole("button", { name: "Approve" }).click();
+  await drawer.getByText("Sent; the gate continues in a moment.").waitFor();
+
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("3", { exact: true }).waitFor();
+  await drawer.getByText("Gate approve-sum: succeeded.").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("an input gate refuses a mistyped value next to its field and takes a typed one", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.input_wf", { a: 1 });
+
+  await nodeLink(page, "n0").click({ timeout: 60_000 });
+  const drawer = page.getByRole("dialog", { name: "Node n0" });
+  const field = drawer.getByLabel("Value (int)");
+  await field.waitFor({ timeout: 60_000 });
+  await field.fill("five");
+  await drawer.getByRole("button", { name: "Submit" }).click();
+  await drawer.getByText('"five" is not a whole number').waitFor();
+  assert.equal(await field.getAttribute("aria-invalid"), "true");
+
+  await field.fill("5");
+  await drawer.getByRole("button", { name: "Submit" }).click();
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("6", { exact: true }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
