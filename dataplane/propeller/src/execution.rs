@@ -1364,7 +1364,11 @@ async fn resume_task_node(
 }
 
 /// What attempt `attempt` of a node left in its output folder, if anything.
-async fn read_past_attempt(context: &RunContext, node_id: &str, attempt: u32) -> Option<AttemptEnd> {
+async fn read_past_attempt(
+    context: &RunContext,
+    node_id: &str,
+    attempt: u32,
+) -> Option<AttemptEnd> {
     let output_prefix = context.paths.attempt_output_prefix(node_id, attempt);
     match read_local_outcome(&output_prefix).await {
         Ok(TaskOutcome::Succeeded(outputs)) => Some(AttemptEnd::Succeeded(outputs)),
@@ -1546,7 +1550,9 @@ async fn wait_with_timeout(
 /// The task's own error, and whether it may be retried: flytekit marks only
 /// `FlyteRecoverableException` (and some system errors) recoverable, and
 /// propeller retries nothing else.
-fn container_error_to_execution_error(error: core::ContainerError) -> (core::ExecutionError, bool) {
+pub(crate) fn container_error_to_execution_error(
+    error: core::ContainerError,
+) -> (core::ExecutionError, bool) {
     let retryable = error.kind() == core::container_error::Kind::Recoverable;
     let execution_error = core::ExecutionError {
         code: error.code,

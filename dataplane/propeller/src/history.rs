@@ -76,9 +76,7 @@ impl PastNode {
 
     /// Reads the outputs it succeeded with, and the URI they are at (if a file).
     #[allow(deprecated)] // `output_uri` is deprecated but is where propeller's outputs are.
-    pub(crate) async fn read_outputs(
-        &self,
-    ) -> Result<(core::LiteralMap, Option<String>), String> {
+    pub(crate) async fn read_outputs(&self) -> Result<(core::LiteralMap, Option<String>), String> {
         match &self.output {
             Some(admin::node_execution_closure::OutputResult::OutputUri(uri)) => {
                 let bytes = tokio::fs::read(local_path(uri))
@@ -156,9 +154,7 @@ impl ExecutionHistory {
 
     /// The original's record of node `unique_id`, when it succeeded there.
     pub(crate) fn recoverable(&self, unique_id: &str) -> Option<&PastNode> {
-        self.original
-            .get(unique_id)
-            .filter(|node| node.succeeded())
+        self.original.get(unique_id).filter(|node| node.succeeded())
     }
 }
 
@@ -189,7 +185,11 @@ async fn list_all_node_executions(
             for node in page.node_executions {
                 let Some(id) = node.id else { continue };
                 let closure = node.closure.unwrap_or_default();
-                if node.metadata.as_ref().is_some_and(|metadata| metadata.is_parent_node) {
+                if node
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|metadata| metadata.is_parent_node)
+                {
                     parents.push(id.node_id.clone());
                 }
                 nodes.insert(

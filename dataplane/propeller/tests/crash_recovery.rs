@@ -362,7 +362,9 @@ impl ControlPlane {
                 default_max_parallelism: 4,
                 lease_duration: LEASE,
             };
-            Propeller::new(settings, channel, Arc::new(tasks)).run().await;
+            Propeller::new(settings, channel, Arc::new(tasks))
+                .run()
+                .await;
         });
         RunningPropeller { runtime }
     }
@@ -455,7 +457,11 @@ impl ControlPlane {
         &mut self,
         id: &core::WorkflowExecutionIdentifier,
         node: &str,
-    ) -> Vec<(u32, core::task_execution::Phase, Option<core::ExecutionError>)> {
+    ) -> Vec<(
+        u32,
+        core::task_execution::Phase,
+        Option<core::ExecutionError>,
+    )> {
         let mut attempts: Vec<_> = self
             .admin
             .list_task_executions(admin::TaskExecutionListRequest {
