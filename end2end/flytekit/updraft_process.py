@@ -20,10 +20,13 @@ class RunningUpdraft:
 
 
 @contextlib.contextmanager
-def started_updraft(binary: Path, directory: Path):
+def started_updraft(binary: Path, directory: Path, extra_environment=None):
+    """Starts updraft on the data dir `directory/updraft-data` (kept between
+    starts, so a test may stop it and start it again on the same data)."""
     data_dir = directory / "updraft-data"
     # Tasks run as local processes with this flytekit (the venv we run in).
     environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    environment.update(extra_environment or {})
     process = subprocess.Popen(
         [str(binary), "start", "--data-dir", str(data_dir), "--addr", "127.0.0.1:0"],
         env=environment,
@@ -45,7 +48,7 @@ def started_updraft(binary: Path, directory: Path):
             raise RuntimeError(f"updraft did not start: {process.stdout.read()}")
         # Keep reading its output (a full pipe would block updraft's logging)
         # into a file next to its data, to read when a test fails.
-        log_file = open(directory / "updraft.log", "w")
+        log_file = open(directory / "updraft.log", "a")
 
         def drain():
             for line in process.stdout:

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use updraft_propeller::engine::{Propeller, PropellerSettings};
+use updraft_propeller::engine::{DEFAULT_LEASE, Propeller, PropellerSettings};
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
 use updraft_propeller::logs::{LogReader, PropellerApi};
 
@@ -30,6 +30,9 @@ pub struct PropellerConfig {
     pub max_concurrent_executions: usize,
     /// Nodes of one execution running at once, unless the execution sets its own.
     pub max_parallelism: usize,
+    /// Seconds a claimed execution stays with this propeller without renewal:
+    /// how long after a crash its executions are claimed again and continue.
+    pub lease_seconds: u64,
 }
 
 impl Default for PropellerConfig {
@@ -43,6 +46,7 @@ impl Default for PropellerConfig {
             max_concurrent_tasks: cores * 2,
             max_concurrent_executions: 100,
             max_parallelism: 25,
+            lease_seconds: DEFAULT_LEASE.as_secs(),
         }
     }
 }
@@ -76,6 +80,7 @@ pub fn local_data_plane(
         log_url_base: Some(public_http_base),
         max_concurrent_executions: config.max_concurrent_executions,
         default_max_parallelism: config.max_parallelism,
+        lease_duration: std::time::Duration::from_secs(config.lease_seconds),
     };
     DataPlane {
         propeller: Propeller::new(settings, admin_channel, Arc::new(runtime)),

@@ -15,8 +15,9 @@ use updraft_proto::flyteidl::event::{self, task_execution_event};
 use crate::events::EventError;
 use crate::execution::{
     AbortSignal, AttemptEnd, BoxFuture, NodeEnd, NodePlace, NodeReporter, RetryBudget, StopReason,
-    attempt_logs, now, system_error, user_error, watch_attempt,
+    attempt_logs, container_error_to_execution_error, now, system_error, user_error, watch_attempt,
 };
+use crate::outcome::{TaskOutcome, read_local_outcome};
 use crate::paths::{attempt_key, file_uri};
 use crate::runtime::TaskLaunch;
 
@@ -142,6 +143,9 @@ pub(crate) fn run_array_node(
             ))
             .await?;
 
+        // Claimed again after a stop: indexes whose last attempt left outputs
+        // are not run again.
+        let resuming = context.history.own(&reporter.unique_id).is_some();
         let slots = Arc::new(Semaphore::new(parallelism));
         let (updates, mut update_receiver) = tokio::sync::mpsc::unbounded_channel();
         let mut indexes = JoinSet::new();
@@ -164,6 +168,13 @@ pub(crate) fn run_array_node(
                     .expect("the semaphore is never closed");
                 let mut budget = RetryBudget::of_task(&task);
                 let mut attempt = 0;
+                if resuming {
+                    match resume_index(&context.paths, &node_id, &mut budget).await {
+                        IndexResume::Fresh => {}
+                        IndexResume::Ended(end) => return (index, end),
+                        IndexResume::Next(next) => attempt = next,
+                    }
+                }
                 loop {
                     let paths = &context.paths;
                     let output_prefix = paths.attempt_output_prefix(&node_id, attempt);
@@ -378,6 +389,67 @@ pub(crate) fn run_array_node(
             .await?;
         Ok(end)
     })
+}
+
+/// Where one index of an array node continues after a restart.
+enum IndexResume {
+    /// No attempt was started: start at attempt 0.
+    Fresh,
+    /// The last attempt ended it (outputs, or a failure with no retry left).
+    Ended(IndexEnd),
+    /// Go on with this attempt.
+    Next(u32),
+}
+
+/// Reads the last attempt an index started (the highest attempt folder):
+/// its outputs are taken as they are; an error it wrote, or nothing (its
+/// process was lost, a system error), counts against the retries.
+async fn resume_index(
+    paths: &crate::paths::ExecutionPaths,
+    node_id: &str,
+    budget: &mut RetryBudget,
+) -> IndexResume {
+    let mut started = None;
+    while tokio::fs::try_exists(
+        paths.attempt_output_prefix(node_id, started.map_or(0, |last| last + 1)),
+    )
+    .await
+    .unwrap_or(false)
+    {
+        started = Some(started.map_or(0, |last| last + 1));
+    }
+    let Some(last) = started else {
+        return IndexResume::Fresh;
+    };
+    let (error, retryable) = match read_local_outcome(&paths.attempt_output_prefix(node_id, last))
+        .await
+    {
+        Ok(TaskOutcome::Succeeded(outputs)) => {
+            return IndexResume::Ended(IndexEnd::Succeeded(outputs));
+        }
+        Ok(TaskOutcome::Failed(container_error)) => {
+            container_error_to_execution_error(container_error)
+        }
+        Ok(TaskOutcome::Dynamic(_)) => {
+            return IndexResume::Ended(IndexEnd::Failed(system_error(
+                "UnsupportedArrayNode",
+                "a mapped task cannot be dynamic",
+            )));
+        }
+        Ok(TaskOutcome::NoOutputs) => (
+            system_error(
+                "LostAttempt",
+                &format!("the task process of attempt {last} was lost when its propeller stopped"),
+            ),
+            true,
+        ),
+        Err(error) => (system_error("ReadOutputs", &error.to_string()), true),
+    };
+    if budget.allows_retry_after(&error, retryable) {
+        IndexResume::Next(last + 1)
+    } else {
+        IndexResume::Ended(IndexEnd::Failed(error))
+    }
 }
 
 /// Files of one index live under the array node's folder.

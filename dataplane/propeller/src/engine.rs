@@ -18,10 +18,11 @@ use crate::events::EventSender;
 use crate::execution::{ExecutionEnd, ExecutionEnvironment, StopReason, run_execution};
 use crate::runtime::TaskRuntime;
 
-/// How long a claim holds before another propeller may take the execution over.
-const LEASE: Duration = Duration::from_secs(30);
-/// Renew well before the lease runs out, so one slow renewal does not lose it.
-const RENEW_EVERY: Duration = Duration::from_secs(5);
+/// How long a claim holds before another propeller (or this one, restarted
+/// after a crash) may take the execution over, unless configured otherwise.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// Leases are renewed this many times per lease, so one slow renewal does not lose it.
+const RENEWALS_PER_LEASE: u32 = 6;
 /// How long one claim call waits for work before asking again.
 const CLAIM_WAIT: Duration = Duration::from_secs(20);
 
@@ -38,6 +39,9 @@ pub struct PropellerSettings {
     pub max_concurrent_executions: usize,
     /// Nodes of one execution run at once unless its spec says otherwise.
     pub default_max_parallelism: usize,
+    /// How long a claim holds without renewal: how soon a crashed propeller's
+    /// executions are claimed again and continue.
+    pub lease_duration: Duration,
 }
 
 /// Claims and runs executions until the process stops.
@@ -50,10 +54,12 @@ pub struct Propeller {
 impl Propeller {
     /// A propeller that reaches admin over `channel` and runs tasks on `runtime`.
     pub fn new(
-        settings: PropellerSettings,
+        mut settings: PropellerSettings,
         channel: Channel,
         runtime: Arc<dyn TaskRuntime>,
     ) -> Self {
+        // Admin holds no lease shorter than a second.
+        settings.lease_duration = settings.lease_duration.max(Duration::from_secs(1));
         let environment = Arc::new(ExecutionEnvironment {
             events: EventSender::new(
                 AdminServiceClient::new(channel.clone()),
@@ -84,7 +90,7 @@ impl Propeller {
                 .expect("the semaphore is never closed");
             let request = ClaimExecutionRequest {
                 propeller_id: self.settings.propeller_id.clone(),
-                lease_duration: Some(duration(LEASE)),
+                lease_duration: Some(duration(self.settings.lease_duration)),
                 wait: Some(duration(CLAIM_WAIT)),
             };
             match self.queue.clone().claim_execution(request).await {
@@ -95,8 +101,9 @@ impl Propeller {
                     let queue = self.queue.clone();
                     let environment = Arc::clone(&self.environment);
                     let propeller_id = self.settings.propeller_id.clone();
+                    let lease = self.settings.lease_duration;
                     tokio::spawn(async move {
-                        run_claimed(queue, environment, propeller_id, claimed).await;
+                        run_claimed(queue, environment, propeller_id, lease, claimed).await;
                         drop(permit);
                     });
                 }
@@ -113,6 +120,7 @@ async fn run_claimed(
     queue: ExecutionQueueServiceClient<Channel>,
     environment: Arc<ExecutionEnvironment>,
     propeller_id: String,
+    lease: Duration,
     claimed: ClaimedExecution,
 ) {
     let id = claimed
@@ -127,9 +135,10 @@ async fn run_claimed(
         id.clone(),
         propeller_id.clone(),
         generation,
+        lease,
         abort_sender,
     ));
-    tracing::info!(execution = %id.name, generation, "claimed execution");
+    tracing::info!(execution = %id.name, generation, previous_claims = claimed.previous_claims, "claimed execution");
     let end = run_execution(environment, claimed, abort_receiver).await;
     keeper.abort();
     tracing::info!(execution = %id.name, ?end, "execution finished");
@@ -152,9 +161,10 @@ async fn keep_lease(
     id: updraft_proto::flyteidl::core::WorkflowExecutionIdentifier,
     propeller_id: String,
     generation: u64,
+    lease: Duration,
     abort: watch::Sender<Option<StopReason>>,
 ) {
-    let mut interval = tokio::time::interval(RENEW_EVERY);
+    let mut interval = tokio::time::interval(lease / RENEWALS_PER_LEASE);
     interval.tick().await;
     loop {
         interval.tick().await;
@@ -162,7 +172,7 @@ async fn keep_lease(
             id: Some(id.clone()),
             propeller_id: propeller_id.clone(),
             lease_generation: generation,
-            lease_duration: Some(duration(LEASE)),
+            lease_duration: Some(duration(lease)),
         };
         match queue.renew_lease(request).await {
             Ok(response) => {

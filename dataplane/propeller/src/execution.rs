@@ -27,6 +27,7 @@ use updraft_proto::updraft::admin::v1::ClaimedExecution;
 use crate::bindings::{NodeOutputs, resolve_bindings};
 use crate::events::{EventError, EventSender};
 use crate::gates::SignalSource;
+use crate::history::{ExecutionHistory, PastAttempt, task_attempts};
 use crate::node_ids::{ParentInfo, unique_node_id};
 use crate::outcome::{TaskOutcome, read_local_outcome};
 use crate::paths::{ExecutionPaths, attempt_key, file_uri};
@@ -107,6 +108,8 @@ pub(crate) struct RunContext {
     pub(crate) execution_metadata: admin::ExecutionMetadata,
     pub(crate) paths: ExecutionPaths,
     max_parallelism: usize,
+    /// What happened before this run: nodes it need not run again.
+    pub(crate) history: ExecutionHistory,
 }
 
 /// The tasks and subworkflows nodes may refer to: the compiled closure's,
@@ -242,6 +245,12 @@ async fn run_execution_inner(
 ) -> Result<ExecutionEnd, EventError> {
     let execution = claimed.execution.unwrap_or_default();
     let execution_id = execution.id.clone().unwrap_or_default();
+    let history = ExecutionHistory::load(
+        &environment.events.admin(),
+        &execution,
+        claimed.previous_claims,
+    )
+    .await?;
     let paths = ExecutionPaths::new(&environment.store_root, &execution_id);
     let closure = claimed.workflow.unwrap_or_default();
     let workflow = closure
@@ -263,6 +272,7 @@ async fn run_execution_inner(
         execution_metadata: spec.metadata.clone().unwrap_or_default(),
         paths: paths.clone(),
         max_parallelism,
+        history,
     });
 
     environment
@@ -665,6 +675,21 @@ pub(crate) fn run_node(
 ) -> BoxFuture<Result<NodeEnd, EventError>> {
     Box::pin(async move {
         let mut reporter = NodeReporter::new(Arc::clone(&context), &node, place.parent.clone());
+        // Claimed again after a stop: a node that ended before is not run again.
+        if let Some(past) = context.history.own(&reporter.unique_id) {
+            if past.succeeded() {
+                return Ok(match past.read_outputs().await {
+                    Ok((outputs, _)) => NodeEnd::Succeeded(outputs),
+                    Err(message) => NodeEnd::Failed(system_error(
+                        "ReadOutputs",
+                        &format!("node {}: {message}", reporter.unique_id),
+                    )),
+                });
+            }
+            if past.ended_without_outputs() {
+                return Ok(NodeEnd::Failed(past.error(&reporter.unique_id)));
+            }
+        }
         let inputs = match resolve_bindings(&node.inputs, &place.outputs) {
             Ok(inputs) => inputs,
             Err(error) => {
@@ -687,6 +712,11 @@ pub(crate) fn run_node(
                     &format!("node {}: cannot write its inputs: {error}", node.id),
                 ))
                 .await;
+        }
+        if let Some(original) = context.history.recoverable(&reporter.unique_id)
+            && let Some(end) = recover_node(&reporter, original).await?
+        {
+            return Ok(end);
         }
         match &node.target {
             Some(node::Target::TaskNode(task_node)) => {
@@ -766,6 +796,37 @@ pub(crate) fn run_node(
             }
         }
     })
+}
+
+/// Reuses a node that succeeded in the execution this one recovers: its
+/// outputs are copied into this execution and it is reported RECOVERED, as
+/// flytepropeller does. `None` when they cannot be read: the node then runs.
+async fn recover_node(
+    reporter: &NodeReporter,
+    original: &crate::history::PastNode,
+) -> Result<Option<NodeEnd>, EventError> {
+    let outputs = match original.read_outputs().await {
+        Ok((outputs, _)) => outputs,
+        Err(message) => {
+            tracing::warn!(node = %reporter.unique_id, message, "cannot reuse the original's outputs; running the node again");
+            return Ok(None);
+        }
+    };
+    let path = reporter.outputs_path();
+    if let Err(error) = write_message(&path, &outputs).await {
+        tracing::warn!(node = %reporter.unique_id, %error, "cannot copy the original's outputs; running the node again");
+        return Ok(None);
+    }
+    reporter
+        .report(
+            core::node_execution::Phase::Recovered,
+            Some(node_execution_event::OutputResult::OutputUri(file_uri(
+                &path,
+            ))),
+        )
+        .await?;
+    tracing::info!(node = %reporter.unique_id, "recovered from the original execution");
+    Ok(Some(NodeEnd::Succeeded(outputs)))
 }
 
 /// Evaluates the branch's conditions on its inputs and runs the node of the
@@ -1079,6 +1140,24 @@ fn run_task_node(
         let mut budget = RetryBudget::of_task(&task);
         let mut attempt: u32 = 0;
         let mut previous_checkpoint: Option<String> = None;
+        // What an attempt from before a restart left, read instead of launching.
+        let mut resumed: Option<AttemptEnd> = None;
+        if context.history.own(&node_id).is_some() {
+            match resume_task_node(&context, &node_execution_id, &mut budget).await? {
+                Resume::Fresh => {}
+                Resume::Read { attempt: past, end } => {
+                    attempt = past;
+                    resumed = Some(end);
+                }
+                Resume::Next { attempt: next } => attempt = next,
+                Resume::Exhausted(error) => return reporter.fail(error).await,
+            }
+            if let Some(previous) = attempt.checked_sub(1) {
+                previous_checkpoint = Some(checkpoint_prefix(
+                    &paths.attempt_raw_prefix(&node_id, previous),
+                ));
+            }
+        }
         loop {
             let output_prefix = paths.attempt_output_prefix(&node_id, attempt);
             let raw_prefix = paths.attempt_raw_prefix(&node_id, attempt);
@@ -1117,17 +1196,20 @@ fn run_task_node(
                     }
                 };
 
-            let attempt_end = match environment.runtime.launch(launch).await {
-                Err(error) => {
-                    AttemptEnd::Failed(system_error("TaskStart", &error.to_string()), true)
-                }
-                Ok(mut running) => {
-                    environment
-                        .events
-                        .task(task_event(core::task_execution::Phase::Running, None))
-                        .await?;
-                    watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
-                }
+            let attempt_end = match resumed.take() {
+                Some(end) => end,
+                None => match environment.runtime.launch(launch).await {
+                    Err(error) => {
+                        AttemptEnd::Failed(system_error("TaskStart", &error.to_string()), true)
+                    }
+                    Ok(mut running) => {
+                        environment
+                            .events
+                            .task(task_event(core::task_execution::Phase::Running, None))
+                            .await?;
+                        watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
+                    }
+                },
             };
 
             match attempt_end {
@@ -1196,6 +1278,120 @@ fn run_task_node(
             }
         }
     })
+}
+
+/// Where a task node continues after a restart.
+enum Resume {
+    /// No attempt was recorded and none left outputs: start at attempt 0.
+    Fresh,
+    /// Attempt `attempt` was under way: this is what its process left (or
+    /// that it was lost).
+    Read { attempt: u32, end: AttemptEnd },
+    /// Attempt `attempt - 1` ended in failure and may be retried.
+    Next { attempt: u32 },
+    /// The recorded failures used up the retries; the node fails with the last.
+    Exhausted(core::ExecutionError),
+}
+
+/// Reads the attempts admin holds for a task node that was running when its
+/// propeller stopped, and decides how to go on. A process that finished is
+/// read from its output folder; one that left nothing is lost and fails as a
+/// system error, so its retry counts against the system retries only.
+async fn resume_task_node(
+    context: &RunContext,
+    node_execution_id: &core::NodeExecutionIdentifier,
+    budget: &mut RetryBudget,
+) -> Result<Resume, EventError> {
+    let node_id = &node_execution_id.node_id;
+    let attempts = task_attempts(&context.environment.events.admin(), node_execution_id).await?;
+    let Some((last, earlier)) = attempts.split_last() else {
+        // Started before the restart but no attempt was reported: a process
+        // may still have run and finished.
+        return Ok(match read_past_attempt(context, node_id, 0).await {
+            Some(end) => Resume::Read { attempt: 0, end },
+            None => Resume::Fresh,
+        });
+    };
+    let failure_of = |past: &PastAttempt| {
+        past.error.clone().unwrap_or_else(|| {
+            system_error(
+                "AttemptFailed",
+                &format!("attempt {} failed", past.retry_attempt),
+            )
+        })
+    };
+    for past in earlier {
+        if past.phase == core::task_execution::Phase::Failed {
+            budget.allows_retry_after(&failure_of(past), true);
+        }
+    }
+    let resume = match last.phase {
+        core::task_execution::Phase::Failed => {
+            let error = failure_of(last);
+            if budget.allows_retry_after(&error, true) {
+                Resume::Next {
+                    attempt: last.retry_attempt + 1,
+                }
+            } else {
+                Resume::Exhausted(error)
+            }
+        }
+        core::task_execution::Phase::Aborted => Resume::Next {
+            attempt: last.retry_attempt + 1,
+        },
+        _ => {
+            let end = match read_past_attempt(context, node_id, last.retry_attempt).await {
+                Some(end) => end,
+                None => AttemptEnd::Failed(
+                    system_error(
+                        "LostAttempt",
+                        &format!(
+                            "the task process of attempt {} was lost when its propeller stopped; trying again",
+                            last.retry_attempt
+                        ),
+                    ),
+                    true,
+                ),
+            };
+            Resume::Read {
+                attempt: last.retry_attempt,
+                end,
+            }
+        }
+    };
+    tracing::info!(node = %node_id, attempts = attempts.len(), "continuing a task node from before a restart");
+    Ok(resume)
+}
+
+/// What attempt `attempt` of a node left in its output folder, if anything.
+async fn read_past_attempt(
+    context: &RunContext,
+    node_id: &str,
+    attempt: u32,
+) -> Option<AttemptEnd> {
+    let output_prefix = context.paths.attempt_output_prefix(node_id, attempt);
+    match read_local_outcome(&output_prefix).await {
+        Ok(TaskOutcome::Succeeded(outputs)) => Some(AttemptEnd::Succeeded(outputs)),
+        Ok(TaskOutcome::Failed(container_error)) => {
+            let (error, retryable) = container_error_to_execution_error(container_error);
+            Some(AttemptEnd::Failed(error, retryable))
+        }
+        Ok(TaskOutcome::Dynamic(spec)) => Some(AttemptEnd::Dynamic(spec)),
+        Ok(TaskOutcome::NoOutputs) => None,
+        Err(error) => Some(AttemptEnd::Failed(
+            system_error("ReadOutputs", &error.to_string()),
+            true,
+        )),
+    }
+}
+
+/// `{{.CheckpointOutputPrefix}}` of the attempt whose raw prefix is `raw_prefix`,
+/// as [`TaskLaunch::checkpoint_prefix`] makes it.
+fn checkpoint_prefix(raw_prefix: &std::path::Path) -> String {
+    format!(
+        "{}/_flytecheckpoints",
+        raw_prefix.display().to_string().trim_end_matches('/')
+    )
 }
 
 /// Runs the workflow a dynamic task generated (its `futures.pb`) under the
@@ -1354,7 +1550,9 @@ async fn wait_with_timeout(
 /// The task's own error, and whether it may be retried: flytekit marks only
 /// `FlyteRecoverableException` (and some system errors) recoverable, and
 /// propeller retries nothing else.
-fn container_error_to_execution_error(error: core::ContainerError) -> (core::ExecutionError, bool) {
+pub(crate) fn container_error_to_execution_error(
+    error: core::ContainerError,
+) -> (core::ExecutionError, bool) {
     let retryable = error.kind() == core::container_error::Kind::Recoverable;
     let execution_error = core::ExecutionError {
         code: error.code,

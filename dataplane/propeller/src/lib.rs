@@ -12,6 +12,7 @@ pub mod engine;
 pub mod events;
 pub mod execution;
 pub mod gates;
+pub mod history;
 pub mod launch_plans;
 pub mod local;
 pub mod logs;
