@@ -53,14 +53,19 @@ async fn unimplemented_rpcs_answer_unimplemented_never_unknown() {
     // flytekit starts an interactive login on UNKNOWN, so an unimplemented RPC
     // must say so plainly.
     let app = TestApp::spawn().await;
-    let mut admin = AdminServiceClient::new(app.grpc_channel().await);
+    let mut grpc = tonic::client::Grpc::new(app.grpc_channel().await);
+    grpc.ready().await.expect("channel ready");
 
-    let status = admin
-        .get_execution_metrics(
-            updraft_proto::flyteidl::admin::WorkflowExecutionGetMetricsRequest::default(),
+    let status = grpc
+        .unary(
+            tonic::Request::new(()),
+            "/flyteidl.service.AdminService/NoSuchMethod"
+                .parse()
+                .unwrap(),
+            tonic_prost::ProstCodec::<(), ()>::default(),
         )
         .await
-        .expect_err("not implemented yet");
+        .expect_err("no such method");
 
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 }
