@@ -34,8 +34,21 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("failed to start the async runtime")?
+        .block_on(run())
+}
+
+/// Propeller walks nested workflow scopes (subworkflows, branches, dynamic
+/// nodes) as nested futures; unoptimised builds need more than tokio's
+/// default 2 MiB for the deepest of them.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+async fn run() -> anyhow::Result<()> {
     updraft::telemetry::init();
     match Cli::parse().command {
         Command::Start {
