@@ -4,8 +4,12 @@
 //! nodes that succeeded in a failed execution. Real admin on port 0 over
 //! SQLite, real flytekit tasks (`.venv`, or `UPDRAFT_TEST_PYTHON_BIN`).
 
+mod common;
+
+use common::{as_integer, integer, python_bin_dir};
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +18,7 @@ use updraft_admin::{AdminApi, AdminSettings};
 use updraft_propeller::engine::{Propeller, PropellerSettings};
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
 use updraft_proto::flyteidl::admin;
-use updraft_proto::flyteidl::core::{self, ResourceType, literal, primitive, scalar};
+use updraft_proto::flyteidl::core::{self, ResourceType};
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
 const PROJECT: &str = "flytesnacks";
@@ -53,12 +57,6 @@ def second(a: int) -> int:
     return a * 10
 "#;
 
-fn python_bin_dir() -> PathBuf {
-    std::env::var_os("UPDRAFT_TEST_PYTHON_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin"))
-}
-
 fn identifier(resource_type: ResourceType, name: &str) -> core::Identifier {
     core::Identifier {
         resource_type: resource_type as i32,
@@ -91,29 +89,6 @@ fn interface(input: &str, output: &str) -> core::TypedInterface {
         outputs: Some(core::VariableMap {
             variables: HashMap::from([(output.to_string(), variable())]),
         }),
-    }
-}
-
-fn integer(value: i64) -> core::Literal {
-    core::Literal {
-        value: Some(literal::Value::Scalar(Box::new(core::Scalar {
-            value: Some(scalar::Value::Primitive(core::Primitive {
-                value: Some(primitive::Value::Integer(value)),
-            })),
-        }))),
-        ..Default::default()
-    }
-}
-
-fn as_integer(literal: &core::Literal) -> Option<i64> {
-    match literal.value.as_ref()? {
-        literal::Value::Scalar(scalar) => match scalar.value.as_ref()? {
-            scalar::Value::Primitive(core::Primitive {
-                value: Some(primitive::Value::Integer(n)),
-            }) => Some(*n),
-            _ => None,
-        },
-        _ => None,
     }
 }
 

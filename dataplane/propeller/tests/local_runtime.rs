@@ -1,13 +1,17 @@
 //! The local-process runtime running real flytekit tasks (`pyflyte-execute`
 //! from the repo's `.venv`, or `UPDRAFT_TEST_PYTHON_BIN`).
 
+mod common;
+
+use common::{as_integer, integer, python_bin_dir};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
 use updraft_propeller::outcome::{TaskOutcome, read_local_outcome};
 use updraft_propeller::runtime::{ProcessExit, TaskLaunch, TaskRuntime};
-use updraft_proto::flyteidl::core::{self, literal, primitive, scalar};
+use updraft_proto::flyteidl::core;
 
 const TASK_MODULE: &str = r#"
 import time
@@ -27,35 +31,6 @@ def sleepy(a: int) -> int:
     time.sleep(60)
     return a
 "#;
-
-fn python_bin_dir() -> PathBuf {
-    std::env::var_os("UPDRAFT_TEST_PYTHON_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin"))
-}
-
-fn integer(value: i64) -> core::Literal {
-    core::Literal {
-        value: Some(literal::Value::Scalar(Box::new(core::Scalar {
-            value: Some(scalar::Value::Primitive(core::Primitive {
-                value: Some(primitive::Value::Integer(value)),
-            })),
-        }))),
-        ..Default::default()
-    }
-}
-
-fn as_integer(literal: &core::Literal) -> Option<i64> {
-    match literal.value.as_ref()? {
-        literal::Value::Scalar(scalar) => match scalar.value.as_ref()? {
-            scalar::Value::Primitive(core::Primitive {
-                value: Some(primitive::Value::Integer(n)),
-            }) => Some(*n),
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 /// A python-task template as flytekit registers it (without fast registration).
 fn flytekit_task(task_name: &str) -> core::TaskTemplate {
