@@ -14,7 +14,7 @@ use updraft_proto::flyteidl::core::task_template::Target;
 use crate::runtime::{
     LogLocation, ProcessExit, RunningTask, RuntimeError, TaskLaunch, TaskRuntime,
 };
-use crate::template::render_argument;
+use crate::template::{confine_code_destination, render_argument};
 
 /// How long an aborted task gets to exit after SIGTERM before SIGKILL.
 const ABORT_GRACE: Duration = Duration::from_secs(3);
@@ -120,6 +120,7 @@ impl TaskRuntime for LocalProcessRuntime {
         if words.is_empty() {
             return Err(RuntimeError::EmptyCommand { task: task_name });
         }
+        confine_code_destination(&mut words);
         let program = words.remove(0);
 
         let permit = Arc::clone(&self.slots)

@@ -92,6 +92,27 @@ fn render_literal(literal: &core::Literal) -> Option<String> {
     }
 }
 
+/// Points `pyflyte-fast-execute --dest-dir` at the attempt's own working
+/// directory. flytekit writes `/root` (its container default) into the tasks a
+/// dynamic task generates; on a shared host every such attempt would unpack
+/// its code into the same folder at once, and outside the attempt's sandbox.
+pub fn confine_code_destination(words: &mut [String]) {
+    let end = words
+        .iter()
+        .position(|word| word == "--")
+        .unwrap_or(words.len());
+    let mut index = 0;
+    while index < end {
+        if words[index] == "--dest-dir" && index + 1 < end {
+            words[index + 1] = ".".to_string();
+            index += 1;
+        } else if words[index].starts_with("--dest-dir=") {
+            words[index] = "--dest-dir=.".to_string();
+        }
+        index += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -175,5 +196,29 @@ mod tests {
             render_argument("plain {{ unclosed", &launch),
             "plain {{ unclosed"
         );
+    }
+
+    #[test]
+    fn fast_execute_code_lands_in_the_attempt_directory() {
+        let mut words: Vec<String> = [
+            "pyflyte-fast-execute",
+            "--additional-distribution",
+            "file:///store/fast.tar.gz",
+            "--dest-dir",
+            "/root",
+            "--",
+            "pyflyte-execute",
+            "--dest-dir",
+            "kept",
+        ]
+        .map(String::from)
+        .to_vec();
+        super::confine_code_destination(&mut words);
+        assert_eq!(words[4], ".");
+        assert_eq!(words[8], "kept", "the task's own arguments are left alone");
+
+        let mut joined = vec!["--dest-dir=/root".to_string()];
+        super::confine_code_destination(&mut joined);
+        assert_eq!(joined, vec!["--dest-dir=."]);
     }
 }
