@@ -6,8 +6,9 @@ Starts `updraft start` on a free port, registers the no-op workflows in
 `workflows/benchapp` with `pyflyte register`, then prints:
 - CreateExecution to the first task process starting (p50/max of 10 runs);
 - overhead per node of a 100-node chain: wall time minus the tasks' own time;
+- a map task 1,000 wide: wall time of the map node, and per index;
 - N small workflows launched at once: how long until all end, and how many
-  succeeded (none may stay stuck).
+  succeeded (none may stay stuck), with the errors of any that failed.
 Times come from the execution, node and task closures admin keeps, read with
 FlyteRemote.
 """
@@ -95,6 +96,19 @@ def chain_overhead(remote):
     )
 
 
+def wide_map(remote, width=1000):
+    execution = wait(remote, launch(remote, "benchapp.chain.wide_map_wf", {"n": width}), 3600)
+    assert execution.closure.phase == WorkflowExecutionPhase.SUCCEEDED, execution.closure
+    assert execution.outputs["o0"] == width * (width + 1) // 2
+    synced = remote.sync_execution(execution, sync_nodes=True)
+    map_node = next(node for node in synced.node_executions.values() if node.metadata.is_array)
+    map_seconds = map_node.closure.duration.total_seconds()
+    print(
+        f"{width}-wide map task: map node {map_seconds:.1f} s ({map_seconds / width * 1000:.0f} ms per index), "
+        f"whole execution {execution.closure.duration.total_seconds():.1f} s"
+    )
+
+
 def many_at_once(remote, count):
     started = time.monotonic()
     executions = [launch(remote, "benchapp.chain.tiny_wf", {"x": index}) for index in range(count)]
@@ -111,6 +125,10 @@ def many_at_once(remote, count):
                 del pending[name]
     elapsed = time.monotonic() - started
     succeeded = sum(1 for phase in phases.values() if phase == WorkflowExecutionPhase.SUCCEEDED)
+    for name, phase in phases.items():
+        if phase != WorkflowExecutionPhase.SUCCEEDED:
+            failed = remote.sync_execution(remote.fetch_execution(name=name))
+            print(f"  {name} ended {phase}: {failed.closure.error}")
     print(
         f"{count} workflows at once: launched in {launched:.1f} s, all ended after {elapsed:.1f} s; "
         f"{succeeded} succeeded, {len(phases) - succeeded} failed, {len(pending)} still running"
@@ -127,6 +145,7 @@ def main():
         remote = FlyteRemote(Config.auto(config_file=str(updraft.flytekit_config)), default_project=PROJECT, default_domain=DOMAIN)
         first_task_latency(remote)
         chain_overhead(remote)
+        wide_map(remote)
         many_at_once(remote, arguments.workflows)
 
 

@@ -8,7 +8,7 @@ use updraft_admin::auth::AuthApi;
 use updraft_admin::dataproxy::DataProxyApi;
 use updraft_admin::queue::ExecutionQueueApi;
 use updraft_admin::signals::SignalApi;
-use updraft_propeller::logs::PropellerApi;
+use updraft_propeller::api::PropellerApi;
 use updraft_proto::flyteidl::service::admin_service_server::AdminServiceServer;
 use updraft_proto::flyteidl::service::auth_metadata_service_server::AuthMetadataServiceServer;
 use updraft_proto::flyteidl::service::data_proxy_service_server::DataProxyServiceServer;

@@ -1,11 +1,14 @@
 //! Push for the console: server-sent events that tell a page its data changed.
 //!
-//! The BFF watches the admin on the page's behalf, the same way for updraft's
-//! admin and for any flyteadmin, and sends a `change` event whenever what the
-//! page shows differs from what it last saw; the browser then refetches. The
-//! browser never polls. A stream ends with `end` once an execution is terminal
-//! and its last change has been sent. Every event carries data: browsers drop
-//! events whose data is empty.
+//! The BFF watches on the page's behalf and sends a `change` event whenever
+//! what the page shows differs from what it last saw; the browser then
+//! refetches. The browser never polls. With a propeller that serves
+//! `WatchExecution`, its change stream tells the BFF when to look at the
+//! admin again, and a slow look keeps catching what the propeller does not
+//! see (a terminate, a run still queued). In front of a plain flyteadmin the
+//! BFF looks every half second instead. A stream ends with `end` once an
+//! execution is terminal and its last change has been sent. Every event
+//! carries data: browsers drop events whose data is empty.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,11 +23,16 @@ use tonic::transport::Channel;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, workflow_execution::Phase};
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
-use updraft_proto::updraft::propeller::v1::TailLogsRequest;
 use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
+use updraft_proto::updraft::propeller::v1::{
+    ExecutionChange, TailLogsRequest, WatchExecutionRequest, WatchExecutionsRequest,
+};
 
-/// How often the BFF looks at the admin for a watching page.
+/// How often the BFF looks at the admin for a watching page when nothing
+/// tells it about changes.
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// How often it looks anyway while the propeller's change stream is open.
+const FED_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 /// How many executions the watched list covers (the console's first page).
 const LIST_WINDOW: u32 = 25;
 
@@ -43,7 +51,10 @@ pub fn live_router<S: Clone + Send + Sync + 'static>(
             get(watch_execution),
         )
         .route("/api/live/executions/{project}/{domain}", get(watch_list))
-        .with_state(admin)
+        .with_state(Watchers {
+            admin,
+            propeller: propeller.clone(),
+        })
         .merge(
             Router::new()
                 .route(
@@ -52,6 +63,13 @@ pub fn live_router<S: Clone + Send + Sync + 'static>(
                 )
                 .with_state(propeller),
         )
+}
+
+/// What the execution watches read.
+#[derive(Clone)]
+struct Watchers {
+    admin: AdminClient,
+    propeller: Option<PropellerClient>,
 }
 
 /// Streams one task attempt's log as `log` events (each a JSON string of
@@ -194,7 +212,7 @@ enum Look {
 }
 
 async fn watch_execution(
-    State(admin): State<AdminClient>,
+    State(watchers): State<Watchers>,
     Path((project, domain, name)): Path<(String, String, String)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let id = core::WorkflowExecutionIdentifier {
@@ -203,30 +221,97 @@ async fn watch_execution(
         name,
         org: String::new(),
     };
-    watch(admin, move |admin| look_at_execution(admin, id.clone()))
+    let request = WatchExecutionRequest {
+        execution: Some(id.clone()),
+    };
+    let nudges = watchers.propeller.map(|propeller| {
+        nudge_on_changes(async move {
+            let mut propeller = propeller;
+            propeller.watch_execution(request).await
+        })
+    });
+    watch(watchers.admin, nudges, move |admin| {
+        look_at_execution(admin, id.clone())
+    })
 }
 
 async fn watch_list(
-    State(admin): State<AdminClient>,
+    State(watchers): State<Watchers>,
     Path((project, domain)): Path<(String, String)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    watch(admin, move |admin| {
+    let request = WatchExecutionsRequest {
+        project: project.clone(),
+        domain: domain.clone(),
+    };
+    let nudges = watchers.propeller.map(|propeller| {
+        nudge_on_changes(async move {
+            let mut propeller = propeller;
+            propeller.watch_executions(request).await
+        })
+    });
+    watch(watchers.admin, nudges, move |admin| {
         look_at_list(admin, project.clone(), domain.clone())
     })
 }
 
-fn watch<F, Fut>(admin: AdminClient, look: F) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
+/// A receiver that gets a nudge whenever the propeller's change stream
+/// (opened by `open`) carries something, and closes when that stream ends or
+/// cannot be opened. Its room for one nudge folds a burst of changes into
+/// one look.
+fn nudge_on_changes<Open>(open: Open) -> tokio::sync::mpsc::Receiver<()>
+where
+    Open: Future<Output = Result<tonic::Response<tonic::Streaming<ExecutionChange>>, tonic::Status>>
+        + Send
+        + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let mut changes = match open.await {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                tracing::debug!(code = ?status.code(), message = status.message(), "no change stream from the propeller; looking at the admin instead");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                () = sender.closed() => return,
+                change = changes.message() => match change {
+                    Ok(Some(_)) => {
+                        // Full means a look is due already.
+                        let _ = sender.try_send(());
+                    }
+                    Ok(None) => return,
+                    Err(status) => {
+                        tracing::debug!(code = ?status.code(), message = status.message(), "the propeller's change stream broke");
+                        return;
+                    }
+                },
+            }
+        }
+    });
+    receiver
+}
+
+fn watch<F, Fut>(
+    admin: AdminClient,
+    nudges: Option<tokio::sync::mpsc::Receiver<()>>,
+    look: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
 where
     F: Fn(AdminClient) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Look, tonic::Status>> + Send,
 {
     let stream = async_stream(move |sender| async move {
+        let mut nudges = nudges;
         let mut last: Option<String> = None;
         let mut stale = false;
-        let mut ticker = tokio::time::interval(WATCH_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut first = true;
         loop {
-            ticker.tick().await;
+            if !first {
+                next_look(&mut nudges).await;
+            }
+            first = false;
             match look(admin.clone()).await {
                 Ok(Look::Seen {
                     fingerprint,
@@ -273,6 +358,25 @@ where
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Waits until the next look at the admin is due: a nudge, or the interval
+/// (short once there is no change stream any more, or never was).
+async fn next_look(nudges: &mut Option<tokio::sync::mpsc::Receiver<()>>) {
+    let Some(receiver) = nudges.as_mut() else {
+        tokio::time::sleep(WATCH_INTERVAL).await;
+        return;
+    };
+    tokio::select! {
+        () = tokio::time::sleep(FED_WATCH_INTERVAL) => {}
+        nudge = receiver.recv() => {
+            if nudge.is_none() {
+                // The stream ended (the run is over, or the propeller went
+                // away): look now, then on the short interval.
+                *nudges = None;
+            }
+        }
+    }
 }
 
 /// A stream fed by `produce` through a small channel; it stops producing as

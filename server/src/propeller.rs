@@ -11,9 +11,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use updraft_propeller::api::PropellerApi;
 use updraft_propeller::engine::{DEFAULT_LEASE, Propeller, PropellerSettings};
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
-use updraft_propeller::logs::{LogReader, PropellerApi};
+use updraft_propeller::logs::LogReader;
 
 /// `[propeller]`: how tasks run in this process.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -82,9 +83,10 @@ pub fn local_data_plane(
         default_max_parallelism: config.max_parallelism,
         lease_duration: std::time::Duration::from_secs(config.lease_seconds),
     };
+    let propeller = Propeller::new(settings, admin_channel.clone(), Arc::new(runtime));
     DataPlane {
-        propeller: Propeller::new(settings, admin_channel, Arc::new(runtime)),
-        api: PropellerApi::new(logs.clone()),
+        api: PropellerApi::new(logs.clone(), propeller.changes(), admin_channel),
+        propeller,
         logs,
     }
 }

@@ -14,6 +14,7 @@ use updraft_proto::updraft::admin::v1::{
     ClaimExecutionRequest, ClaimedExecution, ReleaseExecutionRequest, RenewLeaseRequest,
 };
 
+use crate::changes::ChangeFeed;
 use crate::events::EventSender;
 use crate::execution::{ExecutionEnd, ExecutionEnvironment, StopReason, run_execution};
 use crate::runtime::TaskRuntime;
@@ -49,6 +50,7 @@ pub struct Propeller {
     settings: PropellerSettings,
     queue: ExecutionQueueServiceClient<Channel>,
     environment: Arc<ExecutionEnvironment>,
+    changes: ChangeFeed,
 }
 
 impl Propeller {
@@ -60,10 +62,12 @@ impl Propeller {
     ) -> Self {
         // Admin holds no lease shorter than a second.
         settings.lease_duration = settings.lease_duration.max(Duration::from_secs(1));
+        let changes = ChangeFeed::new();
         let environment = Arc::new(ExecutionEnvironment {
             events: EventSender::new(
                 AdminServiceClient::new(channel.clone()),
                 settings.propeller_id.clone(),
+                changes.clone(),
             ),
             runtime,
             signals: Arc::new(crate::gates::AdminSignals::new(channel.clone())),
@@ -75,7 +79,13 @@ impl Propeller {
             queue: ExecutionQueueServiceClient::new(channel),
             settings,
             environment,
+            changes,
         }
+    }
+
+    /// The phase changes this propeller delivers, for `WatchExecution`.
+    pub fn changes(&self) -> ChangeFeed {
+        self.changes.clone()
     }
 
     /// Runs forever; a claim that fails (admin down) is retried after a pause.

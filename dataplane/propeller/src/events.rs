@@ -10,6 +10,8 @@ use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::event;
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
+use crate::changes::ChangeFeed;
+
 /// How long to keep retrying one event while admin is unreachable.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 
@@ -30,12 +32,22 @@ pub enum EventError {
 pub struct EventSender {
     admin: AdminServiceClient<Channel>,
     producer_id: String,
+    changes: ChangeFeed,
 }
 
 impl EventSender {
-    /// Events will carry `producer_id` (this propeller's name).
-    pub fn new(admin: AdminServiceClient<Channel>, producer_id: String) -> Self {
-        Self { admin, producer_id }
+    /// Events will carry `producer_id` (this propeller's name); each one
+    /// admin accepts is published on `changes`.
+    pub fn new(
+        admin: AdminServiceClient<Channel>,
+        producer_id: String,
+        changes: ChangeFeed,
+    ) -> Self {
+        Self {
+            admin,
+            producer_id,
+            changes,
+        }
     }
 
     /// A client of the admin events go to, for nodes that call it directly
@@ -66,7 +78,9 @@ impl EventSender {
                     .map(|_| ())
             }
         })
-        .await
+        .await?;
+        self.changes.workflow(&event);
+        Ok(())
     }
 
     pub async fn node(&self, mut event: event::NodeExecutionEvent) -> Result<(), EventError> {
@@ -83,7 +97,9 @@ impl EventSender {
                     .map(|_| ())
             }
         })
-        .await
+        .await?;
+        self.changes.node(&event);
+        Ok(())
     }
 
     pub async fn task(&self, mut event: event::TaskExecutionEvent) -> Result<(), EventError> {
@@ -100,7 +116,9 @@ impl EventSender {
                     .map(|_| ())
             }
         })
-        .await
+        .await?;
+        self.changes.task(&event);
+        Ok(())
     }
 
     async fn send<F, Fut>(&self, call: F) -> Result<(), EventError>

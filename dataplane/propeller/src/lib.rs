@@ -5,8 +5,10 @@
 //! command as a local process (the embedded default); a Kubernetes runtime
 //! implements the same trait.
 
+pub mod api;
 pub mod arrays;
 pub mod bindings;
+pub mod changes;
 pub mod conditions;
 pub mod engine;
 pub mod events;

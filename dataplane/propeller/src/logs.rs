@@ -1,18 +1,15 @@
-//! Task logs for readers: the propeller API's `TailLogs` (follows a running
-//! attempt, then serves what is stored) over the local runtime's log files.
+//! Task logs for readers: what the propeller API's `TailLogs` serves (follows
+//! a running attempt, then what is stored) over the local runtime's log files.
 
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
-use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerService;
-use updraft_proto::updraft::propeller::v1::{LogChunk, TailLogsRequest};
+use tonic::Status;
+use updraft_proto::updraft::propeller::v1::LogChunk;
 
 use crate::local::{RunningAttempts, log_path};
-use crate::paths::attempt_key;
 
 /// How often a followed log is checked for new bytes.
 const FOLLOW_POLL: Duration = Duration::from_millis(200);
@@ -120,56 +117,17 @@ impl LogReader {
     }
 }
 
-/// A stream fed by a task writing into a channel.
-fn async_stream_like<F, Fut>(
+/// A stream fed by a task writing into a channel; the task learns the
+/// reader left when a send fails.
+pub(crate) fn async_stream_like<T, F, Fut>(
     producer: F,
-) -> impl Stream<Item = Result<LogChunk, Status>> + Send + 'static
+) -> impl Stream<Item = Result<T, Status>> + Send + 'static
 where
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<LogChunk, Status>>) -> Fut,
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<T, Status>>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (sender, receiver) = tokio::sync::mpsc::channel(16);
     tokio::spawn(producer(sender));
     tokio_stream::wrappers::ReceiverStream::new(receiver)
-}
-
-/// The stream type tonic's generated trait expects.
-type LogStream = Pin<Box<dyn Stream<Item = Result<LogChunk, Status>> + Send + 'static>>;
-
-/// The propeller API (updraft's own proto), served next to admin.
-#[derive(Debug, Clone)]
-pub struct PropellerApi {
-    logs: LogReader,
-}
-
-impl PropellerApi {
-    /// Serves logs read by `logs`.
-    pub fn new(logs: LogReader) -> Self {
-        Self { logs }
-    }
-}
-
-#[tonic::async_trait]
-impl PropellerService for PropellerApi {
-    async fn tail_logs(
-        &self,
-        request: Request<TailLogsRequest>,
-    ) -> Result<Response<LogStream>, Status> {
-        let request = request.into_inner();
-        let task_execution = request
-            .task_execution
-            .ok_or_else(|| Status::invalid_argument("task_execution is required"))?;
-        let node = task_execution.node_execution_id.as_ref().ok_or_else(|| {
-            Status::invalid_argument("task_execution.node_execution_id is required")
-        })?;
-        let execution = node.execution_id.as_ref().ok_or_else(|| {
-            Status::invalid_argument("task_execution.node_execution_id.execution_id is required")
-        })?;
-        let key = attempt_key(execution, &node.node_id, task_execution.retry_attempt);
-        Ok(Response::new(Box::pin(self.logs.tail(
-            key,
-            request.offset,
-            request.follow,
-        ))))
-    }
 }

@@ -1,6 +1,6 @@
 """Workflows that measure the propeller, not the tasks: every task is a no-op."""
 
-from flytekit import task, workflow
+from flytekit import map_task, task, workflow
 
 CHAIN_LENGTH = 100
 
@@ -20,3 +20,18 @@ def chain_wf(x: int = 0) -> int:
 @workflow
 def tiny_wf(x: int = 0) -> int:
     return step(x=x)
+
+
+@task
+def numbers(n: int) -> list[int]:
+    return list(range(n))
+
+
+@task
+def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@workflow
+def wide_map_wf(n: int = 1000) -> int:
+    return total(xs=map_task(step)(x=numbers(n=n)))

@@ -1,8 +1,10 @@
-//! A propeller that stops mid-run (its runtime dropped, as a `kill -9` would
-//! leave things) and a new one on the same admin and object store: the run
-//! continues from what was recorded. And `RecoverExecution` reusing the
-//! nodes that succeeded in a failed execution. Real admin on port 0 over
-//! SQLite, real flytekit tasks (`.venv`, or `UPDRAFT_TEST_PYTHON_BIN`).
+//! Whole runs through a real admin on port 0 over SQLite, with real flytekit
+//! tasks (`.venv`, or `UPDRAFT_TEST_PYTHON_BIN`):
+//! - a propeller that stops mid-run (its runtime dropped, as a `kill -9`
+//!   would leave things) and a new one on the same admin and object store:
+//!   the run continues from what was recorded;
+//! - `RecoverExecution` reusing the nodes that succeeded in a failed execution;
+//! - the propeller API's `WatchExecution`/`WatchExecutions` following a run.
 
 mod common;
 
@@ -15,11 +17,17 @@ use std::time::Duration;
 
 use tonic::transport::Channel;
 use updraft_admin::{AdminApi, AdminSettings};
+use updraft_propeller::api::PropellerApi;
 use updraft_propeller::engine::{Propeller, PropellerSettings};
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
+use updraft_propeller::logs::LogReader;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, ResourceType};
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
+use updraft_proto::updraft::propeller::v1::execution_change::Change;
+use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
+use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerServiceServer;
+use updraft_proto::updraft::propeller::v1::{WatchExecutionRequest, WatchExecutionsRequest};
 
 const PROJECT: &str = "flytesnacks";
 const DOMAIN: &str = "development";
@@ -317,11 +325,12 @@ impl ControlPlane {
             .enable_all()
             .build()
             .unwrap();
-        let endpoint = self.endpoint.clone();
-        let root = self.root.path().to_path_buf();
-        let propeller_id = name.to_string();
-        runtime.spawn(async move {
-            let channel = tonic::transport::Endpoint::from_shared(endpoint)
+        let root = self.root.path();
+        let (propeller, api) = {
+            // The admin channel's worker lives on the propeller's runtime,
+            // so it dies with it.
+            let _on_its_runtime = runtime.enter();
+            let channel = tonic::transport::Endpoint::from_shared(self.endpoint.clone())
                 .unwrap()
                 .connect_lazy();
             let tasks = LocalProcessRuntime::new(LocalRuntimeSettings {
@@ -329,19 +338,21 @@ impl ControlPlane {
                 python_bin_dir: Some(python_bin_dir()),
                 max_concurrent_tasks: 4,
             });
+            let logs = LogReader::new(root.join("work"), tasks.running_attempts());
             let settings = PropellerSettings {
-                propeller_id,
+                propeller_id: name.to_string(),
                 store_root: root.join("store"),
                 log_url_base: None,
                 max_concurrent_executions: 4,
                 default_max_parallelism: 4,
                 lease_duration: LEASE,
             };
-            Propeller::new(settings, channel, Arc::new(tasks))
-                .run()
-                .await;
-        });
-        RunningPropeller { runtime }
+            let propeller = Propeller::new(settings, channel.clone(), Arc::new(tasks));
+            let api = PropellerApi::new(logs, propeller.changes(), channel);
+            (propeller, api)
+        };
+        runtime.spawn(propeller.run());
+        RunningPropeller { runtime, api }
     }
 
     async fn execution(&mut self, id: &core::WorkflowExecutionIdentifier) -> admin::Execution {
@@ -471,9 +482,26 @@ impl ControlPlane {
 
 struct RunningPropeller {
     runtime: tokio::runtime::Runtime,
+    api: PropellerApi,
 }
 
 impl RunningPropeller {
+    /// A client of this propeller's API, served on a port of its own runtime.
+    async fn api_client(&self) -> PropellerServiceClient<Channel> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let router = tonic::service::Routes::new(PropellerServiceServer::new(self.api.clone()))
+            .into_axum_router();
+        self.runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.expect("serve");
+        });
+        PropellerServiceClient::connect(endpoint)
+            .await
+            .expect("connect to the propeller API")
+    }
+
     /// Stops it dead: no more events, no cleanup; its task processes live on.
     fn crash(self) {
         self.runtime.shutdown_background();
@@ -579,4 +607,158 @@ async fn a_recovered_execution_reuses_the_nodes_that_succeeded() {
         plane.node_phase(&recovered, "n1").await,
         core::node_execution::Phase::Succeeded
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_streams_every_node_and_task_change_then_ends_with_the_run() {
+    use core::node_execution::Phase as NodePhase;
+    use core::task_execution::Phase as TaskPhase;
+    use core::workflow_execution::Phase;
+    let mut plane = ControlPlane::start().await;
+    let propeller = plane.start_propeller("propeller-a");
+    let mut api = propeller.api_client().await;
+    let mut list = api
+        .watch_executions(WatchExecutionsRequest {
+            project: PROJECT.into(),
+            domain: DOMAIN.into(),
+        })
+        .await
+        .expect("watch the project")
+        .into_inner();
+    let id = plane.launch(4).await;
+
+    let mut stream = api
+        .watch_execution(WatchExecutionRequest {
+            execution: Some(id.clone()),
+        })
+        .await
+        .expect("watch the execution")
+        .into_inner();
+    let mut changes = Vec::new();
+    let collect = async {
+        while let Some(change) = stream.message().await.expect("the watch stays healthy") {
+            changes.push(change);
+        }
+    };
+    tokio::time::timeout(PATIENCE, collect)
+        .await
+        .expect("the watch ends when the run ends");
+    propeller.crash();
+
+    assert_eq!(plane.output(&id).await, Some(50));
+    assert!(
+        changes
+            .iter()
+            .all(|change| change.execution.as_ref() == Some(&id)),
+        "every change names the watched execution"
+    );
+    let phases: Vec<_> = changes
+        .iter()
+        .filter_map(|change| match change.change {
+            Some(Change::WorkflowPhase(phase)) => Phase::try_from(phase).ok(),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(phases[0], Phase::Queued | Phase::Running),
+        "the first message is the current phase: {phases:?}"
+    );
+    assert_eq!(phases.last(), Some(&Phase::Succeeded), "{phases:?}");
+    for node in ["n0", "n1"] {
+        let node_phases: Vec<_> = changes
+            .iter()
+            .filter_map(|change| match &change.change {
+                Some(Change::Node(node_change))
+                    if node_change.id.as_ref().is_some_and(|id| id.node_id == node) =>
+                {
+                    NodePhase::try_from(node_change.phase).ok()
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            node_phases.contains(&NodePhase::Running),
+            "{node}: {node_phases:?}"
+        );
+        assert_eq!(
+            node_phases.last(),
+            Some(&NodePhase::Succeeded),
+            "{node}: {node_phases:?}"
+        );
+        let task_phases: Vec<_> = changes
+            .iter()
+            .filter_map(|change| match &change.change {
+                Some(Change::Task(task))
+                    if task
+                        .id
+                        .as_ref()
+                        .and_then(|id| id.node_execution_id.as_ref())
+                        .is_some_and(|id| id.node_id == node) =>
+                {
+                    TaskPhase::try_from(task.phase).ok()
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            task_phases.last(),
+            Some(&TaskPhase::Succeeded),
+            "{node}: {task_phases:?}"
+        );
+    }
+
+    let mut listed = Vec::new();
+    while let Ok(Ok(Some(change))) =
+        tokio::time::timeout(Duration::from_millis(500), list.message()).await
+    {
+        listed.push(change);
+    }
+    assert!(
+        listed
+            .iter()
+            .all(|change| matches!(change.change, Some(Change::WorkflowPhase(_)))),
+        "a project watch carries workflow phases only"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|change| change.execution.as_ref() == Some(&id)
+                && change.change == Some(Change::WorkflowPhase(Phase::Succeeded as i32))),
+        "the project watch saw the run succeed: {listed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_what_does_not_exist_is_refused_with_the_reason() {
+    let plane = ControlPlane::start().await;
+    let propeller = plane.start_propeller("propeller-a");
+    let mut api = propeller.api_client().await;
+
+    let missing = api
+        .watch_execution(WatchExecutionRequest {
+            execution: Some(core::WorkflowExecutionIdentifier {
+                project: PROJECT.into(),
+                domain: DOMAIN.into(),
+                name: "nosuchrun".into(),
+                org: String::new(),
+            }),
+        })
+        .await
+        .expect_err("an unknown execution");
+    let no_project = api
+        .watch_executions(WatchExecutionsRequest {
+            project: String::new(),
+            domain: DOMAIN.into(),
+        })
+        .await
+        .expect_err("no project");
+    propeller.crash();
+
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    assert!(
+        missing.message().contains("nosuchrun"),
+        "{}",
+        missing.message()
+    );
+    assert_eq!(no_project.code(), tonic::Code::InvalidArgument);
 }
