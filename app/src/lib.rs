@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod graph;
 pub mod launch;
 pub mod literals;
 pub mod pages;

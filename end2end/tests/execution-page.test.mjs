@@ -109,3 +109,34 @@ test("an input gate refuses a mistyped value next to its field and takes a typed
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the workflow's graph and a timeline show the nodes, coloured by phase, and open the drawer", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/workflows/${workflowName}`);
+  // The definition's graph: start, the three nodes, end.
+  const definitionGraph = page.getByRole("group", { name: "Workflow graph" });
+  for (const node of ["start-node", "n0", "n1", "n2", "end-node"]) {
+    await definitionGraph.locator(`[data-node="${node}"]`).waitFor();
+  }
+  const executionPath = await launchFromForm(page, workflowName, { name: "graph", a: 3, b: 4 });
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+
+  await page.getByRole("navigation", { name: "Node views" }).getByRole("link", { name: "Graph" }).click();
+  await page.waitForURL((url) => url.searchParams.get("view") === "graph");
+  const graph = page.getByRole("group", { name: "Workflow graph" });
+  const n1 = graph.getByRole("link", { name: /^n1/ });
+  await n1.getByText("Succeeded").waitFor({ timeout: 30_000 });
+  // A node in the graph opens its drawer, and the view stays in the URL.
+  await n1.click();
+  await page.waitForURL((url) => url.searchParams.get("node") === "n1" && url.searchParams.get("view") === "graph");
+  await page.getByRole("dialog", { name: "Node n1" }).waitFor();
+
+  // Survives a reload, like every view state.
+  await page.goto(`${baseUrl}${executionPath}?view=timeline`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  for (const node of ["n0", "n1", "n2"]) {
+    await page.getByRole("img", { name: new RegExp(`^${node}: Succeeded`) }).waitFor();
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

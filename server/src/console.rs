@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
 use updraft_app::api::{ApiClients, FlytekitConfigPath};
 use updraft_app::{App, shell};
 
@@ -50,8 +51,15 @@ pub fn console_router(state: ConsoleState) -> Router {
         }
     };
     let options = state.leptos_options.clone();
+    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    // The build leaves brotli and gzip copies next to each file; the browser
+    // gets the smallest it accepts (the WASM shrinks to about a quarter).
+    let pkg_files = ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz).with_state(state.readiness.clone()))
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg_files)
         .merge(crate::live::live_router(
             state.clients.admin.clone(),
             state.clients.propeller.clone(),

@@ -66,6 +66,8 @@ pub struct EntityOverview {
     /// The plugin that runs a task (`python-task`, `container`, …).
     pub task_type: Option<String>,
     pub launch_plan: Option<LaunchPlanDetails>,
+    /// A workflow's DAG (of its newest version).
+    pub graph: Option<crate::graph::GraphLayout>,
 }
 
 /// How many versions the detail page shows.
@@ -171,6 +173,7 @@ pub async fn get_entity_overview(
         outputs: Vec::new(),
         task_type: None,
         launch_plan: None,
+        graph: None,
     };
     match kind {
         EntityKind::Workflow => {
@@ -186,6 +189,12 @@ pub async fn get_entity_overview(
                     .and_then(|t| t.interface.as_ref());
                 overview.inputs = typed_variables(interface.and_then(|i| i.inputs.as_ref()));
                 overview.outputs = typed_variables(interface.and_then(|i| i.outputs.as_ref()));
+                overview.graph = newest
+                    .closure
+                    .as_ref()
+                    .and_then(|c| c.compiled_workflow.as_ref())
+                    .and_then(|c| c.primary.as_ref())
+                    .map(crate::graph::workflow_graph);
             }
             overview.versions = workflows
                 .iter()

@@ -232,6 +232,38 @@ pub async fn get_execution(
     })
 }
 
+/// The graph of the workflow an execution runs, laid out for drawing.
+#[server(input = Json)]
+pub async fn get_execution_graph(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<crate::graph::GraphLayout, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let mut client = super::admin_client()?;
+    let execution = client
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(execution_id(project, domain, name)),
+        })
+        .await?
+        .into_inner();
+    let Some(workflow_id) = execution.closure.and_then(|closure| closure.workflow_id) else {
+        return Ok(crate::graph::GraphLayout::default());
+    };
+    let workflow = client
+        .get_workflow(admin::ObjectGetRequest {
+            id: Some(workflow_id),
+        })
+        .await?
+        .into_inner();
+    Ok(workflow
+        .closure
+        .and_then(|closure| closure.compiled_workflow)
+        .and_then(|compiled| compiled.primary)
+        .map(|primary| crate::graph::workflow_graph(&primary))
+        .unwrap_or_default())
+}
+
 /// An execution's inputs and outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionData {

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages: one set of Tailwind components.
 
+pub mod graph;
 pub mod layout;
 pub mod live;
 pub mod logs;
@@ -7,4 +8,5 @@ pub mod phase;
 pub mod states;
 pub mod theme;
 pub mod time;
+pub mod timeline;
 pub mod values;

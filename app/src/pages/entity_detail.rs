@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{EntityKind, EntityOverview, get_entity_overview};
+use crate::components::graph::GraphView;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::LocalTime;
 use crate::components::values::{ValueTable, VariableTable};
@@ -97,6 +98,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         outputs,
         task_type,
         launch_plan,
+        graph,
         ..
     } = overview;
     let is_launch_plan = kind == EntityKind::LaunchPlan;
@@ -140,6 +142,13 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
                 </div>
             }))}
         </section>
+        {graph.map(|layout| view! {
+            <section class="mt-8" aria-labelledby="graph-heading">
+                <h3 id="graph-heading" class="text-lg font-semibold">"Graph"</h3>
+                <p class="text-xs text-slate-500 dark:text-slate-400">"Of the newest version."</p>
+                <GraphView layout />
+            </section>
+        })}
         <section class="mt-8" aria-labelledby="versions-heading">
             <h3 id="versions-heading" class="text-lg font-semibold">"Versions"</h3>
             <table class="mt-3 w-full text-left text-sm">

@@ -5,18 +5,20 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{
     AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView, NODE_EXECUTIONS_LIMIT,
     NodeDetail, NodeExecutionSummary, SetGateSignal, TerminateExecution, get_execution,
-    get_execution_data, get_node_detail, list_node_executions,
+    get_execution_data, get_execution_graph, get_node_detail, list_node_executions,
 };
+use crate::components::graph::GraphView;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::logs::LogViewer;
 use crate::components::phase::{PhaseBadge, is_terminal_execution_phase, phase_label};
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
+use crate::components::timeline::Timeline;
 use crate::components::values::ValueTable;
 use crate::error::ConsoleError;
 use crate::pages::executions::LaunchedLink;
 use crate::pages::project::{ProjectHeader, use_project_domain};
-use crate::pages::{encode_component, project_path, query_string, use_query_value};
+use crate::pages::{append_query, encode_component, project_path, query_string, use_query_value};
 
 /// `/console/projects/{project}/domains/{domain}/executions/{name}`.
 #[component]
@@ -76,13 +78,36 @@ pub fn ExecutionPage() -> impl IntoView {
             }
         },
     );
+    // How the nodes are shown (`?view=graph|timeline`, the table when
+    // absent), kept in every link the page makes.
+    let view_mode = use_query_value("view");
     let page_path = Signal::derive(move || {
         project_path(
             &project.get(),
             &domain.get(),
             &format!("/executions/{}", encode_component(&name.get())),
-        )
+        ) + &query_string(&[("view", &view_mode.get())])
     });
+    let node_href = Callback::new(move |node_id: String| {
+        append_query(&page_path.get_untracked(), &[("node", &node_id)])
+    });
+    let graph = Resource::new(
+        move || {
+            (
+                project.get(),
+                domain.get(),
+                name.get(),
+                view_mode.get() == "graph",
+            )
+        },
+        |(project, domain, name, wanted)| async move {
+            if wanted {
+                get_execution_graph(project, domain, name).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
 
     let list_href = move || project_path(&project.get(), &domain.get(), "/executions");
     view! {
@@ -117,12 +142,33 @@ pub fn ExecutionPage() -> impl IntoView {
             </Transition>
         </section>
         <section class="mt-8" aria-labelledby="nodes-heading">
-            <h3 id="nodes-heading" class="text-lg font-semibold">"Nodes"</h3>
+            <div class="flex flex-wrap items-baseline gap-4">
+                <h3 id="nodes-heading" class="text-lg font-semibold">"Nodes"</h3>
+                <NodeViewTabs view_mode base=Signal::derive(move || project_path(
+                    &project.get(),
+                    &domain.get(),
+                    &format!("/executions/{}", encode_component(&name.get())),
+                )) />
+            </div>
             <Transition fallback=|| view! { <Loading what="nodes" /> }>
                 {move || Suspend::new(async move {
-                    match nodes.await {
-                        Ok(nodes) => view! { <NodeTable nodes page_path open_node /> }.into_any(),
-                        Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                    let nodes = match nodes.await {
+                        Ok(nodes) => nodes,
+                        Err(error) => return view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                    };
+                    match view_mode.get().as_str() {
+                        "graph" => match graph.await {
+                            Ok(layout) => {
+                                let phases = nodes
+                                    .iter()
+                                    .map(|node| (node.node_id.clone(), node.phase.clone()))
+                                    .collect();
+                                view! { <GraphView layout=layout.unwrap_or_default() phases node_href /> }.into_any()
+                            }
+                            Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                        },
+                        "timeline" => view! { <Timeline nodes node_href /> }.into_any(),
+                        _ => view! { <NodeTable nodes page_path open_node /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -133,6 +179,30 @@ pub fn ExecutionPage() -> impl IntoView {
                 <NodeDrawer node_id page_path chosen_attempt detail=node_detail gate_signal />
             })
         }}
+    }
+}
+
+/// Table, graph or timeline: links that switch `?view=`, the open node closed.
+#[component]
+fn NodeViewTabs(view_mode: Memo<String>, base: Signal<String>) -> impl IntoView {
+    let tabs = [("", "Table"), ("graph", "Graph"), ("timeline", "Timeline")];
+    view! {
+        <nav aria-label="Node views" class="flex gap-1 text-sm">
+            {tabs.into_iter().map(|(mode, label)| {
+                let current = move || view_mode.get() == mode;
+                view! {
+                    <a href=move || base.get() + &query_string(&[("view", mode)])
+                        aria-current=move || current().then_some("page")
+                        class=move || if current() {
+                            "rounded-md bg-slate-200 px-2 py-0.5 font-medium dark:bg-slate-800"
+                        } else {
+                            "rounded-md px-2 py-0.5 text-sky-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400 dark:hover:bg-slate-900"
+                        }>
+                        {label}
+                    </a>
+                }
+            }).collect_view()}
+        </nav>
     }
 }
 
@@ -384,7 +454,7 @@ fn NodeTable(
                     };
                     let href = {
                         let node_id = node.node_id.clone();
-                        move || format!("{}{}", page_path.get(), query_string(&[("node", &node_id)]))
+                        move || append_query(&page_path.get(), &[("node", &node_id)])
                     };
                     let row_class = {
                         let selected = selected.clone();
@@ -588,7 +658,7 @@ fn AttemptTable(
                     let number = attempt.retry_attempt.to_string();
                     let href = {
                         let node_id = node_id.clone();
-                        move || format!("{}{}", page_path.get(), query_string(&[("node", &node_id), ("attempt", &number)]))
+                        move || append_query(&page_path.get(), &[("node", &node_id), ("attempt", &number)])
                     };
                     view! {
                         <tr class="align-top">

@@ -33,6 +33,15 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// `href` with `pairs` added to its query string (which it may already have).
+pub fn append_query(href: &str, pairs: &[(&str, &str)]) -> String {
+    let query = query_string(pairs);
+    match query.strip_prefix('?') {
+        Some(rest) if href.contains('?') => format!("{href}&{rest}"),
+        _ => format!("{href}{query}"),
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub fn encode_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -65,6 +74,19 @@ mod tests {
         assert_eq!(
             query_string(&[("phase", "FAILED"), ("token", "a b&c")]),
             "?phase=FAILED&token=a%20b%26c"
+        );
+    }
+
+    #[test]
+    fn appends_to_a_query_string_or_starts_one() {
+        assert_eq!(append_query("/x", &[("node", "n0")]), "/x?node=n0");
+        assert_eq!(
+            append_query("/x?view=graph", &[("node", "n0")]),
+            "/x?view=graph&node=n0"
+        );
+        assert_eq!(
+            append_query("/x?view=graph", &[("node", "")]),
+            "/x?view=graph"
         );
     }
 

@@ -130,7 +130,11 @@ impl EventSender {
         let started = tokio::time::Instant::now();
         let mut backoff = Duration::from_millis(100);
         loop {
-            match call(self.admin.clone(), request_id.clone()).await {
+            // Boxed: a tonic call's future is ~18 KB, and every node-running
+            // future awaits events, so inline it would make each of them (and
+            // each frame building one) that much bigger; nested branch and
+            // subworkflow nodes then overflowed a 2 MiB worker stack.
+            match Box::pin(call(self.admin.clone(), request_id.clone())).await {
                 Ok(()) => return Ok(()),
                 Err(status) if status.code() == Code::AlreadyExists => return Ok(()),
                 Err(status) if is_transient(&status) => {
