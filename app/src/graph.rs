@@ -227,7 +227,13 @@ pub fn workflow_graph(compiled: &updraft_proto::flyteidl::core::CompiledWorkflow
         kind: "start".into(),
         upstream: Vec::new(),
     }];
-    for node in &template.nodes {
+    // A compiled template may list the start and end nodes itself; they are
+    // drawn once, as the ends of the graph.
+    let work = template
+        .nodes
+        .iter()
+        .filter(|node| node.id != "start-node" && node.id != "end-node");
+    for node in work.clone() {
         let (kind, runs) = match &node.target {
             Some(Target::TaskNode(task)) => (
                 "task",
@@ -268,7 +274,7 @@ pub fn workflow_graph(compiled: &updraft_proto::flyteidl::core::CompiledWorkflow
     }
     let mut end_upstream = upstream_of("end-node");
     if end_upstream.is_empty() {
-        end_upstream = template.nodes.iter().map(|node| node.id.clone()).collect();
+        end_upstream = work.map(|node| node.id.clone()).collect();
     }
     specs.push(NodeSpec {
         id: "end-node".into(),
