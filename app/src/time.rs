@@ -17,6 +17,19 @@ pub fn format_utc(epoch_millis: i64) -> String {
     )
 }
 
+/// `2026-11-22T00:50:30Z`, as flyteadmin's filters take instants.
+pub fn format_rfc3339(epoch_millis: i64) -> String {
+    let seconds = epoch_millis.div_euclid(1000);
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let second_of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
 /// A duration the way people say it: `850ms`, `12s`, `3m 5s`, `2h 1m`, `3d 4h`.
 pub fn format_duration(millis: i64) -> String {
     if millis < 0 {
@@ -108,6 +121,11 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_instants_for_filters() {
+        assert_eq!(format_rfc3339(1_795_308_630_000), "2026-11-22T00:50:30Z");
+    }
 
     #[test]
     fn formats_instants_in_utc() {

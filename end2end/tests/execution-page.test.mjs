@@ -140,3 +140,38 @@ test("the workflow's graph and a timeline show the nodes, coloured by phase, and
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a failed execution is recovered from its page, then archived and found under the archive filter", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const failedPath = await launchFromForm(page, "myapp.failures.failing_wf", { n: 2 });
+  await waitForExecutionPhase(page, failedPath, "FAILED");
+  const failedName = failedPath.split("/").pop();
+
+  await page.getByRole("button", { name: "Recover" }).click();
+  await page.waitForURL((url) => url.pathname.includes("/executions/") && !url.pathname.endsWith(failedName));
+  await page.getByText("Recovered", { exact: true }).waitFor();
+
+  await page.goto(`${baseUrl}${failedPath}`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("button", { name: "Archive" }).click();
+  await page.getByRole("button", { name: "Unarchive" }).waitFor();
+
+  // Archived: gone from the default list, found with the filters (kept in the URL).
+  await page.goto(`${baseUrl}${projectPath}/executions`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  const table = page.getByRole("table", { name: "Executions" });
+  await table.getByRole("link").first().waitFor();
+  assert.equal(await table.getByRole("link", { name: failedName }).count(), 0);
+  await page.getByRole("combobox", { name: "Created" }).selectOption("1h");
+  await page.getByRole("checkbox", { name: "Archived only" }).check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL((url) => url.searchParams.get("archived") === "only" && url.searchParams.get("created") === "1h");
+  await table.getByRole("link", { name: failedName }).waitFor();
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await page.getByRole("checkbox", { name: "Archived only" }).isChecked(), true);
+  await table.getByRole("link", { name: failedName }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

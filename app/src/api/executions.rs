@@ -46,7 +46,20 @@ pub struct ExecutionQuery {
     pub sort: String,
     /// The API's opaque token of the page to show; empty for the first.
     pub token: String,
+    /// Only executions created within this long before now: one of
+    /// [`CREATED_WITHIN`]'s values, or empty for any time.
+    pub created: String,
+    /// `only` lists archived executions instead of active ones.
+    pub archived: String,
 }
+
+/// The "created within" choices, with their length in milliseconds.
+pub const CREATED_WITHIN: [(&str, &str, i64); 4] = [
+    ("1h", "Last hour", 3_600_000),
+    ("24h", "Last 24 hours", 86_400_000),
+    ("7d", "Last 7 days", 7 * 86_400_000),
+    ("30d", "Last 30 days", 30 * 86_400_000),
+];
 
 /// The sort orders the executions list offers, with their labels.
 pub const EXECUTION_SORTS: [(&str, &str); 4] = [
@@ -60,9 +73,11 @@ pub const EXECUTION_SORTS: [(&str, &str); 4] = [
 pub const EXECUTIONS_PER_PAGE: u32 = 25;
 
 /// flyteadmin's `(filters, sort key, descending)` for a query, or what is wrong with it.
+/// `now_millis` anchors the "created within" filter.
 pub fn execution_filters(
     query: &ExecutionQuery,
     entity: Option<(EntityKind, &str)>,
+    now_millis: i64,
 ) -> Result<(String, &'static str, bool), ConsoleError> {
     let mut filters = Vec::new();
     if let Some((kind, name)) = entity {
@@ -84,6 +99,33 @@ pub fn execution_filters(
             });
         }
         filters.push(format!("eq(phase,{})", query.phase));
+    }
+    if !query.created.is_empty() {
+        let Some((_, _, window)) = CREATED_WITHIN
+            .iter()
+            .find(|(value, _, _)| *value == query.created)
+        else {
+            return Err(ConsoleError::InvalidInput {
+                message: format!(
+                    "unknown time range \"{}\"; use one of {}",
+                    query.created,
+                    CREATED_WITHIN.map(|(value, _, _)| value).join(", ")
+                ),
+            });
+        };
+        filters.push(format!(
+            "gte(created_at,{})",
+            crate::time::format_rfc3339(now_millis - window)
+        ));
+    }
+    match query.archived.as_str() {
+        "" => {}
+        "only" => filters.push("eq(state,EXECUTION_ARCHIVED)".into()),
+        other => {
+            return Err(ConsoleError::InvalidInput {
+                message: format!("unknown archive choice \"{other}\"; use \"only\" or nothing"),
+            });
+        }
     }
     let sort = if query.sort.is_empty() {
         "created_at.desc"
@@ -121,7 +163,12 @@ pub async fn list_executions(
 ) -> Result<ExecutionPage, ConsoleError> {
     use updraft_proto::flyteidl::admin;
     let entity = entity_kind.map(|kind| (kind, entity_name.as_str()));
-    let (filters, key, descending) = execution_filters(&query, entity)?;
+    let now_millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        });
+    let (filters, key, descending) = execution_filters(&query, entity, now_millis)?;
     let direction = if descending {
         admin::sort::Direction::Descending
     } else {
@@ -171,6 +218,8 @@ pub struct ExecutionDetail {
     /// `MANUAL`, `SCHEDULED`, `RELAUNCH`, …
     pub mode: String,
     pub updated_at: Option<i64>,
+    /// Archived executions leave the default list (they stay readable).
+    pub archived: bool,
 }
 
 /// One execution.
@@ -229,6 +278,12 @@ pub async fn get_execution(
             .updated_at
             .as_ref()
             .map(crate::literals::timestamp_millis),
+        archived: closure
+            .state_change_details
+            .as_ref()
+            .is_some_and(|details| {
+                details.state == admin::ExecutionState::ExecutionArchived as i32
+            }),
     })
 }
 
@@ -414,6 +469,51 @@ pub async fn terminate_execution(
     Ok(())
 }
 
+/// Starts a new execution that reuses the nodes that succeeded in a failed
+/// one; answers the new execution's name.
+#[server(endpoint = "recover_execution")]
+pub async fn recover_execution(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<String, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let mut client = super::admin_client()?;
+    let recovered = client
+        .recover_execution(admin::ExecutionRecoverRequest {
+            id: Some(execution_id(project, domain, name)),
+            name: String::new(),
+            metadata: None,
+        })
+        .await?
+        .into_inner();
+    recovered.id.map(|id| id.name).ok_or(ConsoleError::Internal)
+}
+
+/// Archives an execution (it leaves the default list) or brings it back.
+#[server(endpoint = "archive_execution")]
+pub async fn archive_execution(
+    project: String,
+    domain: String,
+    name: String,
+    archived: bool,
+) -> Result<(), ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let state = if archived {
+        admin::ExecutionState::ExecutionArchived
+    } else {
+        admin::ExecutionState::ExecutionActive
+    };
+    let mut client = super::admin_client()?;
+    client
+        .update_execution(admin::ExecutionUpdateRequest {
+            id: Some(execution_id(project, domain, name)),
+            state: state as i32,
+        })
+        .await?;
+    Ok(())
+}
+
 #[cfg(feature = "ssr")]
 fn execution_id(
     project: String,
@@ -473,24 +573,48 @@ mod tests {
         ExecutionQuery {
             phase: phase.into(),
             sort: sort.into(),
-            token: String::new(),
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn filters_by_creation_time_and_archive_state() {
+        let now = 1_795_308_630_000;
+        let recent_archived = ExecutionQuery {
+            created: "1h".into(),
+            archived: "only".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            execution_filters(&recent_archived, None, now).map(|(filters, _, _)| filters),
+            Ok("gte(created_at,2026-11-21T23:50:30Z)+eq(state,EXECUTION_ARCHIVED)".into())
+        );
+        let forever = ExecutionQuery {
+            created: "1y".into(),
+            ..Default::default()
+        };
+        let Err(ConsoleError::InvalidInput { message }) = execution_filters(&forever, None, now)
+        else {
+            panic!("an unknown range is invalid input");
+        };
+        assert!(message.contains("24h"), "{message}");
     }
 
     #[test]
     fn builds_flyteadmin_filters_from_the_query() {
         assert_eq!(
-            execution_filters(&query("", ""), None),
+            execution_filters(&query("", ""), None, 0),
             Ok((String::new(), "created_at", true))
         );
         assert_eq!(
-            execution_filters(&query("FAILED", "duration.asc"), None),
+            execution_filters(&query("FAILED", "duration.asc"), None, 0),
             Ok(("eq(phase,FAILED)".into(), "duration", false))
         );
         assert_eq!(
             execution_filters(
                 &query("RUNNING", ""),
-                Some((EntityKind::Workflow, "myapp.greetings.hello_wf"))
+                Some((EntityKind::Workflow, "myapp.greetings.hello_wf")),
+                0
             ),
             Ok((
                 "eq(workflow.name,myapp.greetings.hello_wf)+eq(phase,RUNNING)".into(),
@@ -499,7 +623,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")))
+            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")), 0)
                 .map(|(filters, _, _)| filters),
             Ok("eq(launch_plan.name,lp)".into())
         );
@@ -508,17 +632,17 @@ mod tests {
     #[test]
     fn rejects_unknown_phases_and_sorts_with_the_valid_choices() {
         let Err(ConsoleError::InvalidInput { message }) =
-            execution_filters(&query("DONE", ""), None)
+            execution_filters(&query("DONE", ""), None, 0)
         else {
             panic!("an unknown phase is invalid input");
         };
         assert!(message.contains("SUCCEEDED"), "{message}");
         let Err(ConsoleError::InvalidInput { message }) =
-            execution_filters(&query("", "name"), None)
+            execution_filters(&query("", "name"), None, 0)
         else {
             panic!("an unknown sort is invalid input");
         };
         assert!(message.contains("created_at.desc"), "{message}");
-        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b"))).is_err());
+        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0).is_err());
     }
 }

@@ -3,9 +3,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView, NODE_EXECUTIONS_LIMIT,
-    NodeDetail, NodeExecutionSummary, SetGateSignal, TerminateExecution, get_execution,
-    get_execution_data, get_execution_graph, get_node_detail, list_node_executions,
+    ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView,
+    NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, RecoverExecution, SetGateSignal,
+    TerminateExecution, get_execution, get_execution_data, get_execution_graph, get_node_detail,
+    list_node_executions,
 };
 use crate::components::graph::GraphView;
 use crate::components::live::{LiveIndicator, use_live_updates};
@@ -27,6 +28,7 @@ pub fn ExecutionPage() -> impl IntoView {
     let (project, domain) = use_project_domain();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     let terminate = ServerAction::<TerminateExecution>::new();
+    let archive = ServerAction::<ArchiveExecution>::new();
     // Bumped by every pushed change; every resource below refetches with it.
     let (refresh, live) = use_live_updates(move || {
         format!(
@@ -42,7 +44,7 @@ pub fn ExecutionPage() -> impl IntoView {
             domain.get(),
             name.get(),
             refresh.get(),
-            terminate.version().get(),
+            terminate.version().get() + archive.version().get(),
         )
     };
     let execution = Resource::new(key, |(project, domain, name, _, _)| {
@@ -122,7 +124,7 @@ pub fn ExecutionPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="the execution" /> }>
             {move || Suspend::new(async move {
                 match execution.await {
-                    Ok(detail) => view! { <ExecutionHeader detail terminate /> }.into_any(),
+                    Ok(detail) => view! { <ExecutionHeader detail terminate archive /> }.into_any(),
                     Err(error) => view! {
                         <h2 class="mt-2 break-all text-xl font-semibold">{name.get_untracked()}</h2>
                         <div class="mt-4"><ErrorNotice error /></div>
@@ -210,6 +212,7 @@ fn NodeViewTabs(view_mode: Memo<String>, base: Signal<String>) -> impl IntoView 
 fn ExecutionHeader(
     detail: ExecutionDetail,
     terminate: ServerAction<TerminateExecution>,
+    archive: ServerAction<ArchiveExecution>,
 ) -> impl IntoView {
     let summary = detail.summary.clone();
     let workflow = summary.workflow.clone().map(|id| {
@@ -267,6 +270,8 @@ fn ExecutionHeader(
                         "Relaunch"
                     </a>
                 })}
+                {(summary.phase == "FAILED").then(|| view! { <RecoverControl name=summary.name.clone() /> })}
+                <ArchiveControl name=summary.name.clone() phase=summary.phase.clone() archived=detail.archived archive />
                 <TerminateControl phase=summary.phase.clone() name=summary.name.clone() terminate />
             </div>
         </div>
@@ -314,6 +319,83 @@ fn ExecutionHeader(
                 }}
             </p>
         })}
+    }
+}
+
+/// Recover: a new execution that reuses what succeeded in this failed one;
+/// the page moves to it.
+#[component]
+fn RecoverControl(name: String) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let recover = ServerAction::<RecoverExecution>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(recovered)) = recover.value().get() {
+            navigate(
+                &project_path(
+                    &project.get_untracked(),
+                    &domain.get_untracked(),
+                    &format!("/executions/{}", encode_component(&recovered)),
+                ),
+                Default::default(),
+            );
+        }
+    });
+    let pending = recover.pending();
+    view! {
+        <div class="max-w-xs text-right">
+            <ActionForm action=recover>
+                <input type="hidden" name="project" value=move || project.get() />
+                <input type="hidden" name="domain" value=move || domain.get() />
+                <input type="hidden" name="name" value=name />
+                <button type="submit" disabled=move || pending.get()
+                    title="Run it again, reusing the nodes that succeeded"
+                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800">
+                    {move || if pending.get() { "Recovering…" } else { "Recover" }}
+                </button>
+            </ActionForm>
+            {move || recover.value().get().and_then(Result::err).map(|error| view! {
+                <div class="mt-2 w-80 text-left"><ErrorNotice error /></div>
+            })}
+        </div>
+    }
+}
+
+/// Archive (or bring back) a finished execution; a running one says why not.
+#[component]
+fn ArchiveControl(
+    name: String,
+    phase: String,
+    archived: bool,
+    archive: ServerAction<ArchiveExecution>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let finished = is_terminal_execution_phase(&phase);
+    let pending = archive.pending();
+    let label = if archived { "Unarchive" } else { "Archive" };
+    view! {
+        <div class="max-w-xs text-right">
+            <ActionForm action=archive>
+                <input type="hidden" name="project" value=move || project.get() />
+                <input type="hidden" name="domain" value=move || domain.get() />
+                <input type="hidden" name="name" value=name />
+                <input type="hidden" name="archived" value=if archived { "false" } else { "true" } />
+                <button type="submit" disabled=move || !finished || pending.get()
+                    aria-describedby=(!finished).then_some("archive-note")
+                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 disabled:cursor-not-allowed disabled:text-slate-400 dark:border-slate-700 dark:hover:bg-slate-800">
+                    {label}
+                </button>
+            </ActionForm>
+            {(!finished).then(|| view! {
+                <p id="archive-note" class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Only finished executions can be archived."</p>
+            })}
+            {archived.then(|| view! {
+                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">"Archived: hidden from the executions list unless archived ones are shown."</p>
+            })}
+            {move || archive.value().get().and_then(Result::err).map(|error| view! {
+                <div class="mt-2 w-80 text-left"><ErrorNotice error /></div>
+            })}
+        </div>
     }
 }
 

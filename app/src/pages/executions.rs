@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::api::{EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions};
+use crate::api::{
+    CREATED_WITHIN, EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions,
+};
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
 use crate::components::states::{EmptyState, ErrorNotice, Loading};
@@ -40,10 +42,20 @@ pub fn ExecutionsList(
     let phase = use_query_value("phase");
     let sort = use_query_value("sort");
     let token = use_query_value("token");
-    let query = Memo::new(move |_| ExecutionQuery {
-        phase: if controls { phase.get() } else { String::new() },
-        sort: if controls { sort.get() } else { String::new() },
-        token: if controls { token.get() } else { String::new() },
+    let created = use_query_value("created");
+    let archived = use_query_value("archived");
+    let query = Memo::new(move |_| {
+        if controls {
+            ExecutionQuery {
+                phase: phase.get(),
+                sort: sort.get(),
+                token: token.get(),
+                created: created.get(),
+                archived: archived.get(),
+            }
+        } else {
+            ExecutionQuery::default()
+        }
     });
     // Any change among the project's newest executions refetches the list.
     let (changes, live) = use_live_updates(move || {
@@ -64,16 +76,23 @@ pub fn ExecutionsList(
         },
     );
     let path = move || location.pathname.get();
-    let filtered = move || !phase.get().is_empty();
+    let filtered =
+        move || !phase.get().is_empty() || !created.get().is_empty() || !archived.get().is_empty();
     // What the person picked but has not applied yet; `None` means "as in the URL".
     let (phase_choice, set_phase_choice) = signal(None::<String>);
     let (sort_choice, set_sort_choice) = signal(None::<String>);
+    let (created_choice, set_created_choice) = signal(None::<String>);
+    let (archived_choice, set_archived_choice) = signal(None::<String>);
     // A new URL (back button, a link) replaces unapplied choices.
     Effect::new(move |_| {
         phase.track();
         sort.track();
+        created.track();
+        archived.track();
         set_phase_choice.set(None);
         set_sort_choice.set(None);
+        set_created_choice.set(None);
+        set_archived_choice.set(None);
     });
     let navigate = use_navigate();
     // Once hydrated, apply without a page load and keep the URL free of
@@ -91,11 +110,22 @@ pub fn ExecutionsList(
         } else {
             sort
         };
+        let created = created_choice
+            .get_untracked()
+            .unwrap_or_else(|| created.get_untracked());
+        let archived = archived_choice
+            .get_untracked()
+            .unwrap_or_else(|| archived.get_untracked());
         navigate(
             &format!(
                 "{}{}",
                 path(),
-                query_string(&[("phase", &phase), ("sort", &sort)])
+                query_string(&[
+                    ("phase", &phase),
+                    ("created", &created),
+                    ("archived", &archived),
+                    ("sort", &sort)
+                ])
             ),
             Default::default(),
         );
@@ -113,6 +143,22 @@ pub fn ExecutionsList(
                     </select>
                 </label>
                 <label class="flex flex-col text-sm">
+                    <span class="mb-1 font-medium">"Created"</span>
+                    <select name="created" on:change=move |event| set_created_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="" selected=move || created.get().is_empty()>"Any time"</option>
+                        {CREATED_WITHIN.into_iter().map(|(value, label, _)| view! {
+                            <option value=value selected=move || created.get() == value>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="flex items-center gap-2 self-center pt-5 text-sm">
+                    <input type="checkbox" name="archived" value="only"
+                        prop:checked=move || archived_choice.get().unwrap_or_else(|| archived.get()) == "only"
+                        on:change=move |event| set_archived_choice.set(Some(if event_target_checked(&event) { "only".into() } else { String::new() }))
+                        class="h-4 w-4 rounded border-slate-300 dark:border-slate-700" />
+                    "Archived only"
+                </label>
+                <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Sort"</span>
                     <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
                         {EXECUTION_SORTS.into_iter().map(|(value, label)| view! {
@@ -124,7 +170,7 @@ pub fn ExecutionsList(
                     "Apply"
                 </button>
                 {move || filtered().then(|| view! {
-                    <a href=path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
+                    <a href=path() class="px-2 py-1.5 text-sm text-sky-700 underline dark:text-sky-400">"Clear filters"</a>
                 })}
                 <span class="ml-auto self-center"><LiveIndicator state=live /></span>
             </form>
@@ -133,9 +179,13 @@ pub fn ExecutionsList(
             {move || Suspend::new(async move {
                 match executions.await {
                     Ok(page) if page.executions.is_empty() && filtered() => view! {
-                        <EmptyState title=format!("No {} executions", phase_label(&phase.get_untracked()).to_lowercase())>
-                            <p>"Nothing here matches the phase filter."</p>
-                            <a href=path() class="mt-2 inline-block text-sky-700 underline dark:text-sky-400">"Show all phases"</a>
+                        <EmptyState title=if phase.get_untracked().is_empty() {
+                            "No matching executions".to_string()
+                        } else {
+                            format!("No {} executions", phase_label(&phase.get_untracked()).to_lowercase())
+                        }>
+                            <p>"Nothing here matches the filters."</p>
+                            <a href=path() class="mt-2 inline-block text-sky-700 underline dark:text-sky-400">"Clear filters"</a>
                         </EmptyState>
                     }.into_any(),
                     Ok(page) if page.executions.is_empty() => view! { <RunHint /> }.into_any(),
@@ -143,10 +193,21 @@ pub fn ExecutionsList(
                         let current = query.get_untracked();
                         let here = path();
                         let next_href = controls.then_some(()).and(page.next_token.as_ref()).map(|next| {
-                            format!("{here}{}", query_string(&[("phase", &current.phase), ("sort", &current.sort), ("token", next)]))
+                            format!("{here}{}", query_string(&[
+                                ("phase", &current.phase),
+                                ("created", &current.created),
+                                ("archived", &current.archived),
+                                ("sort", &current.sort),
+                                ("token", next),
+                            ]))
                         });
                         let first_href = (controls && !current.token.is_empty()).then(|| {
-                            format!("{here}{}", query_string(&[("phase", &current.phase), ("sort", &current.sort)]))
+                            format!("{here}{}", query_string(&[
+                                ("phase", &current.phase),
+                                ("created", &current.created),
+                                ("archived", &current.archived),
+                                ("sort", &current.sort),
+                            ]))
                         });
                         view! {
                             <ExecutionsTable executions=page.executions />
