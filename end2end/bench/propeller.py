@@ -1,6 +1,7 @@
 """Propeller benchmark: how much time updraft itself adds to running workflows.
 
     .venv/bin/python end2end/bench/propeller.py [--workflows 500] [--binary target/release/updraft]
+        [--parts first,chain,map,many]
 
 Starts `updraft start` on a free port, registers the no-op workflows in
 `workflows/benchapp` with `pyflyte register`, then prints:
@@ -139,14 +140,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binary", default=str(HERE.parents[1] / "target" / "release" / "updraft"))
     parser.add_argument("--workflows", type=int, default=500)
+    parser.add_argument("--parts", default="first,chain,map,many",
+                        help="which measurements to take, comma-separated (default: all)")
     arguments = parser.parse_args()
+    parts = set(arguments.parts.split(","))
     with tempfile.TemporaryDirectory() as directory, started_updraft(Path(arguments.binary), Path(directory)) as updraft:
         register(updraft)
         remote = FlyteRemote(Config.auto(config_file=str(updraft.flytekit_config)), default_project=PROJECT, default_domain=DOMAIN)
-        first_task_latency(remote)
-        chain_overhead(remote)
-        wide_map(remote)
-        many_at_once(remote, arguments.workflows)
+        if "first" in parts:
+            first_task_latency(remote)
+        if "chain" in parts:
+            chain_overhead(remote)
+        if "map" in parts:
+            wide_map(remote)
+        if "many" in parts:
+            many_at_once(remote, arguments.workflows)
 
 
 if __name__ == "__main__":

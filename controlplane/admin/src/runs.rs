@@ -6,7 +6,7 @@ use prost::Message;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, node_execution, task_execution, workflow_execution};
 use updraft_proto::flyteidl::event::{
-    node_execution_event, task_execution_event, workflow_execution_event,
+    self, node_execution_event, task_execution_event, workflow_execution_event,
 };
 
 use crate::AdminApi;
@@ -164,6 +164,56 @@ fn merge_logs(existing: &mut Vec<core::TaskLog>, incoming: Vec<core::TaskLog>) {
         {
             Some(known) => *known = log,
             None => existing.push(log),
+        }
+    }
+}
+
+/// Folds a task event's metadata into what the attempt already has, as
+/// flyteadmin does: external resources (array indexes) are merged by index and
+/// retry attempt, so a propeller reports only the ones that changed.
+fn merge_task_metadata(
+    existing: &mut Option<event::TaskExecutionMetadata>,
+    latest: &event::TaskExecutionMetadata,
+) {
+    let Some(existing) = existing.as_mut() else {
+        *existing = Some(latest.clone());
+        return;
+    };
+    if !latest.generated_name.is_empty() {
+        existing.generated_name.clone_from(&latest.generated_name);
+    }
+    if !latest.plugin_identifier.is_empty() {
+        existing
+            .plugin_identifier
+            .clone_from(&latest.plugin_identifier);
+    }
+    if latest.instance_class != 0 {
+        existing.instance_class = latest.instance_class;
+    }
+    existing
+        .resource_pool_info
+        .clone_from(&latest.resource_pool_info);
+    for resource in &latest.external_resources {
+        let key = |known: &event::ExternalResourceInfo| (known.index, known.retry_attempt);
+        match existing
+            .external_resources
+            .binary_search_by_key(&key(resource), key)
+        {
+            Ok(at) => {
+                let known = &mut existing.external_resources[at];
+                if !resource.external_id.is_empty() {
+                    known.external_id.clone_from(&resource.external_id);
+                }
+                known.phase = resource.phase;
+                if resource.cache_status != core::CatalogCacheStatus::CacheDisabled as i32 {
+                    known.cache_status = resource.cache_status;
+                }
+                merge_logs(&mut known.logs, resource.logs.clone());
+                if resource.custom_info.is_some() {
+                    known.custom_info.clone_from(&resource.custom_info);
+                }
+            }
+            Err(at) => existing.external_resources.insert(at, resource.clone()),
         }
     }
 }
@@ -492,8 +542,8 @@ impl AdminApi {
             if event.custom_info.is_some() {
                 closure.custom_info.clone_from(&event.custom_info);
             }
-            if event.metadata.is_some() {
-                closure.metadata.clone_from(&event.metadata);
+            if let Some(latest) = &event.metadata {
+                merge_task_metadata(&mut closure.metadata, latest);
             }
             if !event.reason.is_empty() {
                 closure.reason.clone_from(&event.reason);

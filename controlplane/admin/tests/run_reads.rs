@@ -553,3 +553,116 @@ async fn a_dynamic_node_answers_its_workflow_and_its_children() {
         "does not exist",
     );
 }
+
+#[tokio::test]
+async fn an_array_attempt_merges_indexes_from_events_that_report_only_changes() {
+    let mut app = TestApp::spawn().await;
+    app.register_fixtures("v1").await;
+    app.admin
+        .create_execution(launch_request(EXECUTION))
+        .await
+        .expect("create execution");
+    workflow_event(&mut app, WorkflowPhase::Running, "").await;
+    node_event(&mut app, NodePhase::Running, "", "").await;
+    let resource = |index: u32, retry_attempt: u32, phase: TaskPhase| event::ExternalResourceInfo {
+        external_id: format!("n0-{index}"),
+        index,
+        retry_attempt,
+        phase: phase as i32,
+        logs: vec![core::TaskLog {
+            name: format!("log {index}/{retry_attempt}"),
+            uri: format!("http://logs/{index}/{retry_attempt}"),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let send = |phase_version: u32, resources: Vec<event::ExternalResourceInfo>| {
+        admin::TaskExecutionEventRequest {
+            request_id: format!("array-{phase_version}"),
+            event: Some(event::TaskExecutionEvent {
+                task_id: Some(identifier(ResourceType::Task, "add", "v1")),
+                parent_node_execution_id: Some(node_id("n0")),
+                phase: TaskPhase::Running as i32,
+                phase_version,
+                producer_id: "propeller".to_string(),
+                occurred_at: at(1_800_000_100 + i64::from(phase_version)),
+                task_type: "container_array".to_string(),
+                metadata: Some(event::TaskExecutionMetadata {
+                    generated_name: "n0".to_string(),
+                    external_resources: resources,
+                    plugin_identifier: "container_array".to_string(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+        }
+    };
+    let events = [
+        send(
+            0,
+            (0..3)
+                .map(|index| resource(index, 0, TaskPhase::Queued))
+                .collect(),
+        ),
+        send(
+            1,
+            vec![
+                resource(1, 0, TaskPhase::Running),
+                resource(2, 0, TaskPhase::Running),
+            ],
+        ),
+        send(
+            2,
+            vec![
+                resource(1, 0, TaskPhase::Failed),
+                resource(1, 1, TaskPhase::Queued),
+            ],
+        ),
+        send(3, vec![resource(2, 0, TaskPhase::Succeeded)]),
+    ];
+    for request in events {
+        app.admin
+            .create_task_event(request)
+            .await
+            .expect("array event");
+    }
+
+    let attempt = app
+        .admin
+        .get_task_execution(admin::TaskExecutionGetRequest {
+            id: Some(core::TaskExecutionIdentifier {
+                task_id: Some(identifier(ResourceType::Task, "add", "v1")),
+                node_execution_id: Some(node_id("n0")),
+                retry_attempt: 0,
+            }),
+        })
+        .await
+        .expect("get the array attempt")
+        .into_inner();
+    let metadata = attempt
+        .closure
+        .and_then(|closure| closure.metadata)
+        .expect("metadata");
+    let merged: Vec<_> = metadata
+        .external_resources
+        .iter()
+        .map(|resource| {
+            (
+                resource.index,
+                resource.retry_attempt,
+                resource.phase(),
+                resource.logs.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        merged,
+        vec![
+            (0, 0, TaskPhase::Queued, 1),
+            (1, 0, TaskPhase::Failed, 1),
+            (1, 1, TaskPhase::Queued, 1),
+            (2, 0, TaskPhase::Succeeded, 1),
+        ]
+    );
+    assert_eq!(metadata.generated_name, "n0");
+}

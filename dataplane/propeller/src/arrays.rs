@@ -227,6 +227,8 @@ pub(crate) fn run_array_node(
                             if !budget.allows_retry_after(&error, retryable) {
                                 return (index, IndexEnd::Failed(error));
                             }
+                            let _ =
+                                updates.send((index, attempt, core::task_execution::Phase::Failed));
                             attempt += 1;
                             let _ =
                                 updates.send((index, attempt, core::task_execution::Phase::Queued));
@@ -239,6 +241,16 @@ pub(crate) fn run_array_node(
 
         let mut results: Vec<Option<IndexEnd>> = (0..size).map(|_| None).collect();
         let mut updates_open = true;
+        // Index attempts whose phase changed since the last event: each event
+        // reports only those (admin merges them by index and attempt), so a
+        // wide map costs events in proportion to its changes, not changes
+        // times width.
+        let mut changed = std::collections::BTreeMap::new();
+        let note_change =
+            |changed: &mut std::collections::BTreeMap<(u32, u32), event::ExternalResourceInfo>,
+             resource: &event::ExternalResourceInfo| {
+                changed.insert((resource.index, resource.retry_attempt), resource.clone());
+            };
         while !indexes.is_empty() {
             tokio::select! {
                 joined = indexes.join_next() => {
@@ -256,21 +268,35 @@ pub(crate) fn run_array_node(
                         IndexEnd::Stopped => core::task_execution::Phase::Aborted,
                     } as i32;
                     results[index] = Some(end);
+                    note_change(&mut changed, &resources[index]);
                 }
                 update = update_receiver.recv(), if updates_open => {
-                    let Some((index, attempt, phase)) = update else {
+                    let Some(update) = update else {
                         updates_open = false;
                         continue;
                     };
-                    resources[index].phase = phase as i32;
-                    resources[index].retry_attempt = attempt;
-                    resources[index].logs = attempt_logs(
-                        &context.environment,
-                        &attempt_key(&context.execution_id, &index_node_id(&reporter.unique_id, index), attempt),
-                        &format!("Task log (index {index})"),
-                    );
+                    // Fold in whatever else is already waiting: one event for
+                    // a burst of starts.
+                    let mut pending = vec![update];
+                    while let Ok(more) = update_receiver.try_recv() {
+                        pending.push(more);
+                    }
+                    for (index, attempt, phase) in pending {
+                        resources[index].phase = phase as i32;
+                        resources[index].retry_attempt = attempt;
+                        resources[index].logs = attempt_logs(
+                            &context.environment,
+                            &attempt_key(&context.execution_id, &index_node_id(&reporter.unique_id, index), attempt),
+                            &format!("Task log (index {index})"),
+                        );
+                        note_change(&mut changed, &resources[index]);
+                    }
                 }
             }
+            if changed.is_empty() {
+                continue;
+            }
+            let reported: Vec<_> = std::mem::take(&mut changed).into_values().collect();
             phase_version += 1;
             context
                 .environment
@@ -278,7 +304,7 @@ pub(crate) fn run_array_node(
                 .task(task_event(
                     core::task_execution::Phase::Running,
                     phase_version,
-                    &resources,
+                    &reported,
                     None,
                 ))
                 .await?;
