@@ -45,6 +45,34 @@ test("the page hydrates and the theme switch works and persists", async () => {
   await context.close();
 });
 
+test("keyboard shortcuts move between a project's pages and list themselves on ?", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, "/console/projects/flytesnacks/domains/staging");
+
+  await page.keyboard.press("g");
+  await page.keyboard.press("w");
+  await page.waitForURL(`${baseUrl}/console/projects/flytesnacks/domains/staging/workflows`);
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("type")), "search");
+  // Typed into the search box, the same keys are text, not shortcuts.
+  await page.keyboard.type("ge");
+  assert.equal(new URL(page.url()).pathname, "/console/projects/flytesnacks/domains/staging/workflows");
+  await page.keyboard.press("Escape");
+  await page.locator("body").click({ position: { x: 5, y: 300 } });
+
+  await page.keyboard.press("Shift+Slash");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await help.getByText("Launch plans").waitFor();
+  await page.keyboard.press("Escape");
+  await help.waitFor({ state: "hidden" });
+  await page.keyboard.press("g");
+  await page.keyboard.press("e");
+  await page.waitForURL(`${baseUrl}/console/projects/flytesnacks/domains/staging/executions`);
+
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the project picker opens and leads into the default project", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, "/console");

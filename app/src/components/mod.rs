@@ -5,6 +5,7 @@ pub mod layout;
 pub mod live;
 pub mod logs;
 pub mod phase;
+pub mod shortcuts;
 pub mod states;
 pub mod theme;
 pub mod time;

@@ -149,11 +149,14 @@ pub(crate) fn run_array_node(
         let slots = Arc::new(Semaphore::new(parallelism));
         let (updates, mut update_receiver) = tokio::sync::mpsc::unbounded_channel();
         let mut indexes = JoinSet::new();
+        // One copy for all indexes that read the whole lists: a copy each made
+        // a 1,000-wide map of 1,000-item lists hold a million literals.
+        let whole_inputs = Arc::new(inputs.clone());
         for index in 0..size {
             let index_inputs = if slice_inputs {
-                slice(&inputs, &array.bound_inputs, index)
+                Arc::new(slice(&inputs, &array.bound_inputs, index))
             } else {
-                inputs.clone()
+                Arc::clone(&whole_inputs)
             };
             let context = Arc::clone(&context);
             let task = task.clone();
@@ -182,7 +185,7 @@ pub(crate) fn run_array_node(
                         attempt_key: attempt_key(&context.execution_id, &node_id, attempt),
                         attempt_number: attempt,
                         template: task.clone(),
-                        inputs: index_inputs.clone(),
+                        inputs: Arc::clone(&index_inputs),
                         input_prefix: paths.node_input_prefix(&node_id).display().to_string(),
                         output_prefix: output_prefix.display().to_string(),
                         raw_output_prefix: paths

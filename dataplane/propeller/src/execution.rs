@@ -1166,7 +1166,7 @@ fn run_task_node(
                 attempt_key: attempt_key.clone(),
                 attempt_number: attempt,
                 template: task.clone(),
-                inputs: inputs.clone(),
+                inputs: Arc::new(inputs.clone()),
                 input_prefix: input_prefix.display().to_string(),
                 output_prefix: output_prefix.display().to_string(),
                 raw_output_prefix: raw_prefix.display().to_string(),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use updraft_proto::flyteidl::core;
 
@@ -13,8 +14,9 @@ pub struct TaskLaunch {
     /// 0 for the first attempt.
     pub attempt_number: u32,
     pub template: core::TaskTemplate,
-    /// The node's resolved inputs, as Flyte expects them in `inputs.pb`.
-    pub inputs: core::LiteralMap,
+    /// The node's resolved inputs, as Flyte expects them in `inputs.pb`;
+    /// shared, because every index of a map task may get the same lists.
+    pub inputs: Arc<core::LiteralMap>,
     /// Where the task reads `inputs.pb` from (the `{{.InputPrefix}}`).
     pub input_prefix: String,
     /// Where the task writes `outputs.pb`, `error.pb`, `futures.pb`, `deck.html`.

@@ -136,7 +136,7 @@ mod tests {
             attempt_key: "exec-n0-0".into(),
             attempt_number: 0,
             template: core::TaskTemplate::default(),
-            inputs,
+            inputs: std::sync::Arc::new(inputs),
             input_prefix: "/store/exec/n0/data".into(),
             output_prefix: "/store/exec/n0/data/0".into(),
             raw_output_prefix: "/store/raw/ab".into(),

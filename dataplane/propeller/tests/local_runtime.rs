@@ -102,12 +102,12 @@ impl Fixture {
             attempt_key: format!("exec-{task_name}-0"),
             attempt_number: 0,
             template: flytekit_task(task_name),
-            inputs: core::LiteralMap {
+            inputs: std::sync::Arc::new(core::LiteralMap {
                 literals: inputs
                     .iter()
                     .map(|(name, value)| (name.to_string(), integer(*value)))
                     .collect(),
-            },
+            }),
             input_prefix: store.join(task_name).join("data").display().to_string(),
             output_prefix: store.join(task_name).join("data/0").display().to_string(),
             raw_output_prefix: store.join("raw").join(task_name).display().to_string(),
