@@ -256,6 +256,11 @@ struct Keys {
     fetched_at: Option<Instant>,
 }
 
+/// The verification key `kid` names in `keys`, if there is one.
+fn known_key(keys: &Keys, kid: &str) -> Option<jsonwebtoken::errors::Result<DecodingKey>> {
+    keys.set.find(kid).map(DecodingKey::from_jwk)
+}
+
 /// Checks access tokens and roles for one provider; shared by every request.
 pub struct Access {
     settings: OidcSettings,
@@ -362,13 +367,12 @@ impl Access {
     /// every `jwks_refetch_interval`) when it is not known: providers rotate
     /// keys, and the test provider has a new one after every restart.
     async fn key(&self, kid: &str) -> Result<DecodingKey, AdminError> {
-        let known = |keys: &Keys| keys.set.find(kid).map(DecodingKey::from_jwk);
-        if let Some(key) = known(&*self.keys.read().await) {
+        if let Some(key) = known_key(&*self.keys.read().await, kid) {
             return key.map_err(|_| unauthenticated("the token's signing key is unusable"));
         }
         let _fetching = self.refetch.lock().await;
         // Another request may have fetched while this one waited.
-        if let Some(key) = known(&*self.keys.read().await) {
+        if let Some(key) = known_key(&*self.keys.read().await, kid) {
             return key.map_err(|_| unauthenticated("the token's signing key is unusable"));
         }
         let recently = self
@@ -396,7 +400,7 @@ impl Access {
                 }
             }
         }
-        known(&*self.keys.read().await)
+        known_key(&*self.keys.read().await, kid)
             .ok_or_else(|| {
                 unauthenticated("the token is signed with a key the provider does not publish")
             })?

@@ -44,7 +44,7 @@ pub enum AuthSettings {
     #[default]
     NoLogin,
     /// Every call carries an access token from this OpenID provider.
-    Oidc(crate::access::OidcSettings),
+    Oidc(Box<crate::access::OidcSettings>),
 }
 
 /// The `AuthMetadataService` and `IdentityService` implementation.

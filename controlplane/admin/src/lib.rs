@@ -134,7 +134,7 @@ impl AdminApi {
         let access = match &settings.auth {
             auth::AuthSettings::NoLogin => None,
             auth::AuthSettings::Oidc(oidc) => Some(Arc::new(access::Access::new(
-                oidc.clone(),
+                oidc.as_ref().clone(),
                 settings.internal_user_agent.clone(),
             ))),
         };

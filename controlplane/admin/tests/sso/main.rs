@@ -45,7 +45,7 @@ async fn app_for(provider: &Provider) -> TestApp {
         scopes: vec!["api:read".to_string(), "api:write".to_string()],
         audience: String::new(),
     };
-    TestApp::spawn_with_auth(AuthSettings::Oidc(oidc)).await
+    TestApp::spawn_with_auth(AuthSettings::Oidc(Box::new(oidc))).await
 }
 
 /// A request carrying `token` as flytekit sends it.
