@@ -74,7 +74,7 @@ impl Provider {
             .expect("node runs the test provider (scripts/test installs it)");
         self.child = Some(child);
         let discovery = format!("{}/.well-known/openid-configuration", self.issuer);
-        for _ in 0..300 {
+        for _ in 0..600 {
             if let Ok(response) = self.http.get(&discovery).send().await
                 && response.status().is_success()
             {
@@ -82,7 +82,7 @@ impl Provider {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the test provider did not answer discovery within 30 s");
+        panic!("the test provider did not answer discovery within 60 s");
     }
 
     /// Stops the provider and starts it again on the same port: same issuer,
