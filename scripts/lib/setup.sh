@@ -51,7 +51,7 @@ ensure_cargo_leptos() {
 # names platform packages the registry does not serve for every platform.
 ensure_npm_packages() {
   local dir
-  for dir in "$UPDRAFT_ROOT" "$UPDRAFT_ROOT/end2end"; do
+  for dir in "$UPDRAFT_ROOT" "$UPDRAFT_ROOT/end2end" "$UPDRAFT_ROOT/auth/test-provider"; do
     if [ ! -f "$dir/node_modules/.updraft-installed" ] || [ "$dir/package.json" -nt "$dir/node_modules/.updraft-installed" ]; then
       echo "==> npm install in ${dir/#"$UPDRAFT_ROOT"/.}"
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)

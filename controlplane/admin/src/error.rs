@@ -26,6 +26,16 @@ pub enum AdminError {
     /// phase rules forbid (for example out of a terminal phase).
     #[error("{}", .0.message())]
     EventRefused(crate::phases::Refusal),
+    /// The caller sent no valid access token (single sign-on only).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's role does not allow the request; the message names the
+    /// missing role and the project.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// A service admin depends on (the OpenID provider) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
     /// The storage layer failed.
     #[error("internal error")]
     Store(#[source] StoreError),
@@ -55,6 +65,9 @@ impl AdminError {
             Self::NotFound(_) => Code::NotFound,
             Self::AlreadyExists(_) => Code::AlreadyExists,
             Self::FailedPrecondition(_) | Self::EventRefused(_) => Code::FailedPrecondition,
+            Self::Unauthenticated(_) => Code::Unauthenticated,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::Unavailable(_) => Code::Unavailable,
             Self::Store(_) | Self::Blobs(_) | Self::Decode(_) => Code::Internal,
         }
     }

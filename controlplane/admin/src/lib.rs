@@ -6,6 +6,7 @@
 //! [`dataproxy::DataProxyApi`] are the gRPC services and
 //! [`dataproxy::upload_router`] the HTTP side of signed uploads.
 
+pub mod access;
 pub mod auth;
 pub mod blobs;
 pub mod compiler;
@@ -62,6 +63,9 @@ pub struct AdminSettings {
     pub default_signed_url_lifetime: Duration,
     /// How callers are identified (no login by default).
     pub auth: auth::AuthSettings,
+    /// The user-agent prefix this process's own data plane sends instead of
+    /// a token when login is on: random per process, like `signing_key`.
+    pub internal_user_agent: String,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -87,6 +91,10 @@ impl AdminSettings {
             signing_key: rand::random::<[u8; 32]>().to_vec(),
             default_signed_url_lifetime: Duration::from_secs(3600),
             auth: auth::AuthSettings::default(),
+            internal_user_agent: format!(
+                "updraft-internal/{}",
+                hex::encode(rand::random::<[u8; 32]>())
+            ),
         }
     }
 }
@@ -110,6 +118,8 @@ pub(crate) struct AdminState {
     pub(crate) settings: AdminSettings,
     /// Woken when an execution is queued, so waiting claims answer at once.
     pub(crate) queue_signal: tokio::sync::Notify,
+    /// Token and role checks, when login is on.
+    pub(crate) access: Option<Arc<access::Access>>,
 }
 
 /// The `flyteidl.service.AdminService` implementation.
@@ -121,12 +131,20 @@ pub struct AdminApi {
 impl AdminApi {
     /// An admin over already opened stores.
     pub fn new(store: SqlStore, blobs: BlobStore, settings: AdminSettings) -> Self {
+        let access = match &settings.auth {
+            auth::AuthSettings::NoLogin => None,
+            auth::AuthSettings::Oidc(oidc) => Some(Arc::new(access::Access::new(
+                oidc.as_ref().clone(),
+                settings.internal_user_agent.clone(),
+            ))),
+        };
         Self {
             state: Arc::new(AdminState {
                 store,
                 blobs,
                 settings,
                 queue_signal: tokio::sync::Notify::new(),
+                access,
             }),
         }
     }
@@ -151,6 +169,17 @@ impl AdminApi {
     /// The object store this admin uses.
     pub fn blobs(&self) -> &BlobStore {
         &self.state.blobs
+    }
+
+    /// The token and role checks every gRPC request passes when login is on.
+    pub fn access(&self) -> Option<Arc<access::Access>> {
+        self.state.access.clone()
+    }
+
+    /// The user agent this process's own data plane must send when login is
+    /// on. A secret: never log it.
+    pub fn internal_user_agent(&self) -> &str {
+        &self.state.settings.internal_user_agent
     }
 
     /// The `DataProxyService` sharing this admin's stores.

@@ -132,6 +132,16 @@ impl TestApp {
 
     /// Starts an admin on a fresh database of `backend`.
     pub async fn spawn_on(backend: &Backend) -> Self {
+        Self::spawn_with(backend, updraft_admin::auth::AuthSettings::NoLogin).await
+    }
+
+    /// Starts an admin with login settings `auth`, with its token checks in
+    /// front of the gRPC services as the server mounts them.
+    pub async fn spawn_with_auth(auth: updraft_admin::auth::AuthSettings) -> Self {
+        Self::spawn_with(&Backend::from_environment(), auth).await
+    }
+
+    async fn spawn_with(backend: &Backend, auth: updraft_admin::auth::AuthSettings) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             // Logs stay silent unless asked for; a second init in the same
             // binary fails harmlessly.
@@ -148,7 +158,10 @@ impl TestApp {
         let api = AdminApi::open(
             &database_url,
             &directory.path().join("store"),
-            AdminSettings::new(http_base.clone()),
+            AdminSettings {
+                auth,
+                ..AdminSettings::new(http_base.clone())
+            },
         )
         .await
         .expect("open the admin");
@@ -158,7 +171,10 @@ impl TestApp {
             .add_service(api.auth().into_auth_metadata_service())
             .add_service(api.auth().into_identity_service())
             .into_axum_router();
-        let grpc = updraft_admin::message_limits::refuse_oversized_requests(grpc);
+        let mut grpc = updraft_admin::message_limits::refuse_oversized_requests(grpc);
+        if let Some(access) = api.access() {
+            grpc = updraft_admin::access::require_tokens(grpc, access);
+        }
         let router = route_by_content_type(grpc, api.upload_router());
         let server = tokio::spawn(async move {
             // As the server does: no Nagle delay on responses.
