@@ -40,49 +40,67 @@ fn script() -> std::path::PathBuf {
 
 impl Provider {
     /// A provider on a free port; `environment` adds knobs such as `API_AT_TTL`.
+    /// The port is chosen before the provider binds it (its issuer names it),
+    /// so another process may take it first: the provider then exits, and a
+    /// new port is tried.
     pub async fn start(environment: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let issuer = format!("http://127.0.0.1:{port}");
-        let mut environment: Vec<(String, String)> = environment
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .collect();
-        environment.push(("OIDC_PORT".into(), port.to_string()));
-        environment.push(("BFF_ORIGIN".into(), BFF_ORIGIN.into()));
-        environment.push(("OIDC_SKIP_CONSENT".into(), "1".into()));
-        let mut provider = Self {
-            issuer,
-            environment,
-            child: None,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        };
-        provider.spawn().await;
-        provider
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut knobs: Vec<(String, String)> = environment
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect();
+            knobs.push(("OIDC_PORT".into(), port.to_string()));
+            knobs.push(("BFF_ORIGIN".into(), BFF_ORIGIN.into()));
+            knobs.push(("OIDC_SKIP_CONSENT".into(), "1".into()));
+            let mut provider = Self {
+                issuer: format!("http://127.0.0.1:{port}"),
+                environment: knobs,
+                child: None,
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap(),
+            };
+            match provider.spawn().await {
+                Ok(()) => return provider,
+                Err(why) => failures.push(why),
+            }
+        }
+        panic!("the test provider did not start: {failures:?}");
     }
 
-    async fn spawn(&mut self) {
-        let child = Command::new("node")
+    /// Starts the provider and waits for its discovery document; the error
+    /// says why it exited (with its stderr) or that it never answered.
+    async fn spawn(&mut self) -> Result<(), String> {
+        let mut child = Command::new("node")
             .arg(script())
             .envs(self.environment.iter().cloned())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("node runs the test provider (scripts/test installs it)");
-        self.child = Some(child);
         let discovery = format!("{}/.well-known/openid-configuration", self.issuer);
         for _ in 0..600 {
             if let Ok(response) = self.http.get(&discovery).send().await
                 && response.status().is_success()
             {
-                return;
+                self.child = Some(child);
+                return Ok(());
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    use tokio::io::AsyncReadExt;
+                    let _ = pipe.read_to_string(&mut stderr).await;
+                }
+                return Err(format!("exited with {status}: {}", stderr.trim()));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the test provider did not answer discovery within 60 s");
+        Err("no answer to discovery within 60 s".into())
     }
 
     /// Stops the provider and starts it again on the same port: same issuer,
@@ -91,7 +109,9 @@ impl Provider {
         if let Some(mut child) = self.child.take() {
             child.kill().await.unwrap();
         }
-        self.spawn().await;
+        if let Err(why) = self.spawn().await {
+            panic!("the test provider did not restart: {why}");
+        }
     }
 
     /// A client-credentials token response for `client` (secret `secret`),
