@@ -6,27 +6,29 @@
 
 /// `2026-11-22 00:50:30 UTC`.
 pub fn format_utc(epoch_millis: i64) -> String {
-    let seconds = epoch_millis.div_euclid(1000);
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let second_of_day = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
+    let (date, time) = utc_date_and_time(epoch_millis);
+    format!("{date} {time} UTC")
 }
 
 /// `2026-11-22T00:50:30Z`, as flyteadmin's filters take instants.
 pub fn format_rfc3339(epoch_millis: i64) -> String {
+    let (date, time) = utc_date_and_time(epoch_millis);
+    format!("{date}T{time}Z")
+}
+
+/// `("2026-11-22", "00:50:30")` in UTC.
+fn utc_date_and_time(epoch_millis: i64) -> (String, String) {
     let seconds = epoch_millis.div_euclid(1000);
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let second_of_day = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!(
+            "{:02}:{:02}:{:02}",
+            second_of_day / 3600,
+            second_of_day % 3600 / 60,
+            second_of_day % 60
+        ),
     )
 }
 
