@@ -2,12 +2,15 @@
 //! environment overrides, then command-line flags. Unknown keys are rejected at
 //! start with a message naming them.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use updraft_admin::access::{OidcSettings, PublicClient, Role, RoleMapping};
 
 /// Everything `updraft start` and the component subcommands read.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -25,6 +28,84 @@ pub struct Config {
     pub storage: StorageConfig,
     /// `[propeller]`: how tasks run in this process.
     pub propeller: crate::propeller::PropellerConfig,
+    /// `[auth]`: single sign-on. Absent, nobody logs in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthConfig>,
+}
+
+/// `[auth]`: the OpenID provider every API call's token must come from, and
+/// what its groups may do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The provider's issuer URL, exactly as in its tokens.
+    pub issuer: String,
+    /// The audience API access tokens carry. Default: `urn:updraft:api`.
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Clock skew allowed on token expiry, in seconds. Default: 5.
+    #[serde(default = "default_clock_skew")]
+    pub allowed_clock_skew_secs: u64,
+    /// The shortest time between two fetches of the provider's keys caused
+    /// by tokens naming an unknown key, in seconds. Default: 10.
+    #[serde(default = "default_jwks_refetch")]
+    pub jwks_refetch_interval_secs: u64,
+    /// `[auth.roles]`: group → `viewer`, `contributor` or `admin` in every project.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Role>,
+    /// `[auth.project_roles.PROJECT]`: group → role in one project, on top
+    /// of `roles`.
+    #[serde(default)]
+    pub project_roles: BTreeMap<String, BTreeMap<String, Role>>,
+    /// `[auth.public_client]`: what flytekit is told to log in with.
+    #[serde(default)]
+    pub public_client: PublicClientConfig,
+}
+
+/// `[auth.public_client]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicClientConfig {
+    /// The provider's public client for people on the command line.
+    pub client_id: String,
+    /// Its redirect URI (flytekit listens on `http://localhost:53593/callback`).
+    pub redirect_uri: String,
+    /// Scopes clients ask for.
+    pub scopes: Vec<String>,
+    /// An `audience` token parameter, for providers that select the API that way.
+    pub audience: String,
+}
+
+fn default_audience() -> String {
+    "urn:updraft:api".to_string()
+}
+
+fn default_clock_skew() -> u64 {
+    5
+}
+
+fn default_jwks_refetch() -> u64 {
+    10
+}
+
+impl AuthConfig {
+    /// The admin's settings for this configuration.
+    pub fn to_settings(&self) -> updraft_admin::auth::AuthSettings {
+        let mut oidc = OidcSettings::new(self.issuer.clone(), self.audience.clone());
+        oidc.leeway = Duration::from_secs(self.allowed_clock_skew_secs);
+        oidc.jwks_refetch_interval = Duration::from_secs(self.jwks_refetch_interval_secs);
+        oidc.roles = RoleMapping {
+            default: self.roles.clone(),
+            projects: self.project_roles.clone(),
+        };
+        oidc.public_client = PublicClient {
+            client_id: self.public_client.client_id.clone(),
+            redirect_uri: self.public_client.redirect_uri.clone(),
+            scopes: self.public_client.scopes.clone(),
+            audience: self.public_client.audience.clone(),
+        };
+        updraft_admin::auth::AuthSettings::Oidc(Box::new(oidc))
+    }
 }
 
 /// `[database]`: which database the control plane keeps its state in.
@@ -88,6 +169,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             storage: StorageConfig::default(),
             propeller: crate::propeller::PropellerConfig::default(),
+            auth: None,
         }
     }
 }

@@ -42,6 +42,7 @@ pub async fn grpc_router(
     health_reporter
         .set_serving::<IdentityServiceServer<AuthApi>>()
         .await;
+    let access = admin.access();
     let mut routes = Routes::new(health_service)
         .add_service(admin.data_proxy().into_service())
         .add_service(admin.execution_queue().into_service())
@@ -55,7 +56,10 @@ pub async fn grpc_router(
             .await;
         routes = routes.add_service(PropellerServiceServer::new(propeller));
     }
-    let router =
+    let mut router =
         updraft_admin::message_limits::refuse_oversized_requests(routes.into_axum_router());
+    if let Some(access) = access {
+        router = updraft_admin::access::require_tokens(router, access);
+    }
     (router, health_reporter)
 }

@@ -84,10 +84,16 @@ impl Application {
         let admin = AdminApi::open(
             &config.database.url_or_default(&config.data_dir),
             &config.storage.root_or_default(&config.data_dir),
-            AdminSettings::new(format!(
-                "http://{}",
-                crate::flytekit_config::dialable(local_addr)
-            )),
+            {
+                let mut settings = AdminSettings::new(format!(
+                    "http://{}",
+                    crate::flytekit_config::dialable(local_addr)
+                ));
+                if let Some(auth) = &config.auth {
+                    settings.auth = auth.to_settings();
+                }
+                settings
+            },
         )
         .await
         .map_err(|source| StartupError::AdminStorage { source })?;
@@ -97,12 +103,20 @@ impl Application {
         let data_plane = if config.propeller.enabled {
             // The propeller reaches admin as a separate propeller would: over
             // gRPC, here to this very process.
-            let admin_channel = tonic::transport::Endpoint::from_shared(own_address.clone())
-                .map_err(|error| StartupError::AdminEndpoint {
-                    endpoint: own_address.clone(),
-                    reason: error.to_string(),
-                })?
-                .connect_lazy();
+            let endpoint_error = |error: tonic::transport::Error| StartupError::AdminEndpoint {
+                endpoint: own_address.clone(),
+                reason: error.to_string(),
+            };
+            let mut admin_endpoint = tonic::transport::Endpoint::from_shared(own_address.clone())
+                .map_err(endpoint_error)?;
+            if admin.access().is_some() {
+                // With login on, this process's data plane has no token of its
+                // own: it proves it is in-process with a per-process secret.
+                admin_endpoint = admin_endpoint
+                    .user_agent(admin.internal_user_agent().to_string())
+                    .map_err(endpoint_error)?;
+            }
+            let admin_channel = admin_endpoint.connect_lazy();
             // Tasks write where admin reads: the same object-store folder.
             let store_root = config.storage.root_or_default(&config.data_dir);
             let store_root = store_root.canonicalize().unwrap_or(store_root);
