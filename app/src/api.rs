@@ -40,63 +40,169 @@ pub struct VersionInfo {
     pub build: String,
 }
 
+/// Who is signed in to the console, and the roles their groups give them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub subject: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+    /// The role in every project (`viewer`, `contributor`, `admin`).
+    pub default_role: Option<String>,
+    /// Roles in single projects, where they differ from the default.
+    pub project_roles: std::collections::BTreeMap<String, String>,
+}
+
+/// Roles in the order they grant more.
+const ROLES: [&str; 3] = ["viewer", "contributor", "admin"];
+
+impl SignedInUser {
+    /// The role held in `project`.
+    pub fn role_in(&self, project: &str) -> Option<&str> {
+        self.project_roles
+            .get(project)
+            .or(self.default_role.as_ref())
+            .map(String::as_str)
+    }
+
+    /// Why this person may not do something that needs `role` in
+    /// `project`, or `None` when they may.
+    pub fn missing_role(&self, project: &str, role: &str) -> Option<String> {
+        let rank = |name: &str| ROLES.iter().position(|known| *known == name);
+        let held = self.role_in(project);
+        if held.and_then(rank) >= rank(role) && held.is_some() {
+            return None;
+        }
+        Some(format!(
+            "needs the {role} role in project {project}; you have {}",
+            held.unwrap_or("no role")
+        ))
+    }
+}
+
+/// Who is looking at the console: `None` when the console has no login
+/// (everyone may do everything the API allows).
+#[server(endpoint = "who_is_signed_in")]
+pub async fn who_is_signed_in() -> Result<Option<SignedInUser>, ConsoleError> {
+    Ok(use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedInUser>().cloned()))
+}
+
+/// The signed-in person's access token, forwarded on every API call.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct BearerToken(pub String);
+
+/// Adds the signed-in person's access token to every call.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct ForwardToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+#[cfg(feature = "ssr")]
+impl ForwardToken {
+    pub fn new(token: Option<&BearerToken>) -> Self {
+        Self(token.and_then(|BearerToken(token)| format!("Bearer {token}").parse().ok()))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl tonic::service::Interceptor for ForwardToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+#[cfg(feature = "ssr")]
+type Authorized =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, ForwardToken>;
+
 /// The admin client the server functions use.
 #[cfg(feature = "ssr")]
-pub type AdminClient = updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<
-    tonic::transport::Channel,
->;
+pub type AdminClient =
+    updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient<Authorized>;
 
 /// The signal client (gate nodes) the server functions use.
 #[cfg(feature = "ssr")]
 pub type SignalClient =
-    updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient<
-        tonic::transport::Channel,
-    >;
+    updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient<Authorized>;
 
 /// The propeller API client (live task logs).
 #[cfg(feature = "ssr")]
 pub type PropellerClient =
     updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient<
-        tonic::transport::Channel,
+        Authorized,
     >;
 
-/// The gRPC clients the server functions use; provided as context by the BFF.
+/// The channels the server functions call the APIs on; provided as context
+/// by the BFF. Each call goes with the signed-in person's token.
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct ApiClients {
-    pub admin: AdminClient,
-    /// Admin's `SignalService`, on the admin's endpoint.
-    pub signals: SignalClient,
+    /// Admin's endpoint (also serves `SignalService`).
+    pub admin: tonic::transport::Channel,
     /// The propeller API that serves task logs; `None` when the console
     /// knows no propeller (logs then come only from the attempts' links).
-    pub propeller: Option<PropellerClient>,
+    pub propeller: Option<tonic::transport::Channel>,
 }
 
 #[cfg(feature = "ssr")]
-fn api_clients() -> Result<ApiClients, ConsoleError> {
-    use_context::<ApiClients>().ok_or_else(|| {
+impl ApiClients {
+    pub fn admin(&self, token: Option<&BearerToken>) -> AdminClient {
+        updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient::with_interceptor(
+            self.admin.clone(),
+            ForwardToken::new(token),
+        )
+    }
+
+    pub fn signals(&self, token: Option<&BearerToken>) -> SignalClient {
+        updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient::with_interceptor(self.admin.clone(), ForwardToken::new(token))
+    }
+
+    pub fn propeller(&self, token: Option<&BearerToken>) -> Option<PropellerClient> {
+        self.propeller
+            .clone()
+            .map(|channel| updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient::with_interceptor(channel, ForwardToken::new(token)))
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn api_clients() -> Result<(ApiClients, Option<BearerToken>), ConsoleError> {
+    let clients = use_context::<ApiClients>().ok_or_else(|| {
         tracing::error!("api clients missing from the server function context");
         ConsoleError::Internal
-    })
+    })?;
+    let token = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<BearerToken>().cloned());
+    Ok((clients, token))
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) fn admin_client() -> Result<AdminClient, ConsoleError> {
-    api_clients().map(|clients| clients.admin)
+    api_clients().map(|(clients, token)| clients.admin(token.as_ref()))
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) fn signal_client() -> Result<SignalClient, ConsoleError> {
-    api_clients().map(|clients| clients.signals)
+    api_clients().map(|(clients, token)| clients.signals(token.as_ref()))
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) fn propeller_client() -> Option<PropellerClient> {
-    api_clients().ok().and_then(|clients| clients.propeller)
+    api_clients()
+        .ok()
+        .and_then(|(clients, token)| clients.propeller(token.as_ref()))
 }
 
 /// Lists the active projects, ordered by name.
-#[server]
+#[server(endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectSummary>, ConsoleError> {
     use updraft_proto::flyteidl::admin;
     let mut client = admin_client()?;

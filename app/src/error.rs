@@ -25,6 +25,9 @@ pub enum ConsoleError {
     /// Something failed on the server; details are in its log.
     #[error("internal error")]
     Internal,
+    /// Nobody is signed in (or the session ended): sign in again.
+    #[error("your session has ended; sign in again")]
+    NotSignedIn,
     /// The request never reached the server function or its answer was unreadable.
     #[error("could not reach the console server: {0}")]
     Transport(String),
@@ -52,9 +55,10 @@ impl From<tonic::Status> for ConsoleError {
             | Code::OutOfRange => ConsoleError::InvalidInput {
                 message: status.message().to_string(),
             },
-            Code::PermissionDenied | Code::Unauthenticated => ConsoleError::PermissionDenied {
+            Code::PermissionDenied => ConsoleError::PermissionDenied {
                 message: status.message().to_string(),
             },
+            Code::Unauthenticated => ConsoleError::NotSignedIn,
             Code::Unavailable | Code::DeadlineExceeded => ConsoleError::Unavailable,
             Code::Unimplemented => ConsoleError::Unsupported,
             _ => {

@@ -54,6 +54,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    crate::components::access::provide_current_user();
     view! {
         <Stylesheet id="updraft-css" href="/pkg/updraft.css" />
         <Title formatter=|title: String| if title.is_empty() { "updraft".to_string() } else { format!("{title} · updraft") } />

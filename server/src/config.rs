@@ -60,6 +60,81 @@ pub struct AuthConfig {
     /// `[auth.public_client]`: what flytekit is told to log in with.
     #[serde(default)]
     pub public_client: PublicClientConfig,
+    /// `[auth.console]`: how people log in to the console. Absent, the
+    /// console cannot call the APIs, which all want a token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleLoginConfig>,
+}
+
+/// `[auth.console]`: the console's own client at the provider.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleLoginConfig {
+    /// The console's confidential client; its redirect URI at the provider
+    /// is `PUBLIC_URL/auth/callback`, its post-logout one `PUBLIC_URL/auth/logged-out`.
+    pub client_id: String,
+    /// Better given as `UPDRAFT_AUTH__CONSOLE__CLIENT_SECRET` than in a file.
+    pub client_secret: String,
+    /// The origin people reach the console on (`https://updraft.example.com`).
+    /// Default: this process's own address.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Scopes asked for at login. Never `offline_access`: its grants outlive
+    /// the provider's logout.
+    #[serde(default = "default_console_scopes")]
+    pub scopes: Vec<String>,
+    /// The `resource` the access token is asked for (RFC 8707). Default: the
+    /// API audience; empty for providers that select the API otherwise.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// `memory` (this process only) or `database` (the `[database]`, so
+    /// several consoles share sessions). Default: `memory`.
+    #[serde(default)]
+    pub sessions: SessionStoreKind,
+    /// Access tokens are refreshed when they expire within this many
+    /// seconds. Default: 60.
+    #[serde(default = "default_refresh_margin")]
+    pub refresh_margin_secs: u64,
+    /// A session unused for this many minutes ends. Default: 480.
+    #[serde(default = "default_session_idle")]
+    pub session_idle_minutes: u64,
+}
+
+impl std::fmt::Debug for ConsoleLoginConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client secret is never printed.
+        formatter
+            .debug_struct("ConsoleLoginConfig")
+            .field("client_id", &self.client_id)
+            .field("public_url", &self.public_url)
+            .field("scopes", &self.scopes)
+            .field("resource", &self.resource)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where console sessions are kept.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStoreKind {
+    #[default]
+    Memory,
+    Database,
+}
+
+fn default_console_scopes() -> Vec<String> {
+    ["openid", "profile", "email", "groups"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_refresh_margin() -> u64 {
+    60
+}
+
+fn default_session_idle() -> u64 {
+    480
 }
 
 /// `[auth.public_client]`.
@@ -89,15 +164,20 @@ fn default_jwks_refetch() -> u64 {
 }
 
 impl AuthConfig {
+    /// The role mapping of `[auth.roles]` and `[auth.project_roles]`.
+    pub fn role_mapping(&self) -> RoleMapping {
+        RoleMapping {
+            default: self.roles.clone(),
+            projects: self.project_roles.clone(),
+        }
+    }
+
     /// The admin's settings for this configuration.
     pub fn to_settings(&self) -> updraft_admin::auth::AuthSettings {
         let mut oidc = OidcSettings::new(self.issuer.clone(), self.audience.clone());
         oidc.leeway = Duration::from_secs(self.allowed_clock_skew_secs);
         oidc.jwks_refetch_interval = Duration::from_secs(self.jwks_refetch_interval_secs);
-        oidc.roles = RoleMapping {
-            default: self.roles.clone(),
-            projects: self.project_roles.clone(),
-        };
+        oidc.roles = self.role_mapping();
         oidc.public_client = PublicClient {
             client_id: self.public_client.client_id.clone(),
             redirect_uri: self.public_client.redirect_uri.clone(),

@@ -60,10 +60,7 @@ pub fn console_router(state: ConsoleState) -> Router {
     Router::new()
         .route("/healthz", get(healthz).with_state(state.readiness.clone()))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg_files)
-        .merge(crate::live::live_router(
-            state.clients.admin.clone(),
-            state.clients.propeller.clone(),
-        ))
+        .merge(crate::live::live_router(state.clients.clone()))
         .leptos_routes_with_context(&state.leptos_options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -6,6 +6,8 @@ pub mod console;
 pub mod flytekit_config;
 pub mod grpc;
 pub mod live;
+pub mod login;
+mod login_setup;
 pub mod propeller;
 pub mod startup;
 pub mod telemetry;

@@ -13,17 +13,18 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::Stream;
-use tonic::transport::Channel;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, workflow_execution::Phase};
-use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
-use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
+
+use crate::login::TokenSource;
+use updraft_app::api::{AdminClient, ApiClients, BearerToken, PropellerClient};
 use updraft_proto::updraft::propeller::v1::{
     ExecutionChange, TailLogsRequest, WatchExecutionRequest, WatchExecutionsRequest,
 };
@@ -36,40 +37,59 @@ const FED_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 /// How many executions the watched list covers (the console's first page).
 const LIST_WINDOW: u32 = 25;
 
-type AdminClient = AdminServiceClient<Channel>;
-type PropellerClient = PropellerServiceClient<Channel>;
-
 /// `GET /api/live/executions/{project}/{domain}[/{name}]`, and
 /// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}`.
-pub fn live_router<S: Clone + Send + Sync + 'static>(
-    admin: AdminClient,
-    propeller: Option<PropellerClient>,
-) -> Router<S> {
+pub fn live_router<S: Clone + Send + Sync + 'static>(clients: ApiClients) -> Router<S> {
     Router::new()
         .route(
             "/api/live/executions/{project}/{domain}/{name}",
             get(watch_execution),
         )
         .route("/api/live/executions/{project}/{domain}", get(watch_list))
-        .with_state(Watchers {
-            admin,
-            propeller: propeller.clone(),
-        })
-        .merge(
-            Router::new()
-                .route(
-                    "/api/live/logs/{project}/{domain}/{name}/{node}/{attempt}",
-                    get(tail_task_log),
-                )
-                .with_state(propeller),
+        .route(
+            "/api/live/logs/{project}/{domain}/{name}/{node}/{attempt}",
+            get(tail_task_log),
         )
+        .with_state(clients)
 }
 
-/// What the execution watches read.
+/// The APIs as the person watching may call them: with a current access
+/// token each time when they signed in, since a stream outlives tokens.
 #[derive(Clone)]
-struct Watchers {
-    admin: AdminClient,
-    propeller: Option<PropellerClient>,
+struct Watcher {
+    clients: ApiClients,
+    tokens: Option<TokenSource>,
+}
+
+impl Watcher {
+    fn new(clients: ApiClients, tokens: Option<Extension<TokenSource>>) -> Self {
+        Self {
+            clients,
+            tokens: tokens.map(|Extension(tokens)| tokens),
+        }
+    }
+
+    async fn token(&self) -> Result<Option<BearerToken>, tonic::Status> {
+        match &self.tokens {
+            None => Ok(None),
+            Some(source) => source
+                .bearer()
+                .await
+                .map(Some)
+                .map_err(|error| tonic::Status::unauthenticated(error.to_string())),
+        }
+    }
+
+    async fn admin(&self) -> Result<AdminClient, tonic::Status> {
+        Ok(self.clients.admin(self.token().await?.as_ref()))
+    }
+
+    async fn propeller(&self) -> Result<Option<PropellerClient>, tonic::Status> {
+        if self.clients.propeller.is_none() {
+            return Ok(None);
+        }
+        Ok(self.clients.propeller(self.token().await?.as_ref()))
+    }
 }
 
 /// Streams one task attempt's log as `log` events (each a JSON string of
@@ -78,7 +98,8 @@ struct Watchers {
 /// finished and all of it was sent. `unavailable` (a JSON string saying why)
 /// when there is no log to stream.
 async fn tail_task_log(
-    State(propeller): State<Option<PropellerClient>>,
+    State(clients): State<ApiClients>,
+    tokens: Option<Extension<TokenSource>>,
     Path((project, domain, name, node_id, attempt)): Path<(String, String, String, String, u32)>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -110,6 +131,15 @@ async fn tail_task_log(
                 .event("unavailable")
                 .json_data(message)
                 .unwrap_or_default()
+        };
+        let propeller = match Watcher::new(clients, tokens).propeller().await {
+            Ok(propeller) => propeller,
+            Err(_) => {
+                let _ = sender
+                    .send(unavailable("your session has ended; sign in again"))
+                    .await;
+                return;
+            }
         };
         let Some(mut propeller) = propeller else {
             let _ = sender
@@ -212,9 +242,11 @@ enum Look {
 }
 
 async fn watch_execution(
-    State(watchers): State<Watchers>,
+    State(clients): State<ApiClients>,
+    tokens: Option<Extension<TokenSource>>,
     Path((project, domain, name)): Path<(String, String, String)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let watcher = Watcher::new(clients, tokens);
     let id = core::WorkflowExecutionIdentifier {
         project,
         domain,
@@ -224,32 +256,40 @@ async fn watch_execution(
     let request = WatchExecutionRequest {
         execution: Some(id.clone()),
     };
-    let nudges = watchers.propeller.map(|propeller| {
+    let nudges = watcher.clients.propeller.is_some().then(|| {
+        let watcher = watcher.clone();
         nudge_on_changes(async move {
-            let mut propeller = propeller;
+            let Some(mut propeller) = watcher.propeller().await? else {
+                return Err(tonic::Status::unimplemented("no propeller"));
+            };
             propeller.watch_execution(request).await
         })
     });
-    watch(watchers.admin, nudges, move |admin| {
+    watch(watcher, nudges, move |admin| {
         look_at_execution(admin, id.clone())
     })
 }
 
 async fn watch_list(
-    State(watchers): State<Watchers>,
+    State(clients): State<ApiClients>,
+    tokens: Option<Extension<TokenSource>>,
     Path((project, domain)): Path<(String, String)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let watcher = Watcher::new(clients, tokens);
     let request = WatchExecutionsRequest {
         project: project.clone(),
         domain: domain.clone(),
     };
-    let nudges = watchers.propeller.map(|propeller| {
+    let nudges = watcher.clients.propeller.is_some().then(|| {
+        let watcher = watcher.clone();
         nudge_on_changes(async move {
-            let mut propeller = propeller;
+            let Some(mut propeller) = watcher.propeller().await? else {
+                return Err(tonic::Status::unimplemented("no propeller"));
+            };
             propeller.watch_executions(request).await
         })
     });
-    watch(watchers.admin, nudges, move |admin| {
+    watch(watcher, nudges, move |admin| {
         look_at_list(admin, project.clone(), domain.clone())
     })
 }
@@ -294,7 +334,7 @@ where
 }
 
 fn watch<F, Fut>(
-    admin: AdminClient,
+    watcher: Watcher,
     nudges: Option<tokio::sync::mpsc::Receiver<()>>,
     look: F,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
@@ -312,7 +352,18 @@ where
                 next_look(&mut nudges).await;
             }
             first = false;
-            match look(admin.clone()).await {
+            let admin = match watcher.admin().await {
+                Ok(admin) => admin,
+                Err(_) => {
+                    // The session ended: the page says it is out of date
+                    // until the person signs in again.
+                    let _ = sender
+                        .send(Event::default().event("stale").data("stale"))
+                        .await;
+                    return;
+                }
+            };
+            match look(admin).await {
                 Ok(Look::Seen {
                     fingerprint,
                     settled,

@@ -12,9 +12,6 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 use updraft_admin::{AdminApi, AdminSettings, OpenError};
 use updraft_app::api::ApiClients;
-use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
-use updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient;
-use updraft_proto::updraft::propeller::v1::propeller_service_client::PropellerServiceClient;
 
 use crate::config::Config;
 use crate::console::{ConsoleState, Readiness, console_router};
@@ -43,6 +40,8 @@ pub enum StartupError {
         #[source]
         source: OpenError,
     },
+    #[error("cannot set up the console's login: {0}")]
+    Login(String),
 }
 
 /// A started (bound) updraft; call [`Application::run_until_stopped`] to serve.
@@ -153,19 +152,18 @@ impl Application {
                 .map(|_| format!("http://{}", crate::flytekit_config::dialable(local_addr)))
         });
         let propeller = match propeller_endpoint {
-            Some(endpoint) => Some(PropellerServiceClient::new(
+            Some(endpoint) => Some(
                 tonic::transport::Endpoint::from_shared(endpoint.clone())
                     .map_err(|error| StartupError::PropellerEndpoint {
                         endpoint: endpoint.clone(),
                         reason: error.to_string(),
                     })?
                     .connect_lazy(),
-            )),
+            ),
             None => None,
         };
         let clients = ApiClients {
-            admin: AdminServiceClient::new(channel.clone()),
-            signals: SignalServiceClient::new(channel),
+            admin: channel,
             propeller,
         };
         let console = console_router(ConsoleState {
@@ -175,11 +173,33 @@ impl Application {
             readiness: readiness.clone(),
         });
 
+        let mut http = console.merge(upload_routes).merge(log_routes);
+        match config
+            .auth
+            .as_ref()
+            .map(|auth| (auth, auth.console.as_ref()))
+        {
+            Some((auth, Some(console_login))) => {
+                http = crate::login_setup::protect_console(
+                    http,
+                    auth,
+                    console_login,
+                    &config.database.url_or_default(&config.data_dir),
+                    local_addr,
+                )
+                .await?;
+            }
+            Some((_, None)) => tracing::warn!(
+                "[auth] is on without [auth.console]: nobody can log in to the console, and its API calls are refused"
+            ),
+            None => {}
+        }
+
         readiness.set_ready();
         Ok(Self {
             listener,
             local_addr,
-            router: route_by_content_type(grpc, console.merge(upload_routes).merge(log_routes)),
+            router: route_by_content_type(grpc, http),
             flytekit_config_path,
             propeller: data_plane.map(|plane| plane.propeller),
         })

@@ -91,10 +91,8 @@ pub async fn launch_execution(request: LaunchRequest) -> Result<String, ConsoleE
 mod server {
     use std::collections::HashMap;
 
-    use tonic::transport::Channel;
     use updraft_proto::flyteidl::admin;
     use updraft_proto::flyteidl::core::{self, ResourceType};
-    use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
     use super::{LaunchField, LaunchForm, LaunchRequest};
     use crate::api::EntityKind;
@@ -103,7 +101,7 @@ mod server {
     use crate::launch::{LaunchValue, input_kind, parse_key_values, to_literal};
     use crate::literals::{literal_map_values, literal_value, render_type};
 
-    type Client = AdminServiceClient<Channel>;
+    type Client = crate::api::AdminClient;
 
     struct Parameter {
         name: String,

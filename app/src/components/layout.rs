@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::api::{control_plane_version, list_projects};
+use crate::components::access::UserMenu;
 use crate::components::shortcuts::KeyboardShortcuts;
 use crate::components::theme::ThemeToggle;
 
@@ -24,6 +25,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <div class="ml-auto flex items-center gap-2">
                         <KeyboardShortcuts />
                         <ThemeToggle />
+                        <UserMenu />
                     </div>
                 </nav>
             </header>

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages: one set of Tailwind components.
 
+pub mod access;
 pub mod graph;
 pub mod layout;
 pub mod live;

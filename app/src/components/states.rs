@@ -28,9 +28,21 @@ pub fn EmptyState(#[prop(into)] title: String, children: Children) -> impl IntoV
 /// Shown when a call failed.
 #[component]
 pub fn ErrorNotice(error: ConsoleError) -> impl IntoView {
+    let sign_in = (error == ConsoleError::NotSignedIn).then(|| {
+        let location = leptos_router::hooks::use_location();
+        let href = move || {
+            let here = format!("{}{}", location.pathname.get(), location.search.get());
+            format!(
+                "/auth/login?return_to={}",
+                crate::pages::encode_component(&here)
+            )
+        };
+        view! { " " <a href=href class="font-medium underline">"Sign in again"</a> }
+    });
     view! {
         <div role="alert" class="rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
             {error.to_string()}
+            {sign_in}
         </div>
     }
 }

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{EntityKind, EntityOverview, get_entity_overview};
+use crate::components::access::NeedsRole;
 use crate::components::graph::GraphView;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::LocalTime;
@@ -65,10 +66,12 @@ fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
                 <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">{capitalised(kind.singular())}</p>
                 <h2 class="break-all text-xl font-semibold tracking-tight">{move || name.get()}</h2>
             </div>
-            <a href=launch_href accesskey="l" aria-keyshortcuts="Alt+L"
-                class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60">
-                {format!("Launch {}", kind.singular())}
-            </a>
+            <NeedsRole role="contributor" label=format!("Launch {}", kind.singular())>
+                <a href=launch_href accesskey="l" aria-keyshortcuts="Alt+L"
+                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60">
+                    {format!("Launch {}", kind.singular())}
+                </a>
+            </NeedsRole>
         </div>
         <Transition fallback=move || view! { <Loading what=kind.singular() /> }>
             {move || Suspend::new(async move {

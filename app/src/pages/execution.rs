@@ -8,6 +8,7 @@ use crate::api::{
     TerminateExecution, get_execution, get_execution_data, get_execution_graph, get_node_detail,
     list_node_executions,
 };
+use crate::components::access::NeedsRole;
 use crate::components::graph::GraphView;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::logs::LogViewer;
@@ -265,14 +266,37 @@ fn ExecutionHeader(
             </div>
             <div class="flex items-start gap-2">
                 {relaunch_href.map(|href| view! {
-                    <a href=href accesskey="r" aria-keyshortcuts="Alt+R"
-                        class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800">
-                        "Relaunch"
-                    </a>
+                    <NeedsRole role="contributor" label="Relaunch">
+                        <a href=href.clone() accesskey="r" aria-keyshortcuts="Alt+R"
+                            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800">
+                            "Relaunch"
+                        </a>
+                    </NeedsRole>
                 })}
-                {(summary.phase == "FAILED").then(|| view! { <RecoverControl name=summary.name.clone() /> })}
-                <ArchiveControl name=summary.name.clone() phase=summary.phase.clone() archived=detail.archived archive />
-                <TerminateControl phase=summary.phase.clone() name=summary.name.clone() terminate />
+                {(summary.phase == "FAILED").then(|| {
+                    let name = summary.name.clone();
+                    view! {
+                        <NeedsRole role="contributor" label="Recover">
+                            <RecoverControl name=name.clone() />
+                        </NeedsRole>
+                    }
+                })}
+                {
+                    let (name, phase, archived) = (summary.name.clone(), summary.phase.clone(), detail.archived);
+                    view! {
+                        <NeedsRole role="contributor" label=if archived { "Unarchive" } else { "Archive" }>
+                            <ArchiveControl name=name.clone() phase=phase.clone() archived archive />
+                        </NeedsRole>
+                    }
+                }
+                {
+                    let (name, phase) = (summary.name.clone(), summary.phase.clone());
+                    view! {
+                        <NeedsRole role="contributor" label="Terminate">
+                            <TerminateControl phase=phase.clone() name=name.clone() terminate />
+                        </NeedsRole>
+                    }
+                }
             </div>
         </div>
         <dl class="mt-4 grid grid-cols-1 gap-x-8 gap-y-2 text-sm md:grid-cols-2">

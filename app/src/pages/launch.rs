@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api::{
     EntityKind, LaunchField, LaunchForm, LaunchRequest, get_launch_form, launch_execution,
 };
+use crate::components::access::NeedsRole;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::values::ValueTable;
 use crate::launch::InputKind;
@@ -211,10 +212,12 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
             </details>
             {server_error}
             <div class="flex items-center gap-3">
-                <button type="submit" disabled=move || launch.pending().get()
-                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60 disabled:opacity-60">
-                    {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
-                </button>
+                <NeedsRole role="contributor" label="Launch">
+                    <button type="submit" disabled=move || launch.pending().get()
+                        class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60 disabled:opacity-60">
+                        {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
+                    </button>
+                </NeedsRole>
             </div>
         </form>
     }

@@ -34,8 +34,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The provider's script, found from whichever crate's tests use this file.
 fn script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../auth/test-provider/server.mjs")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|folder| folder.join("auth/test-provider/server.mjs"))
+        .find(|script| script.is_file())
+        .expect("auth/test-provider/server.mjs in the repository")
 }
 
 impl Provider {
@@ -44,6 +49,11 @@ impl Provider {
     /// so another process may take it first: the provider then exits, and a
     /// new port is tried.
     pub async fn start(environment: &[(&str, &str)]) -> Self {
+        Self::start_for(environment, BFF_ORIGIN).await
+    }
+
+    /// A provider whose console client sends people back to `bff_origin`.
+    pub async fn start_for(environment: &[(&str, &str)], bff_origin: &str) -> Self {
         let mut failures = Vec::new();
         for _ in 0..5 {
             let port = free_port();
@@ -52,7 +62,7 @@ impl Provider {
                 .map(|(key, value)| (key.to_string(), value.to_string()))
                 .collect();
             knobs.push(("OIDC_PORT".into(), port.to_string()));
-            knobs.push(("BFF_ORIGIN".into(), BFF_ORIGIN.into()));
+            knobs.push(("BFF_ORIGIN".into(), bff_origin.into()));
             knobs.push(("OIDC_SKIP_CONSENT".into(), "1".into()));
             let mut provider = Self {
                 issuer: format!("http://127.0.0.1:{port}"),

@@ -1,0 +1,98 @@
+//! Who is signed in, and what the console lets them try: the APIs enforce
+//! roles; the console mirrors them so a person sees why an action is off
+//! instead of meeting a refusal after filling in a form.
+
+use leptos::prelude::*;
+
+use crate::api::{SignedInUser, who_is_signed_in};
+use crate::pages::project::use_project_domain;
+
+/// The signed-in person (`None` inside when the console has no login).
+#[derive(Clone, Copy)]
+pub struct CurrentUser(Resource<Option<SignedInUser>>);
+
+/// Loads the signed-in person once per page and shares it.
+pub fn provide_current_user() {
+    let user = Resource::new(
+        || (),
+        // A console without login, or a failed look, leaves every action on:
+        // the APIs still decide.
+        |_| async { who_is_signed_in().await.ok().flatten() },
+    );
+    provide_context(CurrentUser(user));
+}
+
+/// The signed-in person's name and a sign-out button, in the header.
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let Some(CurrentUser(user)) = use_context::<CurrentUser>() else {
+        return ().into_any();
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                user.await.map(|user| {
+                    let role = user.default_role.clone().unwrap_or_else(|| "no role".into());
+                    view! {
+                        <div class="flex items-center gap-2 text-sm">
+                            <span id="signed-in-user" title=user.email.clone().unwrap_or_default()>
+                                {user.name.clone()}
+                                <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">{format!("({role})")}</span>
+                            </span>
+                            // A real form: signing out works before hydration too.
+                            <form method="post" action="/auth/logout">
+                                <button type="submit" id="sign-out"
+                                    class="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                                    "Sign out"
+                                </button>
+                            </form>
+                        </div>
+                    }
+                })
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// Shows `children` (an action) when the signed-in person holds `role` in
+/// the page's project, else the action's `label` on a disabled button that
+/// says which role is missing.
+#[component]
+pub fn NeedsRole(
+    role: &'static str,
+    #[prop(into)] label: String,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let Some(CurrentUser(user)) = use_context::<CurrentUser>() else {
+        return children().into_any();
+    };
+    let (project, _) = use_project_domain();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let label = label.clone();
+                Suspend::new(async move {
+                    let missing = user
+                        .await
+                        .and_then(|user| user.missing_role(&project.get_untracked(), role));
+                    match missing {
+                        None => children.with_value(|children| children()).into_any(),
+                        Some(reason) => view! {
+                            <div class="max-w-xs text-right">
+                                <button type="button" disabled data-needs-role=role
+                                    class="cursor-not-allowed rounded-md border border-slate-300 px-3 py-1.5 text-sm text-slate-400 dark:border-slate-700">
+                                    {label}
+                                </button>
+                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{format!("You cannot do this: {reason}.")}</p>
+                            </div>
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+    .into_any()
+}
