@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -56,7 +56,11 @@ function start(command, args, env, logName) {
   const chunks = [];
   child.stdout.on("data", (chunk) => chunks.push(chunk));
   child.stderr.on("data", (chunk) => chunks.push(chunk));
-  child.on("exit", () => writeFileSync(log, Buffer.concat(chunks)));
+  child.exited = new Promise((resolve) => child.on("exit", resolve));
+  child.on("exit", () => {
+    // Kept for a failed run; the folder goes once every test passed.
+    if (existsSync(workDir)) writeFileSync(log, Buffer.concat(chunks));
+  });
   children.push(child);
   return child;
 }
@@ -96,7 +100,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   for (const child of children) child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await Promise.all(children.map((child) => child.exited));
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -145,7 +149,7 @@ test("a person signs in, sees a protected page, and signs out everywhere", async
   await page.click("#sign-out");
   await page.waitForURL((url) => url.href.startsWith(`${issuer}/session/end`));
   await page.getByRole("button", { name: "Yes, sign me out" }).click();
-  await page.waitForURL(`${console_}/auth/logged-out`);
+  await page.waitForURL((url) => url.href.startsWith(`${console_}/auth/logged-out`));
   await page.locator("#logged-out").waitFor();
 
   // Signed out at the provider too: the console asks for the password again.

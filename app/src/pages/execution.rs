@@ -717,7 +717,22 @@ fn NodeSummary(
                 <pre class="mt-1 max-h-64 overflow-auto whitespace-pre-wrap font-mono text-xs">{message}</pre>
             </div>
         })}
-        {detail.gate.clone().map(|gate| view! { <GateControls gate phase=detail.phase.clone() gate_signal /> })}
+        {detail.gate.clone().map(|gate| {
+            let phase = detail.phase.clone();
+            let waiting = gate.waiting && !matches!(gate.kind, GateKind::Sleep);
+            if waiting {
+                view! {
+                    <div class="mt-4">
+                        <NeedsRole role="contributor" label="Answer this gate">
+                            <GateControls gate=gate.clone() phase=phase.clone() gate_signal />
+                        </NeedsRole>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! { <GateControls gate phase gate_signal /> }.into_any()
+            }
+        })}
         {(!detail.attempts.is_empty()).then(|| view! {
             <AttemptTable attempts=detail.attempts.clone() node_id page_path />
         })}

@@ -363,6 +363,28 @@ async fn a_person_signs_in_uses_the_console_and_signs_out() {
         assert!(!body.contains("eyJ"), "a token leaked into a response");
     }
 
+    // Another site cannot make the signed-in browser change anything.
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "http://evil.example")],
+        vec![],
+    ] {
+        let forged = browser
+            .send(
+                Method::POST,
+                site.url("/api/terminate_execution"),
+                Some(&[
+                    ("project", "flytesnacks"),
+                    ("domain", "development"),
+                    ("name", "anything"),
+                    ("cause", "forged"),
+                ]),
+                &headers,
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+
     // Logout cannot be forced from elsewhere.
     assert_eq!(
         browser.get(site.url("/auth/logout")).await.status,
