@@ -116,6 +116,8 @@ def test_pyflyte_with_client_credentials_registers_and_runs(secured_updraft, tmp
     execution = remote.wait(remote.fetch_execution(name=match.group(1)), timeout=timedelta(seconds=240))
     # The in-process data plane reported the run through the secured admin.
     assert execution.closure.phase == 4, execution.closure  # SUCCEEDED
+    # Admin records who signed the launch, not what the client claims.
+    assert execution.spec.metadata.principal == "updraft-cli", execution.spec.metadata
 
 
 def test_pyflyte_with_a_wrong_client_secret_is_refused(secured_updraft, tmp_path):

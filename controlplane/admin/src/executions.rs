@@ -424,6 +424,7 @@ impl AdminApi {
         original_id: Option<&core::WorkflowExecutionIdentifier>,
         name: String,
         mode: admin::execution_metadata::ExecutionMode,
+        principal: Option<String>,
         adjust_spec: impl FnOnce(&mut admin::ExecutionSpec),
     ) -> Result<admin::ExecutionCreateResponse, AdminError> {
         let original_key = execution_key(original_id)?;
@@ -434,6 +435,9 @@ impl AdminApi {
         // Propeller finds the original through this (recovery reuses the
         // nodes that succeeded there).
         metadata.reference_execution = Some(execution_identifier(&original_key));
+        if let Some(principal) = principal {
+            metadata.principal = principal;
+        }
         adjust_spec(&mut spec);
         let user_inputs = match self.state.blobs.key_for_url(&original.user_inputs_uri) {
             Some(inputs_key) => core::LiteralMap::decode(self.state.blobs.get(inputs_key).await?)?,
@@ -460,12 +464,14 @@ impl AdminApi {
     pub(crate) async fn relaunch_execution_impl(
         &self,
         request: admin::ExecutionRelaunchRequest,
+        principal: Option<String>,
     ) -> Result<admin::ExecutionCreateResponse, AdminError> {
         let overwrite_cache = request.overwrite_cache;
         self.launch_again(
             request.id.as_ref(),
             request.name,
             admin::execution_metadata::ExecutionMode::Relaunch,
+            principal,
             |spec| spec.overwrite_cache = overwrite_cache,
         )
         .await
@@ -474,6 +480,7 @@ impl AdminApi {
     pub(crate) async fn recover_execution_impl(
         &self,
         request: admin::ExecutionRecoverRequest,
+        principal: Option<String>,
     ) -> Result<admin::ExecutionCreateResponse, AdminError> {
         let parent_node_execution = request
             .metadata
@@ -482,6 +489,7 @@ impl AdminApi {
             request.id.as_ref(),
             request.name,
             admin::execution_metadata::ExecutionMode::Recovered,
+            principal,
             |spec| {
                 // A recovered child of a launch-plan node stays the parent node's child.
                 if parent_node_execution.is_some()
@@ -584,6 +592,7 @@ impl AdminApi {
     pub(crate) async fn terminate_execution_impl(
         &self,
         request: admin::ExecutionTerminateRequest,
+        principal: String,
     ) -> Result<admin::ExecutionTerminateResponse, AdminError> {
         let key = execution_key(request.id.as_ref())?;
         let cause = request.cause;
@@ -597,7 +606,7 @@ impl AdminApi {
             closure.output_result = Some(admin::execution_closure::OutputResult::AbortMetadata(
                 admin::AbortMetadata {
                     cause: cause.clone(),
-                    principal: String::new(),
+                    principal: principal.clone(),
                 },
             ));
             Ok(())
@@ -610,6 +619,7 @@ impl AdminApi {
     pub(crate) async fn update_execution_impl(
         &self,
         request: admin::ExecutionUpdateRequest,
+        principal: String,
     ) -> Result<admin::ExecutionUpdateResponse, AdminError> {
         let key = execution_key(request.id.as_ref())?;
         if admin::ExecutionState::try_from(request.state).is_err() {
@@ -624,7 +634,7 @@ impl AdminApi {
             closure.state_change_details = Some(admin::ExecutionStateChangeDetails {
                 state: request.state,
                 occurred_at: Some(timestamp_from_micros(now)),
-                principal: String::new(),
+                principal: principal.clone(),
             });
             Ok(())
         })

@@ -461,7 +461,17 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::ExecutionCreateRequest>,
     ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
-        answer(self.create_execution_impl(request.into_inner())).await
+        let principal = signed_in_principal(&request);
+        let mut request = request.into_inner();
+        if let Some(principal) = principal {
+            request
+                .spec
+                .get_or_insert_with(Default::default)
+                .metadata
+                .get_or_insert_with(Default::default)
+                .principal = principal;
+        }
+        answer(self.create_execution_impl(request)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -469,7 +479,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::ExecutionRelaunchRequest>,
     ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
-        answer(self.relaunch_execution_impl(request.into_inner())).await
+        let principal = signed_in_principal(&request);
+        answer(self.relaunch_execution_impl(request.into_inner(), principal)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -477,7 +488,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::ExecutionRecoverRequest>,
     ) -> Result<Response<admin::ExecutionCreateResponse>, Status> {
-        answer(self.recover_execution_impl(request.into_inner())).await
+        let principal = signed_in_principal(&request);
+        answer(self.recover_execution_impl(request.into_inner(), principal)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -509,7 +521,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::ExecutionTerminateRequest>,
     ) -> Result<Response<admin::ExecutionTerminateResponse>, Status> {
-        answer(self.terminate_execution_impl(request.into_inner())).await
+        let principal = signed_in_principal(&request).unwrap_or_default();
+        answer(self.terminate_execution_impl(request.into_inner(), principal)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -517,7 +530,8 @@ impl AdminService for AdminApi {
         &self,
         request: Request<admin::ExecutionUpdateRequest>,
     ) -> Result<Response<admin::ExecutionUpdateResponse>, Status> {
-        answer(self.update_execution_impl(request.into_inner())).await
+        let principal = signed_in_principal(&request).unwrap_or_default();
+        answer(self.update_execution_impl(request.into_inner(), principal)).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -711,4 +725,16 @@ impl AdminService for AdminApi {
     ) -> Result<Response<admin::DescriptionEntityList>, Status> {
         answer(self.list_description_entities_impl(request.into_inner())).await
     }
+}
+
+/// Who signed the request, when login is on: as in flyteadmin, executions
+/// record the caller as their principal rather than what the client claims.
+/// This process's own data plane keeps the principal it passes on (a child
+/// execution is its parent's launcher's).
+fn signed_in_principal<T>(request: &Request<T>) -> Option<String> {
+    request
+        .extensions()
+        .get::<access::Caller>()
+        .filter(|caller| !caller.internal)
+        .map(|caller| caller.subject.clone())
 }
