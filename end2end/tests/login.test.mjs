@@ -138,6 +138,13 @@ test("a person signs in, sees a protected page, and signs out everywhere", async
   // The page's own data came through the signed-in session.
   await page.getByRole("heading", { name: "flytesnacks" }).first().waitFor();
 
+  // "Launched by me" filters on the signed-in person; the admin accepts it.
+  await page.getByLabel("Launched by me").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL((url) => url.searchParams.get("mine") === "1");
+  await page.getByText("No matching executions").waitFor();
+  assert.equal(await page.getByRole("alert").count(), 0);
+
   const cookies = await context.cookies(console_);
   const session = cookies.find((cookie) => cookie.name === "__Host-updraft");
   assert.ok(session, JSON.stringify(cookies));

@@ -51,6 +51,8 @@ pub struct ExecutionQuery {
     pub created: String,
     /// `only` lists archived executions instead of active ones.
     pub archived: String,
+    /// `1` lists only the signed-in person's executions.
+    pub mine: String,
 }
 
 /// The "created within" choices, with their length in milliseconds.
@@ -74,10 +76,12 @@ pub const EXECUTIONS_PER_PAGE: u32 = 25;
 
 /// flyteadmin's `(filters, sort key, descending)` for a query, or what is wrong with it.
 /// `now_millis` anchors the "created within" filter.
+/// `me` is the signed-in person's subject, for "launched by me".
 pub fn execution_filters(
     query: &ExecutionQuery,
     entity: Option<(EntityKind, &str)>,
     now_millis: i64,
+    me: Option<&str>,
 ) -> Result<(String, &'static str, bool), ConsoleError> {
     let mut filters = Vec::new();
     if let Some((kind, name)) = entity {
@@ -127,6 +131,27 @@ pub fn execution_filters(
             });
         }
     }
+    match (query.mine.as_str(), me) {
+        ("", _) => {}
+        ("1", Some(me)) if !me.contains([',', ')', '(', '+']) => {
+            filters.push(format!("eq(user,{me})"));
+        }
+        ("1", Some(_)) => {
+            return Err(ConsoleError::InvalidInput {
+                message: "your user name cannot be used in a filter".into(),
+            });
+        }
+        ("1", None) => {
+            return Err(ConsoleError::InvalidInput {
+                message: "\"launched by me\" needs you to be signed in".into(),
+            });
+        }
+        (other, _) => {
+            return Err(ConsoleError::InvalidInput {
+                message: format!("unknown \"mine\" choice \"{other}\"; use 1 or nothing"),
+            });
+        }
+    }
     let sort = if query.sort.is_empty() {
         "created_at.desc"
     } else {
@@ -168,7 +193,11 @@ pub async fn list_executions(
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
         });
-    let (filters, key, descending) = execution_filters(&query, entity, now_millis)?;
+    let me = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<super::SignedInUser>().cloned())
+        .map(|user| user.subject);
+    let (filters, key, descending) =
+        execution_filters(&query, entity, now_millis, me.as_deref())?;
     let direction = if descending {
         admin::sort::Direction::Descending
     } else {
@@ -586,14 +615,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            execution_filters(&recent_archived, None, now).map(|(filters, _, _)| filters),
+            execution_filters(&recent_archived, None, now, None).map(|(filters, _, _)| filters),
             Ok("gte(created_at,2026-11-21T23:50:30Z)+eq(state,EXECUTION_ARCHIVED)".into())
         );
         let forever = ExecutionQuery {
             created: "1y".into(),
             ..Default::default()
         };
-        let Err(ConsoleError::InvalidInput { message }) = execution_filters(&forever, None, now)
+        let Err(ConsoleError::InvalidInput { message }) = execution_filters(&forever, None, now, None)
         else {
             panic!("an unknown range is invalid input");
         };
@@ -603,18 +632,19 @@ mod tests {
     #[test]
     fn builds_flyteadmin_filters_from_the_query() {
         assert_eq!(
-            execution_filters(&query("", ""), None, 0),
+            execution_filters(&query("", ""), None, 0, None),
             Ok((String::new(), "created_at", true))
         );
         assert_eq!(
-            execution_filters(&query("FAILED", "duration.asc"), None, 0),
+            execution_filters(&query("FAILED", "duration.asc"), None, 0, None),
             Ok(("eq(phase,FAILED)".into(), "duration", false))
         );
         assert_eq!(
             execution_filters(
                 &query("RUNNING", ""),
                 Some((EntityKind::Workflow, "myapp.greetings.hello_wf")),
-                0
+                0,
+                None
             ),
             Ok((
                 "eq(workflow.name,myapp.greetings.hello_wf)+eq(phase,RUNNING)".into(),
@@ -623,7 +653,7 @@ mod tests {
             ))
         );
         assert_eq!(
-            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")), 0)
+            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")), 0, None)
                 .map(|(filters, _, _)| filters),
             Ok("eq(launch_plan.name,lp)".into())
         );
@@ -632,17 +662,34 @@ mod tests {
     #[test]
     fn rejects_unknown_phases_and_sorts_with_the_valid_choices() {
         let Err(ConsoleError::InvalidInput { message }) =
-            execution_filters(&query("DONE", ""), None, 0)
+            execution_filters(&query("DONE", ""), None, 0, None)
         else {
             panic!("an unknown phase is invalid input");
         };
         assert!(message.contains("SUCCEEDED"), "{message}");
         let Err(ConsoleError::InvalidInput { message }) =
-            execution_filters(&query("", "name"), None, 0)
+            execution_filters(&query("", "name"), None, 0, None)
         else {
             panic!("an unknown sort is invalid input");
         };
         assert!(message.contains("created_at.desc"), "{message}");
-        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0).is_err());
+        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0, None).is_err());
+    }
+
+    #[test]
+    fn launched_by_me_filters_on_the_signed_in_subject() {
+        let mine = ExecutionQuery {
+            mine: "1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            execution_filters(&mine, None, 0, Some("alice")).map(|(filters, _, _)| filters),
+            Ok("eq(user,alice)".into())
+        );
+        assert!(matches!(
+            execution_filters(&mine, None, 0, None),
+            Err(ConsoleError::InvalidInput { message }) if message.contains("signed in")
+        ));
+        assert!(execution_filters(&mine, None, 0, Some("a),eq(phase,x")).is_err());
     }
 }

@@ -55,6 +55,24 @@ pub fn UserMenu() -> impl IntoView {
     .into_any()
 }
 
+/// Shows `children` only to a signed-in person (things that need to know
+/// who is looking, such as "launched by me").
+#[component]
+pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
+    let Some(CurrentUser(user)) = use_context::<CurrentUser>() else {
+        return ().into_any();
+    };
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                user.await.map(|_| children.with_value(|children| children()))
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
 /// Shows `children` (an action) when the signed-in person holds `role` in
 /// the page's project, else the action's `label` on a disabled button that
 /// says which role is missing.

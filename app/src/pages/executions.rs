@@ -5,6 +5,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use crate::api::{
     CREATED_WITHIN, EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions,
 };
+use crate::components::access::SignedInOnly;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
 use crate::components::states::{EmptyState, ErrorNotice, Loading};
@@ -44,6 +45,7 @@ pub fn ExecutionsList(
     let token = use_query_value("token");
     let created = use_query_value("created");
     let archived = use_query_value("archived");
+    let mine = use_query_value("mine");
     let query = Memo::new(move |_| {
         if controls {
             ExecutionQuery {
@@ -52,6 +54,7 @@ pub fn ExecutionsList(
                 token: token.get(),
                 created: created.get(),
                 archived: archived.get(),
+                mine: mine.get(),
             }
         } else {
             ExecutionQuery::default()
@@ -76,19 +79,26 @@ pub fn ExecutionsList(
         },
     );
     let path = move || location.pathname.get();
-    let filtered =
-        move || !phase.get().is_empty() || !created.get().is_empty() || !archived.get().is_empty();
+    let filtered = move || {
+        !phase.get().is_empty()
+            || !created.get().is_empty()
+            || !archived.get().is_empty()
+            || !mine.get().is_empty()
+    };
     // What the person picked but has not applied yet; `None` means "as in the URL".
     let (phase_choice, set_phase_choice) = signal(None::<String>);
     let (sort_choice, set_sort_choice) = signal(None::<String>);
     let (created_choice, set_created_choice) = signal(None::<String>);
     let (archived_choice, set_archived_choice) = signal(None::<String>);
+    let (mine_choice, set_mine_choice) = signal(None::<String>);
     // A new URL (back button, a link) replaces unapplied choices.
     Effect::new(move |_| {
         phase.track();
         sort.track();
         created.track();
         archived.track();
+        mine.track();
+        set_mine_choice.set(None);
         set_phase_choice.set(None);
         set_sort_choice.set(None);
         set_created_choice.set(None);
@@ -116,6 +126,9 @@ pub fn ExecutionsList(
         let archived = archived_choice
             .get_untracked()
             .unwrap_or_else(|| archived.get_untracked());
+        let mine = mine_choice
+            .get_untracked()
+            .unwrap_or_else(|| mine.get_untracked());
         navigate(
             &format!(
                 "{}{}",
@@ -124,6 +137,7 @@ pub fn ExecutionsList(
                     ("phase", &phase),
                     ("created", &created),
                     ("archived", &archived),
+                    ("mine", &mine),
                     ("sort", &sort)
                 ])
             ),
@@ -158,6 +172,15 @@ pub fn ExecutionsList(
                         class="h-4 w-4 rounded border-slate-300 dark:border-slate-700" />
                     "Archived only"
                 </label>
+                <SignedInOnly>
+                    <label class="flex items-center gap-2 self-center pt-5 text-sm">
+                        <input type="checkbox" name="mine" value="1"
+                            prop:checked=move || mine_choice.get().unwrap_or_else(|| mine.get()) == "1"
+                            on:change=move |event| set_mine_choice.set(Some(if event_target_checked(&event) { "1".into() } else { String::new() }))
+                            class="h-4 w-4 rounded border-slate-300 dark:border-slate-700" />
+                        "Launched by me"
+                    </label>
+                </SignedInOnly>
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Sort"</span>
                     <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
@@ -197,6 +220,7 @@ pub fn ExecutionsList(
                                 ("phase", &current.phase),
                                 ("created", &current.created),
                                 ("archived", &current.archived),
+                                ("mine", &current.mine),
                                 ("sort", &current.sort),
                                 ("token", next),
                             ]))
@@ -206,6 +230,7 @@ pub fn ExecutionsList(
                                 ("phase", &current.phase),
                                 ("created", &current.created),
                                 ("archived", &current.archived),
+                                ("mine", &current.mine),
                                 ("sort", &current.sort),
                             ]))
                         });
