@@ -54,6 +54,10 @@ test("a node's drawer shows its attempts, data and log inline, and lives in the 
   await drawer.getByRole("table", { name: "Attempts" }).getByRole("link", { name: "Attempt 1" }).waitFor();
   await drawer.getByRole("table", { name: "Node outputs" }).getByText("7", { exact: true }).waitFor();
   await drawer.getByRole("table", { name: "Node inputs" }).getByText("5", { exact: true }).waitFor();
+  // What ran: the task template, folded until asked for.
+  await drawer.getByText("Task template").click();
+  await drawer.getByText("python-task", { exact: true }).waitFor();
+  await drawer.getByText(/pyflyte-(fast-)?execute/).first().waitFor();
 
   // Shareable: a reload (or a link) opens the same node with its stored log.
   await page.reload();
@@ -172,6 +176,25 @@ test("a failed execution is recovered from its page, then archived and found und
   await page.waitForSelector("body[data-hydrated=true]");
   assert.equal(await page.getByRole("checkbox", { name: "Archived only" }).isChecked(), true);
   await table.getByRole("link", { name: failedName }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a map task's drawer shows each index in its newest retry", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  // -2 fails its index; half the indexes may fail, so the map succeeds.
+  const executionPath = await launchFromForm(page, "myapp.maps.tolerant_cubes_wf");
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await nodeLink(page, "n0").click();
+  const drawer = page.getByRole("dialog", { name: "Node n0" });
+  await drawer.getByRole("heading", { name: "Map indexes (4)" }).waitFor();
+  await drawer.getByText(/3 succeeded/).waitFor();
+  await drawer.getByText(/1 failed/).waitFor();
+  await drawer.getByLabel(/^index 1: failed/).waitFor();
+  await drawer.getByLabel(/^index 3: succeeded/).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -196,8 +196,7 @@ pub async fn list_executions(
     let me = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<super::SignedInUser>().cloned())
         .map(|user| user.subject);
-    let (filters, key, descending) =
-        execution_filters(&query, entity, now_millis, me.as_deref())?;
+    let (filters, key, descending) = execution_filters(&query, entity, now_millis, me.as_deref())?;
     let direction = if descending {
         admin::sort::Direction::Descending
     } else {
@@ -622,7 +621,8 @@ mod tests {
             created: "1y".into(),
             ..Default::default()
         };
-        let Err(ConsoleError::InvalidInput { message }) = execution_filters(&forever, None, now, None)
+        let Err(ConsoleError::InvalidInput { message }) =
+            execution_filters(&forever, None, now, None)
         else {
             panic!("an unknown range is invalid input");
         };
@@ -653,8 +653,13 @@ mod tests {
             ))
         );
         assert_eq!(
-            execution_filters(&query("", ""), Some((EntityKind::LaunchPlan, "lp")), 0, None)
-                .map(|(filters, _, _)| filters),
+            execution_filters(
+                &query("", ""),
+                Some((EntityKind::LaunchPlan, "lp")),
+                0,
+                None
+            )
+            .map(|(filters, _, _)| filters),
             Ok("eq(launch_plan.name,lp)".into())
         );
     }
@@ -673,7 +678,9 @@ mod tests {
             panic!("an unknown sort is invalid input");
         };
         assert!(message.contains("created_at.desc"), "{message}");
-        assert!(execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0, None).is_err());
+        assert!(
+            execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0, None).is_err()
+        );
     }
 
     #[test]

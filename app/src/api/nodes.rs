@@ -20,6 +20,38 @@ pub struct AttemptView {
     pub error: Option<String>,
     /// The attempt's external log links (name, URI).
     pub log_links: Vec<(String, String)>,
+    /// A map task's indexes, each in its newest retry, by index.
+    pub map_indexes: Vec<MapIndexView>,
+    /// The task this attempt ran, as `name` and `version`.
+    pub task: Option<(String, String)>,
+}
+
+/// One index of a map task attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapIndexView {
+    pub index: u32,
+    pub phase: String,
+    pub retry_attempt: u32,
+}
+
+/// What a task node ran: the parts of its task template a person debugging
+/// a run asks about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTemplateView {
+    pub name: String,
+    pub version: String,
+    /// The task type (`python-task`, `container_array`…).
+    pub kind: String,
+    pub image: Option<String>,
+    /// Command and arguments, as the runtime receives them.
+    pub command: Vec<String>,
+    /// `(name, value)` of requests and limits, e.g. `("cpu request", "1")`.
+    pub resources: Vec<(String, String)>,
+    pub retries: u32,
+    pub timeout_millis: Option<i64>,
+    /// The cache version, when outputs are cached.
+    pub cache_version: Option<String>,
+    pub interruptible: bool,
 }
 
 /// What a gate node waits for.
@@ -62,6 +94,8 @@ pub struct NodeDetail {
     pub gate: Option<GateView>,
     /// Whether the console can stream this node's task logs itself.
     pub logs_inline: bool,
+    /// The task template of the newest attempt's task, when there is one.
+    pub task: Option<TaskTemplateView>,
 }
 
 /// One node of an execution with its attempts, data and gate.
@@ -94,7 +128,7 @@ mod server {
     use updraft_proto::flyteidl::admin;
     use updraft_proto::flyteidl::core::{self, gate_node};
 
-    use super::{AttemptView, GateKind, GateView, NodeDetail};
+    use super::{AttemptView, GateKind, GateView, MapIndexView, NodeDetail, TaskTemplateView};
     use crate::error::ConsoleError;
     use crate::launch::{input_kind, to_literal};
     use crate::literals::{duration_millis, literal_map_values, render_type, timestamp_millis};
@@ -185,6 +219,12 @@ mod server {
                         .filter(|log| !log.uri.is_empty())
                         .map(|log| (log.name, log.uri))
                         .collect(),
+                    map_indexes: map_indexes(closure.metadata.as_ref()),
+                    task: task
+                        .id
+                        .as_ref()
+                        .and_then(|id| id.task_id.as_ref())
+                        .map(|task| (task.name.clone(), task.version.clone())),
                 }
             })
             .collect();
@@ -225,7 +265,15 @@ mod server {
                 waiting: closure.phase == core::node_execution::Phase::Running as i32,
             });
 
+        let task = match attempts.last().and_then(|attempt| attempt.task.clone()) {
+            Some((task_name, version)) => {
+                task_template(&mut client, &execution, task_name, version).await
+            }
+            None => None,
+        };
+
         Ok(NodeDetail {
+            task,
             node_id,
             phase,
             started_at: closure.started_at.as_ref().map(timestamp_millis),
@@ -240,6 +288,108 @@ mod server {
             outputs,
             gate,
             logs_inline: crate::api::propeller_client().is_some(),
+        })
+    }
+
+    /// Each index of a map task attempt in its newest retry.
+    fn map_indexes(
+        metadata: Option<&updraft_proto::flyteidl::event::TaskExecutionMetadata>,
+    ) -> Vec<MapIndexView> {
+        let mut newest = std::collections::BTreeMap::new();
+        for resource in metadata
+            .map(|metadata| metadata.external_resources.as_slice())
+            .unwrap_or_default()
+        {
+            let phase = core::task_execution::Phase::try_from(resource.phase)
+                .map(|p| p.as_str_name().to_string())
+                .unwrap_or_else(|_| "UNDEFINED".into());
+            let entry = newest.entry(resource.index).or_insert(MapIndexView {
+                index: resource.index,
+                phase: phase.clone(),
+                retry_attempt: resource.retry_attempt,
+            });
+            if resource.retry_attempt >= entry.retry_attempt {
+                entry.phase = phase;
+                entry.retry_attempt = resource.retry_attempt;
+            }
+        }
+        newest.into_values().collect()
+    }
+
+    /// The template of the task an attempt ran; `None` when admin no longer
+    /// has it (or, in front of another admin, will not say).
+    async fn task_template(
+        client: &mut crate::api::AdminClient,
+        execution: &core::WorkflowExecutionIdentifier,
+        name: String,
+        version: String,
+    ) -> Option<TaskTemplateView> {
+        let found = client
+            .get_task(admin::ObjectGetRequest {
+                id: Some(core::Identifier {
+                    resource_type: core::ResourceType::Task as i32,
+                    project: execution.project.clone(),
+                    domain: execution.domain.clone(),
+                    name: name.clone(),
+                    version: version.clone(),
+                    org: String::new(),
+                }),
+            })
+            .await
+            .map_err(|status| {
+                tracing::debug!(code = ?status.code(), message = status.message(), "no task template for the drawer");
+            })
+            .ok()?
+            .into_inner();
+        let template = found.closure?.compiled_task?.template?;
+        let metadata = template.metadata.unwrap_or_default();
+        let (image, command, resources) = match template.target {
+            Some(core::task_template::Target::Container(container)) => {
+                let mut command = container.command;
+                command.extend(container.args);
+                let mut resources = Vec::new();
+                if let Some(requirements) = container.resources {
+                    for (label, entries) in [
+                        ("request", requirements.requests),
+                        ("limit", requirements.limits),
+                    ] {
+                        for entry in entries {
+                            let name = core::resources::ResourceName::try_from(entry.name)
+                                .map(|name| name.as_str_name().to_ascii_lowercase())
+                                .unwrap_or_else(|_| "resource".into());
+                            resources.push((format!("{name} {label}"), entry.value));
+                        }
+                    }
+                }
+                (
+                    Some(container.image).filter(|image| !image.is_empty()),
+                    command,
+                    resources,
+                )
+            }
+            _ => (None, Vec::new(), Vec::new()),
+        };
+        Some(TaskTemplateView {
+            name,
+            version,
+            kind: template.r#type,
+            image,
+            command,
+            resources,
+            retries: metadata
+                .retries
+                .map(|retries| retries.retries)
+                .unwrap_or_default(),
+            timeout_millis: metadata
+                .timeout
+                .as_ref()
+                .map(duration_millis)
+                .filter(|millis| *millis > 0),
+            cache_version: metadata.discoverable.then_some(metadata.discovery_version),
+            interruptible: matches!(
+                metadata.interruptible_value,
+                Some(core::task_metadata::InterruptibleValue::Interruptible(true))
+            ),
         })
     }
 

@@ -76,7 +76,7 @@ pub fn GraphView(
         })
         .collect_view();
     view! {
-        <div class="mt-3 overflow-auto rounded-lg border border-slate-200 dark:border-slate-800" role="group" aria-label="Workflow graph">
+        <div data-graph-scroll class="mt-3 overflow-auto rounded-lg border border-slate-200 dark:border-slate-800" role="group" aria-label="Workflow graph">
             <div class="relative" style=size.clone()>
                 <svg class="absolute inset-0" style=size.clone() aria-hidden="true">{edges}</svg>
                 {nodes}

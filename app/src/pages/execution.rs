@@ -4,15 +4,17 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView,
-    NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, RecoverExecution, SetGateSignal,
-    TerminateExecution, get_execution, get_execution_data, get_execution_graph, get_node_detail,
-    list_node_executions,
+    MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, RecoverExecution,
+    SetGateSignal, TaskTemplateView, TerminateExecution, get_execution, get_execution_data,
+    get_execution_graph, get_node_detail, list_node_executions,
 };
 use crate::components::access::NeedsRole;
 use crate::components::graph::GraphView;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::logs::LogViewer;
-use crate::components::phase::{PhaseBadge, is_terminal_execution_phase, phase_label};
+use crate::components::phase::{
+    PhaseBadge, is_terminal_execution_phase, phase_label, phase_tone, tone_colours,
+};
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
 use crate::components::timeline::Timeline;
@@ -736,6 +738,12 @@ fn NodeSummary(
         {(!detail.attempts.is_empty()).then(|| view! {
             <AttemptTable attempts=detail.attempts.clone() node_id page_path />
         })}
+        {detail
+            .attempts
+            .last()
+            .filter(|attempt| !attempt.map_indexes.is_empty())
+            .map(|attempt| view! { <MapIndexes indexes=attempt.map_indexes.clone() /> })}
+        {detail.task.clone().map(|task| view! { <TaskTemplate task /> })}
         <section class="mt-6 grid gap-4" aria-label="Node inputs and outputs">
             <div>
                 <h3 class="mb-1 text-base font-semibold">"Inputs"</h3>
@@ -808,6 +816,74 @@ fn AttemptTable(
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// A map task's indexes: how many are in each phase, then each index.
+#[component]
+fn MapIndexes(indexes: Vec<MapIndexView>) -> impl IntoView {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for index in &indexes {
+        match counts.iter_mut().find(|(phase, _)| *phase == index.phase) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((index.phase.clone(), 1)),
+        }
+    }
+    let summary = counts
+        .iter()
+        .map(|(phase, count)| format!("{count} {}", phase_label(phase).to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <section class="mt-6" aria-labelledby="map-indexes-heading">
+            <h3 id="map-indexes-heading" class="text-base font-semibold">{format!("Map indexes ({})", indexes.len())}</h3>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{summary}</p>
+            <ol class="mt-2 flex max-h-64 flex-wrap gap-1 overflow-auto text-xs" aria-label="Each index">
+                {indexes.into_iter().map(|index| {
+                    let colours = tone_colours(phase_tone(&index.phase));
+                    let label = format!(
+                        "index {}: {}{}",
+                        index.index,
+                        phase_label(&index.phase).to_lowercase(),
+                        if index.retry_attempt > 0 { format!(", retry {}", index.retry_attempt) } else { String::new() }
+                    );
+                    view! {
+                        <li title=label.clone() aria-label=label class=format!("min-w-8 rounded px-1 py-0.5 text-center font-mono ring-1 ring-inset {colours}")>
+                            {index.index}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// What the node's task is: type, image, command, resources, retries, cache.
+#[component]
+fn TaskTemplate(task: TaskTemplateView) -> impl IntoView {
+    let row = |label: &'static str, value: String| {
+        view! {
+            <div class="flex gap-2">
+                <dt class="w-28 shrink-0 text-slate-500 dark:text-slate-400">{label}</dt>
+                <dd class="min-w-0 break-all font-mono text-xs">{value}</dd>
+            </div>
+        }
+    };
+    view! {
+        <details class="mt-6 text-sm">
+            <summary class="cursor-pointer text-base font-semibold">"Task template"</summary>
+            <dl class="mt-2 grid gap-1">
+                {row("Task", format!("{} ({})", task.name, task.version))}
+                {row("Type", task.kind.clone())}
+                {task.image.clone().map(|image| row("Image", image))}
+                {(!task.command.is_empty()).then(|| row("Command", task.command.join(" ")))}
+                {task.resources.iter().map(|(name, value)| row("Resource", format!("{name}: {value}"))).collect_view()}
+                {row("Retries", task.retries.to_string())}
+                {task.timeout_millis.map(|millis| row("Timeout", format!("{} s", millis / 1000)))}
+                {row("Cache", task.cache_version.clone().map_or_else(|| "off".to_string(), |version| format!("on, version {version}")))}
+                {task.interruptible.then(|| row("Interruptible", "yes".to_string()))}
+            </dl>
+        </details>
     }
 }
 
