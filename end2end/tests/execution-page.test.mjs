@@ -70,6 +70,14 @@ test("a node's drawer shows its attempts, data and log inline, and lives in the 
   await page.keyboard.press("Escape");
   await page.waitForURL((url) => !url.searchParams.has("node"));
   assert.equal(await page.getByRole("dialog").count(), 0);
+
+  // The finished run is found by its duration, and not by a longer one.
+  const executionName = executionPath.split("/").pop();
+  await page.goto(`${baseUrl}${projectPath}/executions?duration=lt1m&sort=duration.desc`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("link", { name: executionName }).first().waitFor();
+  await page.goto(`${baseUrl}${projectPath}/executions?duration=gt1h`);
+  await page.getByText("No matching executions").waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -53,7 +53,18 @@ pub struct ExecutionQuery {
     pub archived: String,
     /// `1` lists only the signed-in person's executions.
     pub mine: String,
+    /// How long finished executions ran: one of [`DURATIONS`]'s values, or
+    /// empty for any (running ones included).
+    pub duration: String,
 }
+
+/// The duration choices: URL value, label and admin filter.
+pub const DURATIONS: [(&str, &str, &str); 4] = [
+    ("lt1m", "Under a minute", "lt(duration,60)"),
+    ("gt1m", "Over a minute", "gte(duration,60)"),
+    ("gt10m", "Over 10 minutes", "gte(duration,600)"),
+    ("gt1h", "Over an hour", "gte(duration,3600)"),
+];
 
 /// The "created within" choices, with their length in milliseconds.
 pub const CREATED_WITHIN: [(&str, &str, i64); 4] = [
@@ -130,6 +141,21 @@ pub fn execution_filters(
                 message: format!("unknown archive choice \"{other}\"; use \"only\" or nothing"),
             });
         }
+    }
+    if !query.duration.is_empty() {
+        let Some((_, _, filter)) = DURATIONS
+            .iter()
+            .find(|(value, _, _)| *value == query.duration)
+        else {
+            return Err(ConsoleError::InvalidInput {
+                message: format!(
+                    "unknown duration \"{}\"; use one of {}",
+                    query.duration,
+                    DURATIONS.map(|(value, _, _)| value).join(", ")
+                ),
+            });
+        };
+        filters.push((*filter).to_string());
     }
     match (query.mine.as_str(), me) {
         ("", _) => {}
@@ -681,6 +707,27 @@ mod tests {
         assert!(
             execution_filters(&query("", ""), Some((EntityKind::Task, "a,b")), 0, None).is_err()
         );
+    }
+
+    #[test]
+    fn duration_choices_become_duration_filters() {
+        let long = ExecutionQuery {
+            duration: "gt10m".into(),
+            phase: "SUCCEEDED".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            execution_filters(&long, None, 0, None).map(|(filters, _, _)| filters),
+            Ok("eq(phase,SUCCEEDED)+gte(duration,600)".into())
+        );
+        let odd = ExecutionQuery {
+            duration: "forever".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            execution_filters(&odd, None, 0, None),
+            Err(ConsoleError::InvalidInput { message }) if message.contains("lt1m, gt1m")
+        ));
     }
 
     #[test]

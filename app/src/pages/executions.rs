@@ -3,7 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{
-    CREATED_WITHIN, EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary, list_executions,
+    CREATED_WITHIN, DURATIONS, EXECUTION_SORTS, EntityKind, ExecutionQuery, ExecutionSummary,
+    list_executions,
 };
 use crate::components::access::SignedInOnly;
 use crate::components::live::{LiveIndicator, use_live_updates};
@@ -46,6 +47,7 @@ pub fn ExecutionsList(
     let created = use_query_value("created");
     let archived = use_query_value("archived");
     let mine = use_query_value("mine");
+    let duration = use_query_value("duration");
     let query = Memo::new(move |_| {
         if controls {
             ExecutionQuery {
@@ -55,6 +57,7 @@ pub fn ExecutionsList(
                 created: created.get(),
                 archived: archived.get(),
                 mine: mine.get(),
+                duration: duration.get(),
             }
         } else {
             ExecutionQuery::default()
@@ -84,6 +87,7 @@ pub fn ExecutionsList(
             || !created.get().is_empty()
             || !archived.get().is_empty()
             || !mine.get().is_empty()
+            || !duration.get().is_empty()
     };
     // What the person picked but has not applied yet; `None` means "as in the URL".
     let (phase_choice, set_phase_choice) = signal(None::<String>);
@@ -91,6 +95,7 @@ pub fn ExecutionsList(
     let (created_choice, set_created_choice) = signal(None::<String>);
     let (archived_choice, set_archived_choice) = signal(None::<String>);
     let (mine_choice, set_mine_choice) = signal(None::<String>);
+    let (duration_choice, set_duration_choice) = signal(None::<String>);
     // A new URL (back button, a link) replaces unapplied choices.
     Effect::new(move |_| {
         phase.track();
@@ -98,7 +103,9 @@ pub fn ExecutionsList(
         created.track();
         archived.track();
         mine.track();
+        duration.track();
         set_mine_choice.set(None);
+        set_duration_choice.set(None);
         set_phase_choice.set(None);
         set_sort_choice.set(None);
         set_created_choice.set(None);
@@ -129,6 +136,9 @@ pub fn ExecutionsList(
         let mine = mine_choice
             .get_untracked()
             .unwrap_or_else(|| mine.get_untracked());
+        let duration = duration_choice
+            .get_untracked()
+            .unwrap_or_else(|| duration.get_untracked());
         navigate(
             &format!(
                 "{}{}",
@@ -138,6 +148,7 @@ pub fn ExecutionsList(
                     ("created", &created),
                     ("archived", &archived),
                     ("mine", &mine),
+                    ("duration", &duration),
                     ("sort", &sort)
                 ])
             ),
@@ -162,6 +173,15 @@ pub fn ExecutionsList(
                         <option value="" selected=move || created.get().is_empty()>"Any time"</option>
                         {CREATED_WITHIN.into_iter().map(|(value, label, _)| view! {
                             <option value=value selected=move || created.get() == value>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="flex flex-col text-sm">
+                    <span class="mb-1 font-medium">"Duration"</span>
+                    <select name="duration" on:change=move |event| set_duration_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="" selected=move || duration.get().is_empty()>"Any duration"</option>
+                        {DURATIONS.into_iter().map(|(value, label, _)| view! {
+                            <option value=value selected=move || duration.get() == value>{label}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -221,6 +241,7 @@ pub fn ExecutionsList(
                                 ("created", &current.created),
                                 ("archived", &current.archived),
                                 ("mine", &current.mine),
+                                ("duration", &current.duration),
                                 ("sort", &current.sort),
                                 ("token", next),
                             ]))
@@ -231,6 +252,7 @@ pub fn ExecutionsList(
                                 ("created", &current.created),
                                 ("archived", &current.archived),
                                 ("mine", &current.mine),
+                                ("duration", &current.duration),
                                 ("sort", &current.sort),
                             ]))
                         });

@@ -286,6 +286,7 @@ impl AdminApi {
             state: admin::ExecutionState::ExecutionActive as i32,
             spec: spec.encode_to_vec(),
             closure: closure.encode_to_vec(),
+            duration: None,
             inputs_uri: self.state.blobs.url_for(&inputs_key),
             user_inputs_uri: self.state.blobs.url_for(&user_inputs_key),
             created_at: now,

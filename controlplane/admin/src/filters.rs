@@ -118,6 +118,9 @@ pub enum FieldKind {
     Integer,
     /// RFC 3339 time (or microseconds), stored as microseconds.
     Timestamp,
+    /// A duration: Go's notation (`90s`, `1h30m`, `250ms`) or seconds,
+    /// stored as microseconds.
+    Duration,
     /// `core.WorkflowExecution.Phase` by name or number.
     ExecutionPhase,
     /// `admin.Project.ProjectState` by name or number.
@@ -277,6 +280,7 @@ pub const EXECUTION_FIELDS: EntityFields = EntityFields {
         field("updated_at", "updated_at", FieldKind::Timestamp),
         field("execution_updated_at", "updated_at", FieldKind::Timestamp),
         field("started_at", "started_at", FieldKind::Timestamp),
+        field("duration", "duration_micros", FieldKind::Duration),
         field("launch_plan.name", "launch_plan_name", FieldKind::Text),
         field(
             "launch_plan.version",
@@ -288,6 +292,42 @@ pub const EXECUTION_FIELDS: EntityFields = EntityFields {
     ],
     default_order: CREATED_DESCENDING,
 };
+
+/// Microseconds in `value`: plain seconds (`3600`, `1.5`) or Go's duration
+/// notation, which flytectl and consoles use (`1h30m`, `90s`, `250ms`).
+fn parse_duration_micros(value: &str) -> Option<i64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1e6).round() as i64);
+    }
+    let mut total = 0f64;
+    let mut rest = value;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|end| *end > 0)?;
+        let number: f64 = rest[..number_end].parse().ok()?;
+        rest = &rest[number_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let micros_per_unit = match &rest[..unit_end] {
+            "h" => 3_600e6,
+            "m" => 60e6,
+            "s" => 1e6,
+            "ms" => 1e3,
+            "us" | "µs" => 1.0,
+            "ns" => 1e-3,
+            _ => return None,
+        };
+        total += number * micros_per_unit;
+        rest = &rest[unit_end..];
+    }
+    Some(total.round() as i64)
+}
 
 fn enum_value(
     spec: &FieldSpec,
@@ -315,6 +355,9 @@ fn convert_value(spec: &FieldSpec, value: &str) -> Result<SqlValue, FilterError>
     match spec.kind {
         FieldKind::Text => Ok(SqlValue::Text(value.to_string())),
         FieldKind::Integer => value.parse().map(SqlValue::Integer).map_err(|_| invalid()),
+        FieldKind::Duration => parse_duration_micros(value)
+            .map(SqlValue::Integer)
+            .ok_or_else(invalid),
         FieldKind::Timestamp => {
             if let Ok(micros) = value.parse::<i64>() {
                 return Ok(SqlValue::Integer(micros));
@@ -719,5 +762,17 @@ mod tests {
         let sql = crate::store::render_where(&conditions, &mut binds);
         assert_eq!(sql, " WHERE phase IN ($1, $2) AND name LIKE $3 ESCAPE '\\'");
         assert_eq!(binds[2], SqlValue::Text("%50\\%\\_off%".to_string()));
+    }
+
+    #[test]
+    fn durations_read_as_seconds_or_go_notation() {
+        assert_eq!(parse_duration_micros("90"), Some(90_000_000));
+        assert_eq!(parse_duration_micros("1.5"), Some(1_500_000));
+        assert_eq!(parse_duration_micros("1h30m"), Some(5_400_000_000));
+        assert_eq!(parse_duration_micros("250ms"), Some(250_000));
+        assert_eq!(parse_duration_micros("2m3s"), Some(123_000_000));
+        for bad in ["", "-5", "5x", "h", "1h-"] {
+            assert_eq!(parse_duration_micros(bad), None, "{bad}");
+        }
     }
 }

@@ -301,6 +301,7 @@ impl AdminApi {
             if workflow_is_terminal(next) {
                 let started = record.started_at.unwrap_or(record.created_at);
                 closure.duration = Some(duration_between(started, occurred_at));
+                record.duration = Some((occurred_at - started).max(0));
             }
             match &event.output_result {
                 Some(workflow_execution_event::OutputResult::OutputUri(uri)) => {

@@ -461,3 +461,97 @@ async fn single_task_executions_generate_a_workflow_and_launch_plan() {
         "task flytesnacks/development/ghost/v1",
     );
 }
+
+#[allow(deprecated)]
+async fn finish_after(app: &mut TestApp, name: &str, seconds: i64) {
+    let start = 1_800_000_000;
+    for (phase, at) in [(Phase::Running, start), (Phase::Succeeded, start + seconds)] {
+        app.admin
+            .create_workflow_event(admin::WorkflowExecutionEventRequest {
+                request_id: format!("{name}-{}", phase.as_str_name()),
+                event: Some(updraft_proto::flyteidl::event::WorkflowExecutionEvent {
+                    execution_id: Some(execution_id(name)),
+                    producer_id: "propeller".to_string(),
+                    phase: phase as i32,
+                    occurred_at: Some(prost_types::Timestamp {
+                        seconds: at,
+                        nanos: 0,
+                    }),
+                    output_result: None,
+                }),
+            })
+            .await
+            .expect("workflow event");
+    }
+}
+
+#[tokio::test]
+async fn executions_filter_and_sort_by_duration() {
+    let mut app = TestApp::spawn().await;
+    app.register_fixtures("v1").await;
+    for name in ["quick", "slow", "running"] {
+        app.admin
+            .create_execution(execution_request(name, &[("a", 1), ("b", 2)]))
+            .await
+            .unwrap();
+    }
+    finish_after(&mut app, "quick", 10).await;
+    finish_after(&mut app, "slow", 600).await;
+    let names = |list: admin::ExecutionList| {
+        list.executions
+            .into_iter()
+            .map(|execution| execution.id.unwrap().name)
+            .collect::<Vec<_>>()
+    };
+    let list = |filters: &str, descending: bool| {
+        let mut request = list_request("", 10);
+        request.filters = filters.to_string();
+        request.sort_by = Some(admin::Sort {
+            key: "duration".to_string(),
+            direction: if descending {
+                admin::sort::Direction::Descending as i32
+            } else {
+                admin::sort::Direction::Ascending as i32
+            },
+        });
+        request
+    };
+
+    // Only finished executions have a duration; Go notation and seconds both work.
+    let longest_first = app
+        .admin
+        .list_executions(list("gte(duration,1)", true))
+        .await
+        .unwrap();
+    assert_eq!(names(longest_first.into_inner()), ["slow", "quick"]);
+    let shortest_first = app
+        .admin
+        .list_executions(list("gte(duration,1s)", false))
+        .await
+        .unwrap();
+    assert_eq!(names(shortest_first.into_inner()), ["quick", "slow"]);
+    let long = app
+        .admin
+        .list_executions(list("gte(duration,5m)", true))
+        .await
+        .unwrap();
+    assert_eq!(names(long.into_inner()), ["slow"]);
+    let between = app
+        .admin
+        .list_executions(list("gt(duration,5)+lt(duration,1m)", true))
+        .await
+        .unwrap();
+    assert_eq!(names(between.into_inner()), ["quick"]);
+
+    let refused = app
+        .admin
+        .list_executions(list("gte(duration,soon)", true))
+        .await
+        .expect_err("not a duration");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("duration"),
+        "{}",
+        refused.message()
+    );
+}

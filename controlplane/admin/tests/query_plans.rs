@@ -120,6 +120,8 @@ fn cases() -> Vec<Case> {
         "value_in(state,0;1)",
         "eq(user,alice)",
         "contains(name,abc)",
+        "gte(duration,1h)",
+        "gte(duration,60)+lt(duration,300)",
     ];
     for filters in execution_filters {
         for descending in [true, false] {
@@ -131,6 +133,15 @@ fn cases() -> Vec<Case> {
                 query: execution_list_query(&request).expect("an execution list query"),
             });
         }
+    }
+    for descending in [true, false] {
+        let request = resource_list_request("", "", sort("duration", descending));
+        cases.push(Case {
+            what: format!("executions by duration (descending: {descending})"),
+            statement: ListStatement::Executions,
+            ordered: true,
+            query: execution_list_query(&request).expect("an execution list query"),
+        });
     }
     for key in ["updated_at", "started_at", "name"] {
         let request = resource_list_request("", "eq(phase,RUNNING)", sort(key, true));

@@ -57,6 +57,8 @@ pub struct ExecutionRecord {
     pub updated_at: i64,
     /// When it started running, once it has.
     pub started_at: Option<i64>,
+    /// How long it ran (microseconds), once it has ended.
+    pub duration: Option<i64>,
 }
 
 /// Storage of executions.
@@ -108,7 +110,7 @@ pub trait ExecutionRepo {
 pub(super) const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
      launch_plan_name, launch_plan_version, workflow_project, workflow_domain, workflow_name, \
      workflow_version, phase, mode, principal, state, spec, closure, inputs_uri, user_inputs_uri, \
-     created_at, updated_at, started_at";
+     created_at, updated_at, started_at, duration_micros";
 
 /// The phases a propeller may (still) work on: every one but the terminal
 /// four. Spelled as in the `executions_claimable` index so the planner uses it.
@@ -157,6 +159,7 @@ fn execution_from_row(row: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         started_at: row.try_get("started_at")?,
+        duration: row.try_get("duration_micros")?,
     })
 }
 
@@ -165,7 +168,7 @@ impl ExecutionRepo for SqlStore {
     async fn create_execution(&self, execution: &ExecutionRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
         ))
         .bind(execution.key.project.clone())
         .bind(execution.key.domain.clone())
@@ -189,6 +192,7 @@ impl ExecutionRepo for SqlStore {
         .bind(execution.created_at)
         .bind(execution.updated_at)
         .bind(execution.started_at)
+        .bind(execution.duration)
         .execute(&self.pool)
         .await
         .map_err(|error| {
@@ -241,14 +245,15 @@ impl ExecutionRepo for SqlStore {
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE executions SET phase = $1, state = $2, closure = $3, updated_at = $4, \
-             started_at = $5 \
-             WHERE project = $6 AND domain = $7 AND name = $8 AND updated_at = $9",
+             started_at = $5, duration_micros = $6 \
+             WHERE project = $7 AND domain = $8 AND name = $9 AND updated_at = $10",
         )
         .bind(i64::from(execution.phase))
         .bind(i64::from(execution.state))
         .bind(execution.closure.clone())
         .bind(execution.updated_at)
         .bind(execution.started_at)
+        .bind(execution.duration)
         .bind(execution.key.project.clone())
         .bind(execution.key.domain.clone())
         .bind(execution.key.name.clone())
