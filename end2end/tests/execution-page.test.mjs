@@ -206,3 +206,28 @@ test("a map task's drawer shows each index in its newest retry", async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a subworkflow's nodes open under it in the node table, and stay open in the URL", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  const executionPath = await launchFromForm(page, "myapp.subworkflows.outer_wf");
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  const table = page.getByRole("table", { name: "Nodes" });
+  const before = await table.locator("tbody tr").count();
+  await table.getByRole("link", { name: "Show children of n0" }).click();
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+  await table.getByRole("link", { name: "Hide children of n0" }).waitFor();
+  // square, square and add ran inside the subworkflow.
+  const deadline = Date.now() + 30_000;
+  while ((await table.locator("tbody tr").count()) < before + 3) {
+    assert.ok(Date.now() < deadline, "the subworkflow's nodes did not appear");
+    await page.waitForTimeout(200);
+  }
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("table", { name: "Nodes" }).getByRole("link", { name: "Hide children of n0" }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

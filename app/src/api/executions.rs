@@ -428,27 +428,75 @@ pub struct NodeExecutionSummary {
     pub started_at: Option<i64>,
     pub duration_millis: Option<i64>,
     pub error: Option<String>,
+    /// How deep it sits under top-level nodes (0 for those).
+    pub depth: u32,
+    /// Whether it has child nodes (a subworkflow, branch, dynamic or map node).
+    pub has_children: bool,
 }
 
 /// Most nodes the table loads; larger executions say so instead of stalling.
 pub const NODE_EXECUTIONS_LIMIT: usize = 500;
 
-/// The top-level nodes of an execution, in the order they started.
+/// The nodes of an execution in the order they started, each followed by
+/// its children when its id is in `expand` (and theirs, when expanded too).
 #[server(input = Json)]
 pub async fn list_node_executions(
     project: String,
     domain: String,
     name: String,
+    expand: Vec<String>,
 ) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
-    use updraft_proto::flyteidl::{admin, core};
     let mut client = super::admin_client()?;
     let id = execution_id(project, domain, name);
+    let mut nodes = Vec::new();
+    // Parents to expand, deepest last; each level is read under its parent.
+    let mut pending: Vec<(Option<String>, usize, u32)> = vec![(None, 0, 0)];
+    while let Some((parent, at, depth)) = pending.pop() {
+        let level = node_level(
+            &mut client,
+            &id,
+            parent.as_deref().unwrap_or_default(),
+            depth,
+        )
+        .await?;
+        let inserted = level.len();
+        for (offset, node) in level.iter().enumerate().rev() {
+            if node.has_children && depth < 8 && expand.contains(&node.node_id) {
+                pending.push((Some(node.node_id.clone()), at + offset + 1, depth + 1));
+            }
+        }
+        nodes.splice(at..at, level);
+        // Later siblings' children go after what was just inserted.
+        for (_, later_at, _) in pending.iter_mut() {
+            if *later_at > at {
+                *later_at += inserted;
+            }
+        }
+        if nodes.len() >= NODE_EXECUTIONS_LIMIT {
+            nodes.truncate(NODE_EXECUTIONS_LIMIT);
+            break;
+        }
+    }
+    Ok(nodes)
+}
+
+/// One level of an execution's nodes: the top level, or the children of
+/// `parent`.
+#[cfg(feature = "ssr")]
+async fn node_level(
+    client: &mut super::AdminClient,
+    id: &updraft_proto::flyteidl::core::WorkflowExecutionIdentifier,
+    parent: &str,
+    depth: u32,
+) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core};
     let mut nodes = Vec::new();
     let mut token = String::new();
     loop {
         let response = client
             .list_node_executions(admin::NodeExecutionListRequest {
                 workflow_execution_id: Some(id.clone()),
+                unique_parent_id: parent.to_string(),
                 limit: 100,
                 token,
                 sort_by: Some(admin::Sort {
@@ -487,6 +535,11 @@ pub async fn list_node_executions(
                     .map(crate::literals::duration_millis)
                     .filter(|millis| *millis > 0),
                 error,
+                depth,
+                has_children: node
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|metadata| metadata.is_parent_node),
             });
         }
         token = response.token;

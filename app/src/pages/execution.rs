@@ -56,9 +56,19 @@ pub fn ExecutionPage() -> impl IntoView {
     let data = Resource::new(key, |(project, domain, name, _, _)| {
         get_execution_data(project, domain, name)
     });
-    let nodes = Resource::new(key, |(project, domain, name, _, _)| {
-        list_node_executions(project, domain, name)
-    });
+    // Parents whose children the table shows (`?expand=n1,n3`).
+    let expand = use_query_value("expand");
+    let nodes = Resource::new(
+        move || (key(), expand.get()),
+        |((project, domain, name, _, _), expand)| {
+            let expand = expand
+                .split(',')
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+                .collect();
+            list_node_executions(project, domain, name, expand)
+        },
+    );
     // The open node lives in the URL (`?node=…&attempt=…`): shareable, and
     // kept across a reload.
     let open_node = use_query_value("node");
@@ -86,13 +96,15 @@ pub fn ExecutionPage() -> impl IntoView {
     // How the nodes are shown (`?view=graph|timeline`, the table when
     // absent), kept in every link the page makes.
     let view_mode = use_query_value("view");
-    let page_path = Signal::derive(move || {
+    let view_path = Signal::derive(move || {
         project_path(
             &project.get(),
             &domain.get(),
             &format!("/executions/{}", encode_component(&name.get())),
         ) + &query_string(&[("view", &view_mode.get())])
     });
+    let page_path =
+        Signal::derive(move || append_query(&view_path.get(), &[("expand", &expand.get())]));
     let node_href = Callback::new(move |node_id: String| {
         append_query(&page_path.get_untracked(), &[("node", &node_id)])
     });
@@ -173,7 +185,7 @@ pub fn ExecutionPage() -> impl IntoView {
                             Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                         },
                         "timeline" => view! { <Timeline nodes node_href /> }.into_any(),
-                        _ => view! { <NodeTable nodes page_path open_node /> }.into_any(),
+                        _ => view! { <NodeTable nodes page_path view_path expand open_node /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -537,6 +549,9 @@ fn InputsOutputs(data: ExecutionData) -> impl IntoView {
 fn NodeTable(
     nodes: Vec<NodeExecutionSummary>,
     page_path: Signal<String>,
+    /// The page's path without the expanded parents.
+    view_path: Signal<String>,
+    expand: Memo<String>,
     open_node: Memo<String>,
 ) -> impl IntoView {
     if nodes.is_empty() {
@@ -568,9 +583,44 @@ fn NodeTable(
                         let selected = selected.clone();
                         move || if selected() { "align-top bg-sky-50 dark:bg-sky-950" } else { "align-top" }
                     };
+                    let toggle = node.has_children.then(|| {
+                        let node_id = node.node_id.clone();
+                        let expanded = {
+                            let node_id = node_id.clone();
+                            move || expand.get().split(',').any(|id| id == node_id)
+                        };
+                        let toggle_href = {
+                            let node_id = node_id.clone();
+                            move || {
+                                let current = expand.get();
+                                let mut ids: Vec<&str> = current.split(',').filter(|id| !id.is_empty()).collect();
+                                match ids.iter().position(|id| *id == node_id) {
+                                    Some(at) => {
+                                        ids.remove(at);
+                                    }
+                                    None => ids.push(&node_id),
+                                }
+                                append_query(&view_path.get(), &[("expand", &ids.join(",")), ("node", &open_node.get())])
+                            }
+                        };
+                        let label = {
+                            let expanded = expanded.clone();
+                            let node_id = node_id.clone();
+                            move || format!("{} children of {node_id}", if expanded() { "Hide" } else { "Show" })
+                        };
+                        let expanded_attribute = expanded.clone();
+                        view! {
+                            <a href=toggle_href aria-label=label aria-expanded=move || if expanded_attribute() { "true" } else { "false" }
+                                class="mr-1 inline-block w-4 text-slate-500 hover:text-sky-700 dark:text-slate-400">
+                                {move || if expanded() { "▾" } else { "▸" }}
+                            </a>
+                        }
+                    });
+                    let indent = format!("padding-left: {}rem", node.depth);
                     view! {
                         <tr class=row_class>
-                            <td class="py-2 pr-4 font-mono">
+                            <td class="py-2 pr-4 font-mono" style=indent>
+                                {toggle}
                                 <a href=href aria-current=move || selected().then_some("true")
                                     class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
                                     {node.node_id.clone()}
