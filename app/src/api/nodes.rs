@@ -197,7 +197,11 @@ mod server {
             .map(|task| {
                 let closure = task.closure.unwrap_or_default();
                 AttemptView {
-                    retry_attempt: task.id.as_ref().map(|id| id.retry_attempt).unwrap_or_default(),
+                    retry_attempt: task
+                        .id
+                        .as_ref()
+                        .map(|id| id.retry_attempt)
+                        .unwrap_or_default(),
                     phase: core::task_execution::Phase::try_from(closure.phase)
                         .map(|p| p.as_str_name().to_string())
                         .unwrap_or_else(|_| "UNDEFINED".into()),
