@@ -449,32 +449,22 @@ pub async fn list_node_executions(
     let mut client = super::admin_client()?;
     let id = execution_id(project, domain, name);
     let mut nodes = Vec::new();
-    // Parents to expand, deepest last; each level is read under its parent.
-    let mut pending: Vec<(Option<String>, usize, u32)> = vec![(None, 0, 0)];
-    while let Some((parent, at, depth)) = pending.pop() {
-        let level = node_level(
-            &mut client,
-            &id,
-            parent.as_deref().unwrap_or_default(),
-            depth,
-        )
-        .await?;
-        let inserted = level.len();
-        for (offset, node) in level.iter().enumerate().rev() {
-            if node.has_children && depth < 8 && expand.contains(&node.node_id) {
-                pending.push((Some(node.node_id.clone()), at + offset + 1, depth + 1));
-            }
-        }
-        nodes.splice(at..at, level);
-        // Later siblings' children go after what was just inserted.
-        for (_, later_at, _) in pending.iter_mut() {
-            if *later_at > at {
-                *later_at += inserted;
-            }
-        }
+    // Depth first: each expanded parent's children come right after it.
+    let mut levels = vec![node_level(&mut client, &id, "", 0).await?.into_iter()];
+    while let Some(level) = levels.last_mut() {
+        let Some(node) = level.next() else {
+            levels.pop();
+            continue;
+        };
+        let open = node.has_children && node.depth < 8 && expand.contains(&node.node_id);
+        let (parent, depth) = (node.node_id.clone(), node.depth + 1);
+        nodes.push(node);
         if nodes.len() >= NODE_EXECUTIONS_LIMIT {
-            nodes.truncate(NODE_EXECUTIONS_LIMIT);
             break;
+        }
+        if open {
+            let children = node_level(&mut client, &id, &parent, depth).await?;
+            levels.push(children.into_iter());
         }
     }
     Ok(nodes)
@@ -509,8 +499,15 @@ async fn node_level(
             .into_inner();
         for node in response.node_executions {
             let node_id = node.id.map(|id| id.node_id).unwrap_or_default();
-            // The start and end nodes are bookkeeping, not work a person did.
-            if node_id == "start-node" || node_id == "end-node" {
+            // The start and end nodes are bookkeeping, not work a person did;
+            // nested ones carry their parent's prefix in the id.
+            let spec_node_id = node
+                .metadata
+                .as_ref()
+                .map(|metadata| metadata.spec_node_id.as_str())
+                .filter(|spec| !spec.is_empty())
+                .unwrap_or(&node_id);
+            if spec_node_id == "start-node" || spec_node_id == "end-node" {
                 continue;
             }
             let closure = node.closure.unwrap_or_default();
