@@ -10,12 +10,13 @@ pub mod graph;
 pub mod launch;
 pub mod literals;
 pub mod pages;
+pub mod parts;
 pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 
 use crate::components::layout::Shell;
 use crate::pages::{
@@ -23,6 +24,33 @@ use crate::pages::{
     executions::ExecutionsPage, home::HomePage, launch::LaunchPage, not_found::NotFoundPage,
     project::ProjectPage,
 };
+
+/// A page whose code is a separate part of the WASM, loaded when the page is
+/// first shown (and preloaded with the document the server renders for it),
+/// so no page pays for the others' code. Its data is fetched by the page.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(ProjectRoute, ProjectPage);
+lazy_page!(ExecutionsRoute, ExecutionsPage);
+lazy_page!(ExecutionRoute, ExecutionPage);
+lazy_page!(EntityListRoute, EntityListPage);
+lazy_page!(EntityDetailRoute, EntityDetailPage);
+lazy_page!(LaunchRoute, LaunchPage);
 
 /// Sets the colour scheme before the first paint, so a dark-mode user never
 /// sees a white flash while the WASM loads.
@@ -63,30 +91,34 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/console") view=HomePage />
-                    <Route path=path!("/console/projects/:project/domains/:domain") view=ProjectPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain") view={Lazy::<ProjectRoute>::new()} />
                     // Static segments first: the router takes the first route that matches.
-                    <Route path=path!("/console/projects/:project/domains/:domain/executions") view=ExecutionsPage />
-                    <Route path=path!("/console/projects/:project/domains/:domain/executions/:name") view=ExecutionPage />
-                    <Route path=path!("/console/projects/:project/domains/:domain/:kind") view=EntityListPage />
-                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name") view=EntityDetailPage />
-                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name/launch") view=LaunchPage />
+                    <Route path=path!("/console/projects/:project/domains/:domain/executions") view={Lazy::<ExecutionsRoute>::new()} />
+                    <Route path=path!("/console/projects/:project/domains/:domain/executions/:name") view={Lazy::<ExecutionRoute>::new()} />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind") view={Lazy::<EntityListRoute>::new()} />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name") view={Lazy::<EntityDetailRoute>::new()} />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name/launch") view={Lazy::<LaunchRoute>::new()} />
                 </Routes>
             </Shell>
         </Router>
     }
 }
 
-/// Entry point of the browser build: attaches to the server-rendered DOM.
+/// Entry point of the browser build: attaches to the server-rendered DOM once
+/// the parts of the WASM that the current page needs have loaded.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Browser tests wait for this marker instead of sleeping.
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
+    // Err only means an executor is already running, which is fine.
+    _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        crate::parts::load_parts_on_the_page().await;
+        let body = document().body().expect("the page has a body");
+        leptos::mount::hydrate_from_async(body.clone(), App)
+            .await
+            .forget();
+        // Browser tests wait for this marker instead of sleeping.
         let _ = body.dataset().set("hydrated", "true");
-    }
+    });
 }

@@ -10,10 +10,13 @@ Starts `updraft start` (its propeller off, so nothing runs by itself), then prin
   events sent to admin as a propeller would): time to first contentful paint
   of its page, and the longest main-thread task while scrolling its node
   table and while scrolling its graph (Chromium, through playwright);
-- the WASM the browser loads, compressed as it is served.
+- the WASM the browser loads, compressed as it is served: the main module
+  and what each page or part adds when first shown.
 """
 
 import argparse
+import json
+import re
 import statistics
 import subprocess
 import sys
@@ -140,11 +143,21 @@ def list_ssr(updraft):
 
 
 def wasm_size():
+    """The main module every page loads first, then each lazily loaded part
+    (pages, graph, timeline, node drawer) with the shared chunks it needs."""
     pkg = ROOT / "target" / "site" / "pkg"
-    for suffix in ("", ".gz", ".br"):
-        path = pkg / f"updraft.wasm{suffix}"
-        if path.exists():
-            print(f"WASM {path.name}: {path.stat().st_size:,} bytes")
+
+    def size(stem, suffix):
+        return (pkg / f"{stem}.wasm{suffix}").stat().st_size
+
+    main_br = size("updraft", ".br")
+    print(f"initial WASM (main module): {size('updraft', ''):,} bytes, {size('updraft', '.gz'):,} gzip, "
+          f"{main_br:,} brotli")
+    manifest = json.loads((pkg / "__wasm_split_manifest.json").read_text())
+    for split, stems in sorted(manifest.items()):
+        part = re.sub(r"_\d+$", "", split).strip("_").removesuffix("_view")
+        more = sum(size(stem, ".br") for stem in stems)
+        print(f"  {part}: {more:,} bytes brotli more when first shown ({main_br + more:,} with the main module)")
 
 
 def main():

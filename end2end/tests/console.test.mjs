@@ -52,6 +52,8 @@ test("keyboard shortcuts move between a project's pages and list themselves on ?
   await page.keyboard.press("g");
   await page.keyboard.press("w");
   await page.waitForURL(`${baseUrl}/console/projects/flytesnacks/domains/staging/workflows`);
+  // The list page's code loads on first visit; the box exists once it has.
+  await page.getByRole("searchbox").waitFor();
   await page.keyboard.press("/");
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("type")), "search");
   // Typed into the search box, the same keys are text, not shortcuts.

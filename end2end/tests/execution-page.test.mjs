@@ -153,6 +153,57 @@ test("the workflow's graph and a timeline show the nodes, coloured by phase, and
   await context.close();
 });
 
+/** The lazily loaded parts of the WASM (`split_<name>_…`) that `page` has fetched. */
+function trackParts(page) {
+  const parts = new Set();
+  page.on("request", (request) => {
+    const file = new URL(request.url()).pathname.split("/").pop();
+    const part = /^split_(graph_part|timeline_part|node_drawer_part)_/.exec(file);
+    if (part) parts.add(part[1]);
+  });
+  return parts;
+}
+
+test("the graph, timeline and node drawer load only when shown, and hydrate when the server drew them", async () => {
+  const context = await browser.newContext();
+  const launcher = await context.newPage();
+  const executionPath = await launchFromForm(launcher, workflowName, { name: "parts", a: 1, b: 2 });
+  await waitForExecutionPhase(launcher, executionPath, "SUCCEEDED");
+  await launcher.close();
+
+  // The table view needs none of them.
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  const parts = trackParts(page);
+  await page.goto(`${baseUrl}${executionPath}`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await nodeLink(page, "n1").waitFor();
+  assert.deepEqual([...parts], []);
+  // Switching to the graph in the page fetches the graph's part, nothing else.
+  await page.getByRole("navigation", { name: "Node views" }).getByRole("link", { name: "Graph" }).click();
+  await page.getByRole("group", { name: "Workflow graph" }).getByRole("link", { name: /^n1/ }).waitFor();
+  assert.deepEqual([...parts], ["graph_part"]);
+
+  // A page the server drew with the graph and a drawer loads both parts
+  // before hydrating, then works in place: a node click swaps the drawer
+  // without loading the document again.
+  const direct = await context.newPage();
+  direct.on("pageerror", (error) => errors.push(error));
+  const directParts = trackParts(direct);
+  await direct.goto(`${baseUrl}${executionPath}?view=graph&node=n0`);
+  await direct.waitForSelector("body[data-hydrated=true]");
+  assert.deepEqual([...directParts].sort(), ["graph_part", "node_drawer_part"]);
+  await direct.getByRole("dialog", { name: "Node n0" }).waitFor();
+  await direct.evaluate(() => { window.__stillTheSameDocument = true; });
+  // The open drawer covers that part of the graph; the keyboard still reaches it.
+  await direct.getByRole("group", { name: "Workflow graph" }).getByRole("link", { name: /^n2/ }).press("Enter");
+  await direct.getByRole("dialog", { name: "Node n2" }).waitFor();
+  assert.equal(await direct.evaluate(() => window.__stillTheSameDocument), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a failed execution is recovered from its page, then archived and found under the archive filter", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);

@@ -4,7 +4,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{EntityKind, EntityOverview, get_entity_overview};
 use crate::components::access::NeedsRole;
-use crate::components::graph::GraphView;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::LocalTime;
 use crate::components::values::{ValueTable, VariableTable};
@@ -13,6 +12,7 @@ use crate::pages::executions::ExecutionsList;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::project::{ProjectHeader, use_project_domain};
 use crate::pages::{encode_component, project_path};
+use crate::parts::graph_part;
 
 /// `/console/projects/{project}/domains/{domain}/{workflows|tasks|launchPlans}/{name}`.
 #[component]
@@ -149,7 +149,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
             <section class="mt-8" aria-labelledby="graph-heading">
                 <h3 id="graph-heading" class="text-lg font-semibold">"Graph"</h3>
                 <p class="text-xs text-slate-500 dark:text-slate-400">"Of the newest version."</p>
-                <GraphView layout />
+                {Suspend::new(async move { graph_part(layout, Default::default(), None).await })}
             </section>
         })}
         <section class="mt-8" aria-labelledby="versions-heading">

@@ -9,7 +9,6 @@ use crate::api::{
     get_execution_graph, get_node_detail, list_node_executions,
 };
 use crate::components::access::NeedsRole;
-use crate::components::graph::GraphView;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::logs::LogViewer;
 use crate::components::phase::{
@@ -17,12 +16,12 @@ use crate::components::phase::{
 };
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::{DurationText, LocalTime};
-use crate::components::timeline::Timeline;
 use crate::components::values::ValueTable;
 use crate::error::ConsoleError;
 use crate::pages::executions::LaunchedLink;
 use crate::pages::project::{ProjectHeader, use_project_domain};
 use crate::pages::{append_query, encode_component, project_path, query_string, use_query_value};
+use crate::parts::{NODE_DRAWER, graph_part, timeline_part};
 
 /// `/console/projects/{project}/domains/{domain}/executions/{name}`.
 #[component]
@@ -180,11 +179,11 @@ pub fn ExecutionPage() -> impl IntoView {
                                     .iter()
                                     .map(|node| (node.node_id.clone(), node.phase.clone()))
                                     .collect();
-                                view! { <GraphView layout=layout.unwrap_or_default() phases node_href /> }.into_any()
+                                graph_part(layout.unwrap_or_default(), phases, Some(node_href)).await
                             }
                             Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
                         },
-                        "timeline" => view! { <Timeline nodes node_href /> }.into_any(),
+                        "timeline" => timeline_part(nodes, node_href).await,
                         _ => view! { <NodeTable nodes page_path view_path expand open_node /> }.into_any(),
                     }
                 })}
@@ -192,9 +191,9 @@ pub fn ExecutionPage() -> impl IntoView {
         </section>
         {move || {
             let node_id = open_node.get();
-            (!node_id.is_empty()).then(|| view! {
-                <NodeDrawer node_id page_path chosen_attempt detail=node_detail gate_signal />
-            })
+            (!node_id.is_empty()).then(|| Suspend::new(async move {
+                node_drawer_part(node_id, page_path, chosen_attempt, node_detail, gate_signal).await
+            }))
         }}
     }
 }
@@ -645,7 +644,19 @@ fn NodeTable(
 }
 
 /// The side panel of one node: its phase, gate, attempts, data and the log of
-/// the chosen attempt. Closed by its close link or Esc.
+/// the chosen attempt. Closed by its close link or Esc. Its code (and the log
+/// viewer's) is loaded the first time a node is opened.
+#[lazy]
+pub(crate) fn node_drawer_part(
+    node_id: String,
+    page_path: Signal<String>,
+    chosen_attempt: Memo<String>,
+    detail: Resource<Result<Option<NodeDetail>, ConsoleError>>,
+    gate_signal: ServerAction<SetGateSignal>,
+) -> AnyView {
+    view! { <NodeDrawer node_id page_path chosen_attempt detail gate_signal /> }.into_any()
+}
+
 #[component]
 fn NodeDrawer(
     node_id: String,
@@ -688,7 +699,7 @@ fn NodeDrawer(
     let heading = node_id.clone();
     let log_node_id = node_id.clone();
     view! {
-        <aside role="dialog" aria-modal="false" aria-labelledby=title_id
+        <aside role="dialog" aria-modal="false" aria-labelledby=title_id data-part=NODE_DRAWER
             class="fixed inset-y-0 right-0 z-20 w-full max-w-2xl overflow-y-auto border-l border-slate-200 bg-white p-6 shadow-2xl dark:border-slate-800 dark:bg-slate-950">
             <div class="flex items-start justify-between gap-4">
                 <h2 id=title_id class="break-all text-lg font-semibold">
