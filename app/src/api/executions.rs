@@ -1,6 +1,8 @@
 //! Server functions for executions: lists, one execution, its data and nodes,
 //! and terminating it.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -434,50 +436,91 @@ pub struct NodeExecutionSummary {
     pub has_children: bool,
 }
 
-/// Most nodes the table loads; larger executions say so instead of stalling.
+/// Rows of the node table per page; larger executions page through theirs.
 pub const NODE_EXECUTIONS_LIMIT: usize = 500;
 
+/// One page of the node table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePage {
+    pub nodes: Vec<NodeExecutionSummary>,
+    /// The place of the first row in the whole table (0 for the first page).
+    pub from: usize,
+    /// Whether rows follow this page.
+    pub more: bool,
+}
+
 /// The nodes of an execution in the order they started, each followed by
-/// its children when its id is in `expand` (and theirs, when expanded too).
+/// its children when its id is in `expand` (and theirs, when expanded too):
+/// at most [`NODE_EXECUTIONS_LIMIT`] rows, from row `from` on.
 #[server(input = Json)]
 pub async fn list_node_executions(
     project: String,
     domain: String,
     name: String,
     expand: Vec<String>,
-) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
+    from: usize,
+) -> Result<NodePage, ConsoleError> {
     let mut client = super::admin_client()?;
     let id = execution_id(project, domain, name);
+    // One row past the page tells whether another page follows.
+    let wanted = from.saturating_add(NODE_EXECUTIONS_LIMIT + 1);
     let mut nodes = Vec::new();
+    let mut row = 0;
+    let mut more = false;
     // Depth first: each expanded parent's children come right after it.
-    let mut levels = vec![node_level(&mut client, &id, "", 0).await?.into_iter()];
+    let mut levels = vec![
+        node_level(&mut client, &id, "", 0, wanted)
+            .await?
+            .into_iter(),
+    ];
     while let Some(level) = levels.last_mut() {
         let Some(node) = level.next() else {
             levels.pop();
             continue;
         };
-        let open = node.has_children && node.depth < 8 && expand.contains(&node.node_id);
-        let (parent, depth) = (node.node_id.clone(), node.depth + 1);
-        nodes.push(node);
-        if nodes.len() >= NODE_EXECUTIONS_LIMIT {
+        if row == from + NODE_EXECUTIONS_LIMIT {
+            more = true;
             break;
         }
+        row += 1;
+        let open = node.has_children && node.depth < 8 && expand.contains(&node.node_id);
+        let (parent, depth) = (node.node_id.clone(), node.depth + 1);
+        if row > from {
+            nodes.push(node);
+        }
         if open {
-            let children = node_level(&mut client, &id, &parent, depth).await?;
+            let children = node_level(&mut client, &id, &parent, depth, wanted - row).await?;
             levels.push(children.into_iter());
         }
     }
-    Ok(nodes)
+    Ok(NodePage { nodes, from, more })
+}
+
+/// The phase of every top-level node of an execution, for its graph.
+#[server(input = Json)]
+pub async fn get_node_phases(
+    project: String,
+    domain: String,
+    name: String,
+) -> Result<HashMap<String, String>, ConsoleError> {
+    let mut client = super::admin_client()?;
+    let id = execution_id(project, domain, name);
+    Ok(node_level(&mut client, &id, "", 0, usize::MAX)
+        .await?
+        .into_iter()
+        .map(|node| (node.node_id, node.phase))
+        .collect())
 }
 
 /// One level of an execution's nodes: the top level, or the children of
-/// `parent`.
+/// `parent`; only its first `wanted` nodes when it has more.
 #[cfg(feature = "ssr")]
 async fn node_level(
     client: &mut super::AdminClient,
     id: &updraft_proto::flyteidl::core::WorkflowExecutionIdentifier,
     parent: &str,
     depth: u32,
+    wanted: usize,
 ) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
     use updraft_proto::flyteidl::{admin, core};
     let mut nodes = Vec::new();
@@ -487,7 +530,7 @@ async fn node_level(
             .list_node_executions(admin::NodeExecutionListRequest {
                 workflow_execution_id: Some(id.clone()),
                 unique_parent_id: parent.to_string(),
-                limit: 100,
+                limit: 500,
                 token,
                 sort_by: Some(admin::Sort {
                     key: "created_at".into(),
@@ -540,7 +583,7 @@ async fn node_level(
             });
         }
         token = response.token;
-        if token.is_empty() || nodes.len() >= NODE_EXECUTIONS_LIMIT {
+        if token.is_empty() || nodes.len() >= wanted {
             break;
         }
     }

@@ -4,9 +4,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView,
-    MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, RecoverExecution,
-    SetGateSignal, TaskTemplateView, TerminateExecution, get_execution, get_execution_data,
-    get_execution_graph, get_node_detail, list_node_executions,
+    MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, NodePage,
+    RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
+    get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
+    list_node_executions,
 };
 use crate::components::access::NeedsRole;
 use crate::components::live::{LiveIndicator, use_live_updates};
@@ -57,15 +58,17 @@ pub fn ExecutionPage() -> impl IntoView {
     });
     // Parents whose children the table shows (`?expand=n1,n3`).
     let expand = use_query_value("expand");
+    // The first row of the page of nodes shown (`?from=500`).
+    let from = use_query_value("from");
     let nodes = Resource::new(
-        move || (key(), expand.get()),
-        |((project, domain, name, _, _), expand)| {
+        move || (key(), expand.get(), from.get()),
+        |((project, domain, name, _, _), expand, from)| {
             let expand = expand
                 .split(',')
                 .filter(|id| !id.is_empty())
                 .map(str::to_string)
                 .collect();
-            list_node_executions(project, domain, name, expand)
+            list_node_executions(project, domain, name, expand, from.parse().unwrap_or(0))
         },
     );
     // The open node lives in the URL (`?node=…&attempt=…`): shareable, and
@@ -102,8 +105,12 @@ pub fn ExecutionPage() -> impl IntoView {
             &format!("/executions/{}", encode_component(&name.get())),
         ) + &query_string(&[("view", &view_mode.get())])
     });
-    let page_path =
-        Signal::derive(move || append_query(&view_path.get(), &[("expand", &expand.get())]));
+    let page_path = Signal::derive(move || {
+        append_query(
+            &view_path.get(),
+            &[("expand", &expand.get()), ("from", &from.get())],
+        )
+    });
     let node_href = Callback::new(move |node_id: String| {
         append_query(&page_path.get_untracked(), &[("node", &node_id)])
     });
@@ -121,6 +128,18 @@ pub fn ExecutionPage() -> impl IntoView {
                 get_execution_graph(project, domain, name).await.map(Some)
             } else {
                 Ok(None)
+            }
+        },
+    );
+    // The graph shows every top-level node, not one page of the table, and
+    // its colours follow the run.
+    let graph_phases = Resource::new(
+        move || (key(), view_mode.get() == "graph"),
+        |((project, domain, name, _, _), wanted)| async move {
+            if wanted {
+                get_node_phases(project, domain, name).await
+            } else {
+                Ok(Default::default())
             }
         },
     );
@@ -168,24 +187,27 @@ pub fn ExecutionPage() -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <Loading what="nodes" /> }>
                 {move || Suspend::new(async move {
-                    let nodes = match nodes.await {
-                        Ok(nodes) => nodes,
-                        Err(error) => return view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
-                    };
-                    match view_mode.get().as_str() {
-                        "graph" => match graph.await {
-                            Ok(layout) => {
-                                let phases = nodes
-                                    .iter()
-                                    .map(|node| (node.node_id.clone(), node.phase.clone()))
-                                    .collect();
+                    if view_mode.get() == "graph" {
+                        return match (graph.await, graph_phases.await) {
+                            (Ok(layout), Ok(phases)) => {
                                 graph_part(layout.unwrap_or_default(), phases, Some(node_href)).await
                             }
-                            Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
-                        },
-                        "timeline" => timeline_part(nodes, node_href).await,
-                        _ => view! { <NodeTable nodes page_path view_path expand open_node /> }.into_any(),
+                            (Err(error), _) | (_, Err(error)) => {
+                                view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any()
+                            }
+                        };
                     }
+                    let NodePage { nodes, from, more } = match nodes.await {
+                        Ok(page) => page,
+                        Err(error) => return view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                    };
+                    let shown = nodes.len();
+                    let rows = if view_mode.get() == "timeline" {
+                        timeline_part(nodes, node_href).await
+                    } else {
+                        view! { <NodeTable nodes page_path view_path expand open_node from /> }.into_any()
+                    };
+                    view! { {rows} <NodePager from shown more view_path expand /> }.into_any()
                 })}
             </Transition>
         </section>
@@ -552,11 +574,12 @@ fn NodeTable(
     view_path: Signal<String>,
     expand: Memo<String>,
     open_node: Memo<String>,
+    /// The page's first row (`?from=`), kept when a parent opens or closes.
+    from: usize,
 ) -> impl IntoView {
     if nodes.is_empty() {
         return view! { <p class="mt-3 text-sm text-slate-500 dark:text-slate-400">"No node has started yet."</p> }.into_any();
     }
-    let truncated = nodes.len() >= NODE_EXECUTIONS_LIMIT;
     view! {
         <table class="mt-3 w-full text-left text-sm">
             <caption class="sr-only">"Nodes"</caption>
@@ -599,7 +622,8 @@ fn NodeTable(
                                     }
                                     None => ids.push(&node_id),
                                 }
-                                append_query(&view_path.get(), &[("expand", &ids.join(",")), ("node", &open_node.get())])
+                                let from = if from == 0 { String::new() } else { from.to_string() };
+                                append_query(&view_path.get(), &[("expand", &ids.join(",")), ("from", &from), ("node", &open_node.get())])
                             }
                         };
                         let label = {
@@ -636,9 +660,48 @@ fn NodeTable(
                 } />
             </tbody>
         </table>
-        {truncated.then(|| view! {
-            <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">{format!("Showing the first {NODE_EXECUTIONS_LIMIT} nodes.")}</p>
-        })}
+    }
+    .into_any()
+}
+
+/// Where a page of the node table sits among all its rows, with links to
+/// the pages before and after it (`?from=`), when there are any.
+#[component]
+fn NodePager(
+    from: usize,
+    shown: usize,
+    more: bool,
+    view_path: Signal<String>,
+    expand: Memo<String>,
+) -> impl IntoView {
+    if from == 0 && !more {
+        return ().into_any();
+    }
+    let page_href = move |first: usize| {
+        let first = if first == 0 {
+            String::new()
+        } else {
+            first.to_string()
+        };
+        append_query(
+            &view_path.get(),
+            &[("expand", &expand.get()), ("from", &first)],
+        )
+    };
+    let previous = (from > 0).then(|| {
+        let href = move || page_href(from.saturating_sub(NODE_EXECUTIONS_LIMIT));
+        view! { <a href=href rel="prev" class="text-sky-700 hover:underline dark:text-sky-400">{format!("Previous {NODE_EXECUTIONS_LIMIT}")}</a> }
+    });
+    let next = more.then(|| {
+        let href = move || page_href(from + shown);
+        view! { <a href=href rel="next" class="text-sky-700 hover:underline dark:text-sky-400">{format!("Next {NODE_EXECUTIONS_LIMIT}")}</a> }
+    });
+    view! {
+        <nav aria-label="Pages of nodes" class="mt-3 flex items-center gap-4 text-sm">
+            <span class="text-slate-500 dark:text-slate-400">{format!("Rows {}–{}", from + 1, from + shown)}</span>
+            {previous}
+            {next}
+        </nav>
     }
     .into_any()
 }
