@@ -100,6 +100,25 @@ test("an approval gate is approved from the page and the execution succeeds with
   await context.close();
 });
 
+test("a running execution is terminated from its page with a cause, and shows it without a reload", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  // The approval gate keeps it running until somebody acts.
+  const executionPath = await launchFromForm(page, "myapp.gates.approval_wf", { a: 2 });
+  await waitForExecutionPhase(page, executionPath, "RUNNING");
+
+  await page.getByRole("button", { name: "Terminate", exact: true }).click();
+  await page.getByLabel("Cause").fill("wrong inputs, relaunching");
+  await page.getByRole("button", { name: "Terminate execution" }).click();
+
+  await waitForExecutionPhase(page, executionPath, "ABORTED");
+  await page.getByText(/^Terminated( by [^:]+)?: wrong inputs, relaunching$/).waitFor();
+  const terminate = page.getByRole("button", { name: "Terminate", exact: true });
+  assert.equal(await terminate.isDisabled(), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("an input gate refuses a mistyped value next to its field and takes a typed one", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
