@@ -233,6 +233,9 @@ test("a failed execution is recovered from its page, then archived and found und
   await page.getByRole("button", { name: "Recover" }).click();
   await page.waitForURL((url) => url.pathname.includes("/executions/") && !url.pathname.endsWith(failedName));
   await page.getByText("Recovered", { exact: true }).waitFor();
+  // The recovery links back to what it recovered.
+  await page.getByRole("link", { name: failedName, exact: true }).waitFor();
+  assert.match(await page.getByText("Recovered from").innerText(), /Recovered from/);
 
   await page.goto(`${baseUrl}${failedPath}`);
   await page.waitForSelector("body[data-hydrated=true]");

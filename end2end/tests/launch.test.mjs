@@ -52,6 +52,7 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
 
   await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
   await page.getByText("hello form 49").first().waitFor();
+  await page.getByRole("list", { name: "Labels" }).getByText("team=ml", { exact: true }).waitFor();
 
   // Relaunch opens the same launch plan version's form with these inputs.
   await page.getByRole("link", { name: "Relaunch" }).click();

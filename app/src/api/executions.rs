@@ -276,6 +276,31 @@ pub struct ExecutionDetail {
     pub updated_at: Option<i64>,
     /// Archived executions leave the default list (they stay readable).
     pub archived: bool,
+    /// Its labels, by key.
+    pub labels: Vec<(String, String)>,
+    /// The execution whose launch-plan node started this one, and that node.
+    pub parent: Option<(ExecutionRef, String)>,
+    /// The execution this one relaunched or recovered.
+    pub reference: Option<ExecutionRef>,
+}
+
+/// Where another execution is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionRef {
+    pub project: String,
+    pub domain: String,
+    pub name: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&updraft_proto::flyteidl::core::WorkflowExecutionIdentifier> for ExecutionRef {
+    fn from(id: &updraft_proto::flyteidl::core::WorkflowExecutionIdentifier) -> Self {
+        Self {
+            project: id.project.clone(),
+            domain: id.domain.clone(),
+            name: id.name.clone(),
+        }
+    }
 }
 
 /// One execution.
@@ -317,13 +342,27 @@ pub async fn get_execution(
         }
         _ => {}
     }
-    let mode = execution
-        .spec
-        .as_ref()
-        .and_then(|s| s.metadata.as_ref())
+    let metadata = execution.spec.as_ref().and_then(|s| s.metadata.as_ref());
+    let mode = metadata
         .and_then(|m| admin::execution_metadata::ExecutionMode::try_from(m.mode).ok())
         .map(|mode| mode.as_str_name().to_string())
         .unwrap_or_default();
+    let parent = metadata
+        .and_then(|m| m.parent_node_execution.as_ref())
+        .and_then(|node| {
+            let execution = node.execution_id.as_ref()?;
+            Some((ExecutionRef::from(execution), node.node_id.clone()))
+        });
+    let reference = metadata
+        .and_then(|m| m.reference_execution.as_ref())
+        .map(ExecutionRef::from);
+    let mut labels: Vec<(String, String)> = execution
+        .spec
+        .as_ref()
+        .and_then(|s| s.labels.as_ref())
+        .map(|labels| labels.values.clone().into_iter().collect())
+        .unwrap_or_default();
+    labels.sort();
     Ok(ExecutionDetail {
         summary: execution_summary(&execution),
         error,
@@ -340,6 +379,9 @@ pub async fn get_execution(
             .is_some_and(|details| {
                 details.state == admin::ExecutionState::ExecutionArchived as i32
             }),
+        labels,
+        parent,
+        reference,
     })
 }
 
@@ -434,6 +476,8 @@ pub struct NodeExecutionSummary {
     pub depth: u32,
     /// Whether it has child nodes (a subworkflow, branch, dynamic or map node).
     pub has_children: bool,
+    /// The execution a launch-plan node started.
+    pub child_execution: Option<ExecutionRef>,
 }
 
 /// Rows of the node table per page; larger executions page through theirs.
@@ -554,6 +598,12 @@ async fn node_level(
                 continue;
             }
             let closure = node.closure.unwrap_or_default();
+            let child_execution = match &closure.target_metadata {
+                Some(admin::node_execution_closure::TargetMetadata::WorkflowNodeMetadata(
+                    workflow,
+                )) => workflow.execution_id.as_ref().map(ExecutionRef::from),
+                _ => None,
+            };
             let error = match closure.output_result {
                 Some(admin::node_execution_closure::OutputResult::Error(error)) => {
                     Some(error.message)
@@ -580,6 +630,7 @@ async fn node_level(
                     .metadata
                     .as_ref()
                     .is_some_and(|metadata| metadata.is_parent_node),
+                child_execution,
             });
         }
         token = response.token;

@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, GateKind, GateView,
-    MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, NodePage,
+    ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, ExecutionRef, GateKind,
+    GateView, MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, NodePage,
     RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
     get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
     list_node_executions,
@@ -274,6 +274,7 @@ fn ExecutionHeader(
         summary.duration_millis,
     );
     let principal = summary.principal.clone();
+    let recovered = detail.mode == "RECOVERED";
     // A relaunch opens the launch form of the same version, prefilled.
     let relaunch_href = summary.launch_plan.as_ref().map(|id| {
         let segment = if summary.launched_task {
@@ -356,6 +357,26 @@ fn ExecutionHeader(
             {(!detail.mode.is_empty()).then(|| view! {
                 <HeaderField label="Mode">{phase_label(&detail.mode)}</HeaderField>
             })}
+            {detail.parent.map(|(parent, node_id)| view! {
+                <HeaderField label="Started by">
+                    <ExecutionLink execution=parent />
+                    <span class="text-slate-500 dark:text-slate-400">{format!(" (node {node_id})")}</span>
+                </HeaderField>
+            })}
+            {detail.reference.map(|original| view! {
+                <HeaderField label=if recovered { "Recovered from" } else { "Relaunched from" }>
+                    <ExecutionLink execution=original />
+                </HeaderField>
+            })}
+            {(!detail.labels.is_empty()).then(|| view! {
+                <HeaderField label="Labels">
+                    <ul class="flex flex-wrap gap-1" aria-label="Labels">
+                        {detail.labels.into_iter().map(|(key, value)| view! {
+                            <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs dark:bg-slate-800">{format!("{key}={value}")}</li>
+                        }).collect_view()}
+                    </ul>
+                </HeaderField>
+            })}
         </dl>
         {detail.error.map(|error| view! {
             <div role="alert" class="mt-4 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
@@ -379,6 +400,17 @@ fn ExecutionHeader(
             </p>
         })}
     }
+}
+
+/// A link to another execution's page, named by the execution.
+#[component]
+fn ExecutionLink(execution: ExecutionRef) -> impl IntoView {
+    let href = project_path(
+        &execution.project,
+        &execution.domain,
+        &format!("/executions/{}", encode_component(&execution.name)),
+    );
+    view! { <a href=href class="font-mono text-sky-700 hover:underline dark:text-sky-400">{execution.name}</a> }
 }
 
 /// Recover: a new execution that reuses what succeeded in this failed one;
@@ -648,6 +680,10 @@ fn NodeTable(
                                     class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
                                     {node.node_id.clone()}
                                 </a>
+                                {node.child_execution.clone().map(|child| view! {
+                                    <span class="ml-2 font-sans text-xs text-slate-500 dark:text-slate-400">"started "</span>
+                                    <ExecutionLink execution=child />
+                                })}
                                 {node.error.clone().map(|message| view! {
                                     <p class="mt-1 whitespace-pre-wrap font-sans text-xs text-red-800 dark:text-red-300">{message}</p>
                                 })}

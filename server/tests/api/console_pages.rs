@@ -79,20 +79,41 @@ fn identifier(resource_type: core::ResourceType, name: &str, version: &str) -> c
     }
 }
 
+fn execution_identifier(name: &str) -> core::WorkflowExecutionIdentifier {
+    core::WorkflowExecutionIdentifier {
+        project: PROJECT.into(),
+        domain: DOMAIN.into(),
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
 fn execution(name: &str, phase: core::workflow_execution::Phase, created: i64) -> admin::Execution {
     let failed = phase == core::workflow_execution::Phase::Failed;
     admin::Execution {
-        id: Some(core::WorkflowExecutionIdentifier {
-            project: PROJECT.into(),
-            domain: DOMAIN.into(),
-            name: name.into(),
-            ..Default::default()
-        }),
+        id: Some(execution_identifier(name)),
         spec: Some(admin::ExecutionSpec {
             launch_plan: Some(identifier(core::ResourceType::LaunchPlan, WORKFLOW, "v2")),
             metadata: Some(admin::ExecutionMetadata {
                 principal: "ada".into(),
+                // failed1 is a relaunch of done1, started by a node of running1.
+                mode: if failed {
+                    admin::execution_metadata::ExecutionMode::Relaunch as i32
+                } else {
+                    0
+                },
+                reference_execution: failed.then(|| execution_identifier("done1")),
+                parent_node_execution: failed.then(|| core::NodeExecutionIdentifier {
+                    node_id: "n3".into(),
+                    execution_id: Some(execution_identifier("running1")),
+                }),
                 ..Default::default()
+            }),
+            labels: failed.then(|| admin::Labels {
+                values: HashMap::from([
+                    ("team".to_string(), "ml".to_string()),
+                    ("cost-center".to_string(), "42".to_string()),
+                ]),
             }),
             ..Default::default()
         }),
@@ -328,10 +349,21 @@ impl AdminService for ScriptedAdmin {
                 },
             }));
         }
+        let mut launch_plan_node = node("n1", Phase::Succeeded);
+        if let Some(closure) = launch_plan_node.closure.as_mut() {
+            closure.target_metadata = Some(
+                admin::node_execution_closure::TargetMetadata::WorkflowNodeMetadata(
+                    admin::WorkflowNodeMetadata {
+                        execution_id: Some(execution_identifier("child1")),
+                    },
+                ),
+            );
+        }
         Ok(Response::new(admin::NodeExecutionList {
             node_executions: vec![
                 node("start-node", Phase::Succeeded),
                 node("n0", Phase::Succeeded),
+                launch_plan_node,
                 node("end-node", Phase::Succeeded),
             ],
             token: String::new(),
@@ -544,6 +576,20 @@ async fn execution_page_shows_header_data_nodes_and_error() {
     assert!(html.contains(">world</code>"), "input value: {html}");
     assert!(html.contains(">[1, 2, 3]</code>"), "output value: {html}");
     assert!(html.contains(">n0"), "node row: {html}");
+    let execution_link = |name: &str| format!("href=\"{}/executions/{name}\"", base());
+    assert!(html.contains("Relaunched from"), "{html}");
+    assert!(html.contains(&execution_link("done1")), "{html}");
+    assert!(html.contains("Started by"), "{html}");
+    assert!(html.contains(&execution_link("running1")), "{html}");
+    assert!(html.contains("(node n3)"), "{html}");
+    assert!(
+        html.find(">cost-center=42<").unwrap() < html.find(">team=ml<").unwrap(),
+        "labels, by key: {html}"
+    );
+    assert!(
+        html.contains(&execution_link("child1")),
+        "a launch-plan node's child: {html}"
+    );
     assert!(
         !html.contains(">start-node"),
         "bookkeeping nodes hidden: {html}"
