@@ -101,3 +101,23 @@ test("the execution page shows inputs, outputs, nodes and a disabled terminate",
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("the project dashboard charts today's executions by phase", async () => {
+  const context = await browser.newContext();
+  const name = await runHelloWorkflow({ name: "chart" });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}${projectPath}/executions/${name}`);
+  await waitForExecutionPhase(page, `${projectPath}/executions/${name}`, "SUCCEEDED");
+
+  const { page: dashboard, errors } = await openHydrated(context, projectPath);
+  const numbers = dashboard.getByRole("table", { name: "Executions per day (UTC), by phase" });
+  const today = new Date().toISOString().slice(5, 10);
+  const row = numbers.getByRole("row", { name: new RegExp(`^${today}`) });
+  const columns = await numbers.getByRole("columnheader").allInnerTexts();
+  const cells = await row.getByRole("cell").allInnerTexts();
+  const succeeded = Number(cells[columns.indexOf("Succeeded") - 1]);
+  assert.ok(succeeded >= 1, `today's row ${cells} under ${columns}`);
+  assert.match(await dashboard.locator("figcaption").innerText(), /\d+ executions? created in the last 7 days/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -254,6 +254,93 @@ pub async fn list_executions(
     })
 }
 
+/// Days the dashboard's chart covers, today included.
+pub const CHART_DAYS: usize = 7;
+/// Most executions the chart counts; busier projects say so.
+#[cfg(feature = "ssr")]
+const CHART_MOST_EXECUTIONS: usize = 5_000;
+
+/// Executions created on each of the last [`CHART_DAYS`] days (UTC), by phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseChart {
+    /// Oldest first: the start of the day (UTC) and `(phase, count)` pairs.
+    pub days: Vec<(i64, Vec<(String, u32)>)>,
+    /// Whether more executions were created than the chart counted.
+    pub capped: bool,
+}
+
+/// What the project dashboard's chart shows.
+#[server(input = Json)]
+pub async fn recent_executions_by_phase(
+    project: String,
+    domain: String,
+) -> Result<PhaseChart, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    const DAY_MILLIS: i64 = 86_400_000;
+    let now_millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        });
+    let first_day =
+        now_millis.div_euclid(DAY_MILLIS) * DAY_MILLIS - (CHART_DAYS as i64 - 1) * DAY_MILLIS;
+    let mut counts: Vec<std::collections::BTreeMap<String, u32>> =
+        vec![Default::default(); CHART_DAYS];
+    let mut client = super::admin_client()?;
+    let (mut token, mut counted, mut capped) = (String::new(), 0, false);
+    loop {
+        let response = client
+            .list_executions(admin::ResourceListRequest {
+                id: Some(admin::NamedEntityIdentifier {
+                    project: project.clone(),
+                    domain: domain.clone(),
+                    ..Default::default()
+                }),
+                limit: 500,
+                token,
+                filters: format!("gte(created_at,{})", crate::time::format_rfc3339(first_day)),
+                sort_by: Some(admin::Sort {
+                    key: "created_at".into(),
+                    direction: admin::sort::Direction::Descending as i32,
+                }),
+            })
+            .await?
+            .into_inner();
+        for execution in &response.executions {
+            let summary = execution_summary(execution);
+            let Some(created) = summary.created_at else {
+                continue;
+            };
+            let day = usize::try_from((created - first_day).div_euclid(DAY_MILLIS)).ok();
+            if let Some(day) = day.filter(|day| *day < CHART_DAYS) {
+                *counts[day].entry(summary.phase).or_default() += 1;
+            }
+        }
+        counted += response.executions.len();
+        token = response.token;
+        if token.is_empty() {
+            break;
+        }
+        if counted >= CHART_MOST_EXECUTIONS {
+            capped = true;
+            break;
+        }
+    }
+    Ok(PhaseChart {
+        days: counts
+            .into_iter()
+            .enumerate()
+            .map(|(day, phases)| {
+                (
+                    first_day + day as i64 * DAY_MILLIS,
+                    phases.into_iter().collect(),
+                )
+            })
+            .collect(),
+        capped,
+    })
+}
+
 /// The error an execution failed with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecutionErrorView {

@@ -6,6 +6,7 @@ pub mod layout;
 pub mod live;
 pub mod logs;
 pub mod phase;
+pub mod phase_chart;
 pub mod shortcuts;
 pub mod states;
 pub mod theme;

@@ -2,8 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::EntityKind;
+use crate::api::{EntityKind, recent_executions_by_phase};
 use crate::components::layout::NavTab;
+use crate::components::phase_chart::PhaseChartView;
+use crate::components::states::{ErrorNotice, Loading};
 use crate::pages::executions::ExecutionsList;
 
 /// The project and domain being viewed, from the URL.
@@ -55,13 +57,29 @@ pub fn ProjectHeader() -> impl IntoView {
     }
 }
 
-/// The project dashboard: recent executions of the chosen domain.
+/// The project dashboard: the last days' executions by phase, and the most
+/// recent ones, of the chosen domain.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let (project, domain) = use_project_domain();
+    let chart = Resource::new(
+        move || (project.get(), domain.get()),
+        |(project, domain)| recent_executions_by_phase(project, domain),
+    );
     view! {
         <Title text=move || format!("{} · {}", project.get(), domain.get()) />
         <ProjectHeader />
+        <section class="mt-6" aria-labelledby="activity-heading">
+            <h2 id="activity-heading" class="text-lg font-semibold">"Activity"</h2>
+            <Transition fallback=|| view! { <Loading what="the activity chart" /> }>
+                {move || Suspend::new(async move {
+                    match chart.await {
+                        Ok(chart) => view! { <PhaseChartView chart /> }.into_any(),
+                        Err(error) => view! { <div class="mt-3"><ErrorNotice error /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
         <section class="mt-6">
             <h2 class="text-lg font-semibold">"Recent executions"</h2>
             <div class="mt-3"><ExecutionsList controls=false /></div>
