@@ -121,3 +121,20 @@ test("the project dashboard charts today's executions by phase", async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a workflow lists its launch plans with their schedules, and a launch plan shows its own", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/workflows/myapp.launch_plans.square_plus_wf`);
+  const launchPlans = page.getByRole("table", { name: "Launch plans of this workflow" });
+  const nightly = launchPlans.getByRole("row").filter({ hasText: "myapp.launch_plans.square_plus_nightly" });
+  assert.match(await nightly.innerText(), /Inactive\s+cron 0 2 \* \* \*/);
+  const plain = launchPlans.getByRole("row").filter({ hasText: "myapp.launch_plans.square_plus_lp" });
+  assert.match(await plain.innerText(), /none/);
+
+  await nightly.getByRole("link").click();
+  await page.waitForURL(`${baseUrl}${projectPath}/launchPlans/myapp.launch_plans.square_plus_nightly`);
+  await page.getByText("Schedule: cron 0 2 * * *").waitFor();
+  await page.getByText("Runs workflow myapp.launch_plans.square_plus_wf").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -48,6 +48,105 @@ pub struct LaunchPlanDetails {
     pub active: bool,
     /// Inputs fixed by the launch plan, which a launch cannot change.
     pub fixed_inputs: Vec<NamedValue>,
+    /// When it runs by itself, in words (`cron 0 * * * *`, `every 10 minutes`).
+    pub schedule: Option<String>,
+}
+
+/// A launch plan of a workflow, as the workflow's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchPlanLink {
+    pub name: String,
+    pub active: bool,
+    pub schedule: Option<String>,
+}
+
+/// The launch plans that run workflow `name`: one entry per launch plan
+/// name, from its newest version.
+#[cfg(feature = "ssr")]
+async fn workflow_launch_plans(
+    client: &mut super::AdminClient,
+    project: &str,
+    domain: &str,
+    name: &str,
+) -> Result<Vec<LaunchPlanLink>, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    // A name with characters of the filter syntax cannot be asked about.
+    let Ok(Some(name)) = validate_name_search(name) else {
+        return Ok(Vec::new());
+    };
+    let launch_plans = client
+        .list_launch_plans(admin::ResourceListRequest {
+            id: Some(admin::NamedEntityIdentifier {
+                project: project.to_string(),
+                domain: domain.to_string(),
+                ..Default::default()
+            }),
+            limit: 100,
+            filters: format!("eq(workflow.name,{name})"),
+            sort_by: Some(newest_first()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .launch_plans;
+    let mut links: Vec<LaunchPlanLink> = Vec::new();
+    for launch_plan in &launch_plans {
+        let lp_name = launch_plan
+            .id
+            .as_ref()
+            .map(|id| id.name.clone())
+            .unwrap_or_default();
+        if links.iter().any(|link| link.name == lp_name) {
+            continue;
+        }
+        links.push(LaunchPlanLink {
+            name: lp_name,
+            active: launch_plan
+                .closure
+                .as_ref()
+                .is_some_and(|c| c.state == admin::LaunchPlanState::Active as i32),
+            schedule: schedule_text(launch_plan.spec.as_ref()),
+        });
+    }
+    links.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(links)
+}
+
+/// A launch plan's schedule in words, and the input that receives each
+/// run's scheduled time.
+#[cfg(feature = "ssr")]
+fn schedule_text(spec: Option<&updraft_proto::flyteidl::admin::LaunchPlanSpec>) -> Option<String> {
+    use updraft_proto::flyteidl::admin::{FixedRateUnit, schedule::ScheduleExpression};
+    let schedule = spec?.entity_metadata.as_ref()?.schedule.as_ref()?;
+    let mut text = match schedule.schedule_expression.as_ref()? {
+        #[allow(deprecated)]
+        ScheduleExpression::CronExpression(cron) => format!("cron {cron}"),
+        ScheduleExpression::CronSchedule(cron) if cron.offset.is_empty() => {
+            format!("cron {}", cron.schedule)
+        }
+        ScheduleExpression::CronSchedule(cron) => {
+            format!("cron {} (offset {})", cron.schedule, cron.offset)
+        }
+        ScheduleExpression::Rate(rate) => {
+            let unit = match FixedRateUnit::try_from(rate.unit) {
+                Ok(FixedRateUnit::Hour) => "hour",
+                Ok(FixedRateUnit::Day) => "day",
+                _ => "minute",
+            };
+            if rate.value == 1 {
+                format!("every {unit}")
+            } else {
+                format!("every {} {unit}s", rate.value)
+            }
+        }
+    };
+    if !schedule.kickoff_time_input_arg.is_empty() {
+        text.push_str(&format!(
+            "; each run's time goes to input {}",
+            schedule.kickoff_time_input_arg
+        ));
+    }
+    Some(text)
 }
 
 /// Everything the detail page of a workflow, task or launch plan shows,
@@ -68,6 +167,8 @@ pub struct EntityOverview {
     pub launch_plan: Option<LaunchPlanDetails>,
     /// A workflow's DAG (of its newest version).
     pub graph: Option<crate::graph::GraphLayout>,
+    /// A workflow's launch plans, by name.
+    pub launch_plans: Vec<LaunchPlanLink>,
 }
 
 /// How many versions the detail page shows.
@@ -174,6 +275,7 @@ pub async fn get_entity_overview(
         task_type: None,
         launch_plan: None,
         graph: None,
+        launch_plans: Vec::new(),
     };
     match kind {
         EntityKind::Workflow => {
@@ -196,6 +298,8 @@ pub async fn get_entity_overview(
                     .and_then(|c| c.primary.as_ref())
                     .map(crate::graph::workflow_graph);
             }
+            overview.launch_plans =
+                workflow_launch_plans(&mut client, &project, &domain, &name).await?;
             overview.versions = workflows
                 .iter()
                 .map(|w| {
@@ -253,6 +357,7 @@ pub async fn get_entity_overview(
                         .and_then(|s| s.fixed_inputs.as_ref())
                         .map(literal_map_values)
                         .unwrap_or_default(),
+                    schedule: schedule_text(spec),
                 });
             }
             overview.versions = launch_plans

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{EntityKind, EntityOverview, get_entity_overview};
+use crate::api::{EntityKind, EntityOverview, LaunchPlanLink, get_entity_overview};
 use crate::components::access::NeedsRole;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::time::LocalTime;
@@ -22,17 +22,22 @@ pub fn EntityDetailPage() -> impl IntoView {
         params.with(|p| EntityKind::from_route_segment(&p.get("kind").unwrap_or_default()))
     });
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    // Another entity is another page: rebuilt whole, so nothing of the old
+    // one reacts to the new name while it is being torn down.
     move || match kind.get() {
-        Some(kind) => view! { <EntityDetail kind name /> }.into_any(),
+        Some(kind) => view! { <EntityDetail kind name=name.get() /> }.into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }
 
 #[component]
-fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
+fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
     let (project, domain) = use_project_domain();
     let overview = Resource::new(
-        move || (project.get(), domain.get(), name.get()),
+        {
+            let name = name.clone();
+            move || (project.get(), domain.get(), name.clone())
+        },
         move |(project, domain, name)| get_entity_overview(project, domain, kind, name),
     );
     let list_href = move || {
@@ -42,32 +47,35 @@ fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
             &format!("/{}", kind.route_segment()),
         )
     };
-    let launch_href = move || {
-        project_path(
-            &project.get(),
-            &domain.get(),
-            &format!(
-                "/{}/{}/launch",
-                kind.route_segment(),
-                encode_component(&name.get())
-            ),
-        )
+    let launch_href = {
+        let name = name.clone();
+        move || {
+            project_path(
+                &project.get(),
+                &domain.get(),
+                &format!(
+                    "/{}/{}/launch",
+                    kind.route_segment(),
+                    encode_component(&name)
+                ),
+            )
+        }
     };
     view! {
-        <Title text=move || name.get() />
+        <Title text=name.clone() />
         <ProjectHeader />
         <nav aria-label="Breadcrumb" class="mt-6 text-sm text-slate-500 dark:text-slate-400">
             <a href=list_href class="text-sky-700 hover:underline dark:text-sky-400">{capitalised(kind.plural())}</a>
             <span aria-hidden="true">" / "</span>
-            <span aria-current="page">{move || name.get()}</span>
+            <span aria-current="page">{name.clone()}</span>
         </nav>
         <div class="mt-2 flex flex-wrap items-end justify-between gap-3">
             <div>
                 <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">{capitalised(kind.singular())}</p>
-                <h2 class="break-all text-xl font-semibold tracking-tight">{move || name.get()}</h2>
+                <h2 class="break-all text-xl font-semibold tracking-tight">{name.clone()}</h2>
             </div>
             <NeedsRole role="contributor" label=format!("Launch {}", kind.singular())>
-                <a href=launch_href accesskey="l" aria-keyshortcuts="Alt+L"
+                <a href=launch_href.clone() accesskey="l" aria-keyshortcuts="Alt+L"
                     class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60">
                     {format!("Launch {}", kind.singular())}
                 </a>
@@ -84,8 +92,47 @@ fn EntityDetail(kind: EntityKind, name: Memo<String>) -> impl IntoView {
         <section class="mt-8" aria-labelledby="recent-executions">
             <h3 id="recent-executions" class="text-lg font-semibold">"Recent executions"</h3>
             <div class="mt-3">
-                {move || view! { <ExecutionsList entity=(kind, name.get()) /> }}
+                <ExecutionsList entity=(kind, name) />
             </div>
+        </section>
+    }
+}
+
+/// The launch plans that run a workflow, with their state and schedule.
+#[component]
+fn WorkflowLaunchPlans(launch_plans: Vec<LaunchPlanLink>) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let rows = launch_plans
+        .into_iter()
+        .map(|launch_plan| {
+            let href = project_path(
+                &project.get_untracked(),
+                &domain.get_untracked(),
+                &format!("/launchPlans/{}", encode_component(&launch_plan.name)),
+            );
+            view! {
+                <tr>
+                    <td class="py-2 pr-4"><a href=href class="text-sky-700 hover:underline dark:text-sky-400">{launch_plan.name}</a></td>
+                    <td class="py-2 pr-4">{if launch_plan.active { "Active" } else { "Inactive" }}</td>
+                    <td class="py-2">{launch_plan.schedule.unwrap_or_else(|| "none".to_string())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mt-8" aria-labelledby="launch-plans-heading">
+            <h3 id="launch-plans-heading" class="text-lg font-semibold">"Launch plans"</h3>
+            <table class="mt-3 w-full text-left text-sm">
+                <caption class="sr-only">"Launch plans of this workflow"</caption>
+                <thead class="text-xs uppercase text-slate-500 dark:text-slate-400">
+                    <tr>
+                        <th scope="col" class="py-2 pr-4">"Launch plan"</th>
+                        <th scope="col" class="py-2 pr-4">"State"</th>
+                        <th scope="col" class="py-2">"Schedule"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{rows}</tbody>
+            </table>
         </section>
     }
 }
@@ -102,6 +149,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         task_type,
         launch_plan,
         graph,
+        launch_plans,
         ..
     } = overview;
     let is_launch_plan = kind == EntityKind::LaunchPlan;
@@ -122,7 +170,11 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
                     }
                 });
                 let state = if details.active { "Active: its schedule and triggers run." } else { "Inactive: no schedule runs it." };
-                view! { {workflow} <p>{state}</p> }
+                let schedule = match &details.schedule {
+                    Some(schedule) => format!("Schedule: {schedule}"),
+                    None => "No schedule: it runs when launched.".to_string(),
+                };
+                view! { {workflow} <p>{state}</p> <p>{schedule}</p> }
             })}
         </div>
         <section class="mt-6" aria-labelledby="interface-heading">
@@ -145,6 +197,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
                 </div>
             }))}
         </section>
+        {(kind == EntityKind::Workflow).then(|| view! { <WorkflowLaunchPlans launch_plans /> })}
         {graph.map(|layout| view! {
             <section class="mt-8" aria-labelledby="graph-heading">
                 <h3 id="graph-heading" class="text-lg font-semibold">"Graph"</h3>
