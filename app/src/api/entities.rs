@@ -68,7 +68,7 @@ async fn workflow_launch_plans(
     project: &str,
     domain: &str,
     name: &str,
-) -> Result<Vec<LaunchPlanLink>, ConsoleError> {
+) -> Result<Vec<LaunchPlanLink>, tonic::Status> {
     use updraft_proto::flyteidl::admin;
     // A name with characters of the filter syntax cannot be asked about.
     let Ok(Some(name)) = validate_name_search(name) else {
@@ -203,12 +203,19 @@ pub async fn list_named_entities(
     domain: String,
     kind: EntityKind,
     query: String,
+    archived: bool,
     token: String,
 ) -> Result<NamedEntityPage, ConsoleError> {
     use updraft_proto::flyteidl::admin;
-    let filters = validate_name_search(&query)?
-        .map(|name| format!("contains(name,{name})"))
-        .unwrap_or_default();
+    // Archived names leave the list unless asked for, as in FlyteConsole.
+    let state = if archived {
+        admin::NamedEntityState::NamedEntityArchived
+    } else {
+        admin::NamedEntityState::NamedEntityActive
+    };
+    let mut filters = vec![format!("eq(state,{})", state as i32)];
+    filters.extend(validate_name_search(&query)?.map(|name| format!("contains(name,{name})")));
+    let filters = filters.join("+");
     let mut client = super::admin_client()?;
     let response = client
         .list_named_entities(admin::NamedEntityListRequest {
@@ -298,8 +305,13 @@ pub async fn get_entity_overview(
                     .and_then(|c| c.primary.as_ref())
                     .map(crate::graph::workflow_graph);
             }
-            overview.launch_plans =
-                workflow_launch_plans(&mut client, &project, &domain, &name).await?;
+            // An extra too: the page stands without it.
+            overview.launch_plans = workflow_launch_plans(&mut client, &project, &domain, &name)
+                .await
+                .unwrap_or_else(|status| {
+                    tracing::debug!(code = ?status.code(), message = status.message(), "launch plans of the workflow unavailable");
+                    Vec::new()
+                });
             overview.versions = workflows
                 .iter()
                 .map(|w| {

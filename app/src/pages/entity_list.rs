@@ -38,11 +38,21 @@ pub fn capitalised(text: &str) -> String {
 fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
     let (project, domain) = use_project_domain();
     let search = use_query_value("q");
+    // `?archived=only` lists the archived names instead of the active ones.
+    let archived = use_query_value("archived");
     let token = use_query_value("token");
     let entities = Resource::new(
-        move || (project.get(), domain.get(), search.get(), token.get()),
-        move |(project, domain, query, token)| {
-            list_named_entities(project, domain, kind, query, token)
+        move || {
+            (
+                project.get(),
+                domain.get(),
+                search.get(),
+                archived.get(),
+                token.get(),
+            )
+        },
+        move |(project, domain, query, archived, token)| {
+            list_named_entities(project, domain, kind, query, archived == "only", token)
         },
     );
     let list_path = move || {
@@ -55,9 +65,12 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
     let search_label = format!("Search {} by name", kind.plural());
     // Typed but not yet submitted; `None` means "as in the URL".
     let (search_choice, set_search_choice) = signal(None::<String>);
+    let (archived_choice, set_archived_choice) = signal(None::<bool>);
     Effect::new(move |_| {
         search.track();
+        archived.track();
         set_search_choice.set(None);
+        set_archived_choice.set(None);
     });
     let navigate = use_navigate();
     let apply = move |event: leptos::ev::SubmitEvent| {
@@ -65,8 +78,15 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
         let query = search_choice
             .get_untracked()
             .unwrap_or_else(|| search.get_untracked());
+        let only_archived = archived_choice
+            .get_untracked()
+            .unwrap_or_else(|| archived.get_untracked() == "only");
+        let pairs = [
+            ("q", query.trim()),
+            ("archived", if only_archived { "only" } else { "" }),
+        ];
         navigate(
-            &format!("{}{}", list_path(), query_string(&[("q", query.trim())])),
+            &format!("{}{}", list_path(), query_string(&pairs)),
             Default::default(),
         );
     };
@@ -84,6 +104,17 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
                     class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 dark:border-slate-700 dark:bg-slate-900"
                 />
             </label>
+            <label class="flex items-center gap-2 px-1 py-1.5 text-sm">
+                <input
+                    type="checkbox"
+                    name="archived"
+                    value="only"
+                    prop:checked=move || archived.get() == "only"
+                    checked=move || archived.get() == "only"
+                    on:change=move |event| set_archived_choice.set(Some(event_target_checked(&event)))
+                />
+                "Archived only"
+            </label>
             <button type="submit" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-sky-500">
                 "Search"
             </button>
@@ -94,7 +125,13 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
         <Transition fallback=move || view! { <Loading what=kind.plural() /> }>
             {move || Suspend::new(async move {
                 let query = search.get_untracked();
+                let archived = archived.get_untracked();
                 match entities.await {
+                    Ok(page) if page.entities.is_empty() && archived == "only" => view! {
+                        <EmptyState title=format!("No archived {}", kind.plural())>
+                            <p>"Names archived with flytectl (or any Flyte client) are listed here."</p>
+                        </EmptyState>
+                    }.into_any(),
                     Ok(page) if page.entities.is_empty() && !query.is_empty() => view! {
                         <EmptyState title=format!("No {} match \u{201c}{query}\u{201d}", kind.plural())>
                             <p>"The search matches any part of the name. Try a shorter piece of it."</p>
@@ -104,10 +141,10 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
                     Ok(page) => {
                         let (project, domain) = (project.get_untracked(), domain.get_untracked());
                         let next_href = page.next_token.as_ref().map(|next| {
-                            format!("{}{}", list_path(), query_string(&[("q", &query), ("token", next)]))
+                            format!("{}{}", list_path(), query_string(&[("q", &query), ("archived", &archived), ("token", next)]))
                         });
                         let first_href = (!token.get_untracked().is_empty())
-                            .then(|| format!("{}{}", list_path(), query_string(&[("q", &query)])));
+                            .then(|| format!("{}{}", list_path(), query_string(&[("q", &query), ("archived", &archived)])));
                         view! {
                             <table class="w-full text-left text-sm">
                                 <caption class="sr-only">{capitalised(kind.plural())}</caption>

@@ -156,10 +156,16 @@ impl AdminService for ScriptedAdmin {
     ) -> Result<Response<admin::NamedEntityList>, Status> {
         let request = request.into_inner();
         self.filters.lock().unwrap().push(request.filters.clone());
-        let names = [WORKFLOW, "myapp.arithmetic.sum_wf"];
+        // One archived name; the rest are active.
+        let names: &[&str] = if request.filters.contains("eq(state,1)") {
+            &["myapp.retired.old_wf"]
+        } else {
+            &[WORKFLOW, "myapp.arithmetic.sum_wf"]
+        };
         let wanted = request
             .filters
-            .strip_prefix("contains(name,")
+            .split('+')
+            .find_map(|filter| filter.strip_prefix("contains(name,"))
             .and_then(|rest| rest.strip_suffix(')'))
             .unwrap_or("");
         Ok(Response::new(admin::NamedEntityList {
@@ -417,7 +423,7 @@ async fn workflow_list_links_rows_and_searches_by_name() {
     assert!(
         admin
             .filters()
-            .contains(&"contains(name,greet)".to_string()),
+            .contains(&"eq(state,0)+contains(name,greet)".to_string()),
         "{:?}",
         admin.filters()
     );
@@ -432,6 +438,25 @@ async fn workflow_list_links_rows_and_searches_by_name() {
     assert!(
         html.contains("value=\"greet\""),
         "the search box keeps the query: {html}"
+    );
+}
+
+#[tokio::test]
+async fn the_archived_toggle_lists_archived_names_instead() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let (_, active) = page(&app, &format!("{}/workflows", base())).await;
+    let (_, archived) = page(&app, &format!("{}/workflows?archived=only", base())).await;
+
+    assert_eq!(admin.filters(), ["eq(state,0)", "eq(state,1)"]);
+    assert!(active.contains(&format!(">{WORKFLOW}<")), "{active}");
+    assert!(!active.contains(">myapp.retired.old_wf<"), "{active}");
+    assert!(archived.contains(">myapp.retired.old_wf<"), "{archived}");
+    assert!(!archived.contains(&format!(">{WORKFLOW}<")), "{archived}");
+    assert!(
+        archived.contains("name=\"archived\" value=\"only\" checked"),
+        "{archived}"
     );
 }
 
