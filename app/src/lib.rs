@@ -83,6 +83,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     crate::components::access::provide_current_user();
+    crate::components::time::provide_time_display();
     view! {
         <Stylesheet id="updraft-css" href="/pkg/updraft.css" />
         <Title formatter=|title: String| if title.is_empty() { "updraft".to_string() } else { format!("{title} · updraft") } />

@@ -138,3 +138,30 @@ test("a workflow lists its launch plans with their schedules, and a launch plan 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("times show in the browser's zone or in UTC, by a switch that is remembered", async () => {
+  const name = await runHelloWorkflow({ name: "zone" });
+  const context = await browser.newContext({ timezoneId: "Asia/Tokyo" });
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions/${name}`);
+  const created = page.locator("time").first();
+  const createdText = () => page.evaluate(() => document.querySelector("time")?.textContent ?? "");
+  await page.waitForFunction(() => /UTC\+09:00/.test(document.querySelector("time")?.textContent ?? ""));
+  assert.match(await createdText(), /\((just now|\d+ minutes? ago)\)/);
+
+  const toggle = page.getByRole("button", { name: "UTC times" });
+  assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+  await toggle.click();
+  await page.waitForFunction(() => /\d{2}:\d{2}:\d{2} UTC(?!\+)/.test(document.querySelector("time")?.textContent ?? ""));
+  assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+
+  // Remembered across a reload, and for every time on the page.
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+  await created.waitFor();
+  for (const text of await page.locator("time").allInnerTexts()) {
+    assert.doesNotMatch(text, /UTC\+/);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

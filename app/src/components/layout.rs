@@ -9,6 +9,7 @@ use crate::api::{control_plane_version, list_projects};
 use crate::components::access::UserMenu;
 use crate::components::shortcuts::KeyboardShortcuts;
 use crate::components::theme::ThemeToggle;
+use crate::components::time::TimeZoneToggle;
 
 /// Header, main area and footer.
 #[component]
@@ -24,6 +25,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <ProjectPicker />
                     <div class="ml-auto flex items-center gap-2">
                         <KeyboardShortcuts />
+                        <TimeZoneToggle />
                         <ThemeToggle />
                         <UserMenu />
                     </div>

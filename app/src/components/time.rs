@@ -4,33 +4,108 @@ use leptos::prelude::*;
 
 use crate::time::{format_duration, format_utc};
 
-/// An instant: UTC from the server, then the browser's local time with a
-/// relative hint ("5 minutes ago") once the page is hydrated.
-#[component]
-pub fn LocalTime(epoch_millis: i64) -> impl IntoView {
-    let utc = format_utc(epoch_millis);
-    let (text, set_text) = signal(utc.clone());
-    let (hint, set_hint) = signal(String::new());
+/// How the console shows instants: in the browser's time zone or in UTC
+/// (the person's choice, kept in `localStorage`), and the clock that keeps
+/// relative hints ("5 minutes ago") current.
+#[derive(Clone, Copy)]
+pub struct TimeDisplay {
+    pub utc: RwSignal<bool>,
+    /// Milliseconds since the epoch, ticking every 30 s once hydrated; 0 on
+    /// the server, whose render (UTC, no hint) hydration must match.
+    now: RwSignal<i64>,
+}
+
+/// Where the choice of UTC is kept.
+#[cfg(feature = "hydrate")]
+const UTC_CHOICE_KEY: &str = "updraft-times";
+
+/// Provides the [`TimeDisplay`] every [`LocalTime`] reads.
+pub fn provide_time_display() {
+    let display = TimeDisplay {
+        utc: RwSignal::new(false),
+        now: RwSignal::new(0),
+    };
     // Effects run only in the browser, where the local time zone is known.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let now = js_sys::Date::now() as i64;
-            set_text.set(format_local(epoch_millis));
-            set_hint.set(crate::time::format_relative(epoch_millis, now));
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = (set_text, set_hint);
+            let stored = web_sys::window()
+                .and_then(|w| w.local_storage().ok().flatten())
+                .and_then(|storage| storage.get_item(UTC_CHOICE_KEY).ok().flatten());
+            display.utc.set(stored.as_deref() == Some("utc"));
+            display.now.set(js_sys::Date::now() as i64);
+            set_interval(
+                move || display.now.set(js_sys::Date::now() as i64),
+                std::time::Duration::from_secs(30),
+            );
         }
     });
+    provide_context(display);
+}
+
+/// An instant: UTC from the server, then (once hydrated) the browser's local
+/// time or UTC as the person chose, with a relative hint.
+#[component]
+pub fn LocalTime(epoch_millis: i64) -> impl IntoView {
+    let utc = format_utc(epoch_millis);
+    let display = use_context::<TimeDisplay>();
+    let now = move || display.map_or(0, |display| display.now.get());
+    let text = {
+        let utc = utc.clone();
+        move || {
+            let in_utc = display.is_none_or(|display| display.utc.get());
+            if now() == 0 || in_utc {
+                return utc.clone();
+            }
+            #[cfg(feature = "hydrate")]
+            {
+                format_local(epoch_millis)
+            }
+            #[cfg(not(feature = "hydrate"))]
+            {
+                utc.clone()
+            }
+        }
+    };
+    let hint = move || match now() {
+        0 => String::new(),
+        now => format!("({})", crate::time::format_relative(epoch_millis, now)),
+    };
     view! {
         <time datetime=iso_8601(epoch_millis) title=utc class="whitespace-nowrap">
-            {move || text.get()}
-            <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">
-                {move || { let hint = hint.get(); if hint.is_empty() { String::new() } else { format!("({hint})") } }}
-            </span>
+            {text}
+            <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">{hint}</span>
         </time>
+    }
+}
+
+/// A button that switches every time on the page between the browser's
+/// time zone and UTC.
+#[component]
+pub fn TimeZoneToggle() -> impl IntoView {
+    let display = use_context::<TimeDisplay>();
+    let in_utc = move || display.is_some_and(|display| display.utc.get());
+    let toggle = move |_| {
+        let Some(display) = display else {
+            return;
+        };
+        let next = !display.utc.get_untracked();
+        display.utc.set(next);
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(UTC_CHOICE_KEY, if next { "utc" } else { "local" });
+        }
+    };
+    view! {
+        <button
+            type="button"
+            title="Show times in UTC instead of this browser's time zone"
+            class="rounded-md border border-slate-300 px-2.5 py-1.5 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800"
+            aria-pressed=move || if in_utc() { "true" } else { "false" }
+            on:click=toggle
+        >
+            "UTC times"
+        </button>
     }
 }
 
