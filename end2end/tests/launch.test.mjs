@@ -60,11 +60,16 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   await page.locator("#launch-input-name").waitFor();
   assert.equal(await page.locator("#launch-input-name").inputValue(), "form");
   assert.equal(await page.locator("#launch-input-a").inputValue(), "5");
+  // The original's options come along too.
+  await page.getByText("Advanced options").click();
+  assert.equal(await page.getByLabel("Labels").inputValue(), "team=ml");
   await page.locator("#launch-input-name").fill("again");
   await page.getByRole("button", { name: "Launch" }).click();
   await page.waitForURL((url) => /\/executions\/[a-z0-9-]+$/.test(url.pathname) && url.pathname !== executionPath);
   await waitForExecutionPhase(page, new URL(page.url()).pathname, "SUCCEEDED");
   await page.getByText("hello again 49").first().waitFor();
+  await page.getByRole("list", { name: "Labels" }).getByText("team=ml", { exact: true }).waitFor();
+  await page.getByRole("link", { name: executionPath.split("/").pop(), exact: true }).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

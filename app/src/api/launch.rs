@@ -35,6 +35,23 @@ pub struct LaunchForm {
     pub fixed_inputs: Vec<NamedValue>,
     /// The execution whose inputs prefill the form (a relaunch), if any.
     pub relaunch_of: Option<String>,
+    /// The advanced options as they start: empty, or the relaunched
+    /// execution's, in the form's own syntax.
+    pub options: LaunchOptions,
+}
+
+/// The advanced options of a launch, as the form edits them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LaunchOptions {
+    /// `key=value` lines.
+    pub labels: String,
+    /// `key=value` lines.
+    pub annotations: String,
+    pub raw_output_prefix: String,
+    /// Empty for the platform's default.
+    pub max_parallelism: String,
+    pub overwrite_cache: bool,
+    pub service_account: String,
 }
 
 /// What the form sends: each field's text as typed, and the advanced options.
@@ -47,15 +64,7 @@ pub struct LaunchRequest {
     pub version: String,
     pub target_is_task: bool,
     pub inputs: Vec<(String, String)>,
-    /// `key=value` lines.
-    pub labels: String,
-    /// `key=value` lines.
-    pub annotations: String,
-    pub raw_output_prefix: String,
-    /// Empty for the platform's default.
-    pub max_parallelism: String,
-    pub overwrite_cache: bool,
-    pub service_account: String,
+    pub options: LaunchOptions,
     /// The execution this one relaunches, if any.
     pub relaunch_of: String,
 }
@@ -94,7 +103,7 @@ mod server {
     use updraft_proto::flyteidl::admin;
     use updraft_proto::flyteidl::core::{self, ResourceType};
 
-    use super::{LaunchField, LaunchForm, LaunchRequest};
+    use super::{LaunchField, LaunchForm, LaunchOptions, LaunchRequest};
     use crate::api::EntityKind;
     use crate::api::entities::{identifier_view, newest_first};
     use crate::error::ConsoleError;
@@ -306,6 +315,7 @@ mod server {
                 .map(literal_map_values)
                 .unwrap_or_default(),
             relaunch_of: None,
+            options: LaunchOptions::default(),
         })
     }
 
@@ -329,14 +339,13 @@ mod server {
             })
             .await?
             .into_inner();
-        let launched = original
-            .spec
-            .and_then(|spec| spec.launch_plan)
-            .ok_or_else(|| {
-                invalid(format!(
-                    "execution {execution} names no launch plan to relaunch"
-                ))
-            })?;
+        let spec = original.spec.unwrap_or_default();
+        let options = relaunch_options(&spec);
+        let launched = spec.launch_plan.ok_or_else(|| {
+            invalid(format!(
+                "execution {execution} names no launch plan to relaunch"
+            ))
+        })?;
         let kind = if launched.resource_type == ResourceType::Task as i32 {
             EntityKind::Task
         } else {
@@ -365,7 +374,46 @@ mod server {
             }
         }
         form.relaunch_of = Some(execution.to_string());
+        form.options = options;
         Ok(form)
+    }
+
+    /// A relaunch starts from the original's options, as well as its inputs.
+    fn relaunch_options(spec: &admin::ExecutionSpec) -> LaunchOptions {
+        let key_values = |values: Option<&HashMap<String, String>>| {
+            let mut pairs: Vec<String> = values
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect();
+            pairs.sort();
+            pairs.join("\n")
+        };
+        LaunchOptions {
+            labels: key_values(spec.labels.as_ref().map(|labels| &labels.values)),
+            annotations: key_values(
+                spec.annotations
+                    .as_ref()
+                    .map(|annotations| &annotations.values),
+            ),
+            raw_output_prefix: spec
+                .raw_output_data_config
+                .as_ref()
+                .map(|config| config.output_location_prefix.clone())
+                .unwrap_or_default(),
+            max_parallelism: if spec.max_parallelism > 0 {
+                spec.max_parallelism.to_string()
+            } else {
+                String::new()
+            },
+            overwrite_cache: spec.overwrite_cache,
+            service_account: spec
+                .security_context
+                .as_ref()
+                .and_then(|context| context.run_as.as_ref())
+                .map(|identity| identity.k8s_service_account.clone())
+                .unwrap_or_default(),
+        }
     }
 
     pub async fn launch(
@@ -423,9 +471,10 @@ mod server {
                 }
             }
         }
-        let labels = parse_key_values("labels", &request.labels).map_err(invalid)?;
-        let annotations = parse_key_values("annotations", &request.annotations).map_err(invalid)?;
-        let max_parallelism = match request.max_parallelism.trim() {
+        let labels = parse_key_values("labels", &request.options.labels).map_err(invalid)?;
+        let annotations =
+            parse_key_values("annotations", &request.options.annotations).map_err(invalid)?;
+        let max_parallelism = match request.options.max_parallelism.trim() {
             "" => 0,
             text => text
                 .parse::<i32>()
@@ -462,22 +511,22 @@ mod server {
             annotations: (!annotations.is_empty()).then(|| admin::Annotations {
                 values: annotations.into_iter().collect(),
             }),
-            raw_output_data_config: (!request.raw_output_prefix.trim().is_empty()).then(|| {
-                admin::RawOutputDataConfig {
-                    output_location_prefix: request.raw_output_prefix.trim().into(),
-                }
-            }),
-            security_context: (!request.service_account.trim().is_empty()).then(|| {
+            raw_output_data_config: (!request.options.raw_output_prefix.trim().is_empty()).then(
+                || admin::RawOutputDataConfig {
+                    output_location_prefix: request.options.raw_output_prefix.trim().into(),
+                },
+            ),
+            security_context: (!request.options.service_account.trim().is_empty()).then(|| {
                 core::SecurityContext {
                     run_as: Some(core::Identity {
-                        k8s_service_account: request.service_account.trim().into(),
+                        k8s_service_account: request.options.service_account.trim().into(),
                         ..Default::default()
                     }),
                     ..Default::default()
                 }
             }),
             max_parallelism,
-            overwrite_cache: request.overwrite_cache,
+            overwrite_cache: request.options.overwrite_cache,
             ..Default::default()
         };
         let created = client

@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{
-    EntityKind, LaunchField, LaunchForm, LaunchRequest, get_launch_form, launch_execution,
+    EntityKind, LaunchField, LaunchForm, LaunchOptions, LaunchRequest, get_launch_form,
+    launch_execution,
 };
 use crate::components::access::NeedsRole;
 use crate::components::states::{ErrorNotice, Loading};
@@ -98,6 +99,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         fields,
         fixed_inputs,
         relaunch_of,
+        options,
     } = form;
     let states: Vec<FieldState> = fields
         .iter()
@@ -112,12 +114,12 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
             error: RwSignal::new(None),
         })
         .collect();
-    let labels = RwSignal::new(String::new());
-    let annotations = RwSignal::new(String::new());
-    let raw_output_prefix = RwSignal::new(String::new());
-    let max_parallelism = RwSignal::new(String::new());
-    let service_account = RwSignal::new(String::new());
-    let overwrite_cache = RwSignal::new(false);
+    let labels = RwSignal::new(options.labels);
+    let annotations = RwSignal::new(options.annotations);
+    let raw_output_prefix = RwSignal::new(options.raw_output_prefix);
+    let max_parallelism = RwSignal::new(options.max_parallelism);
+    let service_account = RwSignal::new(options.service_account);
+    let overwrite_cache = RwSignal::new(options.overwrite_cache);
     let launch = Action::new(|request: &LaunchRequest| launch_execution(request.clone()));
     let navigate = use_navigate();
 
@@ -158,12 +160,14 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
                 .zip(&states_for_submit)
                 .map(|(field, state)| (field.name.clone(), state.text.get_untracked()))
                 .collect(),
-            labels: labels.get_untracked(),
-            annotations: annotations.get_untracked(),
-            raw_output_prefix: raw_output_prefix.get_untracked(),
-            max_parallelism: max_parallelism.get_untracked(),
-            overwrite_cache: overwrite_cache.get_untracked(),
-            service_account: service_account.get_untracked(),
+            options: LaunchOptions {
+                labels: labels.get_untracked(),
+                annotations: annotations.get_untracked(),
+                raw_output_prefix: raw_output_prefix.get_untracked(),
+                max_parallelism: max_parallelism.get_untracked(),
+                overwrite_cache: overwrite_cache.get_untracked(),
+                service_account: service_account.get_untracked(),
+            },
             relaunch_of: relaunch_of.clone().unwrap_or_default(),
         });
     };
