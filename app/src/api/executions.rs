@@ -216,11 +216,7 @@ pub async fn list_executions(
 ) -> Result<ExecutionPage, ConsoleError> {
     use updraft_proto::flyteidl::admin;
     let entity = entity_kind.map(|kind| (kind, entity_name.as_str()));
-    let now_millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        });
+    let now_millis = now_millis();
     let me = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<super::SignedInUser>().cloned())
         .map(|user| user.subject);
@@ -254,6 +250,16 @@ pub async fn list_executions(
     })
 }
 
+/// The server's clock, in milliseconds since the Unix epoch.
+#[cfg(feature = "ssr")]
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
 /// Days the dashboard's chart covers, today included.
 pub const CHART_DAYS: usize = 7;
 /// Most executions the chart counts; busier projects say so.
@@ -277,11 +283,7 @@ pub async fn recent_executions_by_phase(
 ) -> Result<PhaseChart, ConsoleError> {
     use updraft_proto::flyteidl::admin;
     const DAY_MILLIS: i64 = 86_400_000;
-    let now_millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        });
+    let now_millis = now_millis();
     let first_day =
         now_millis.div_euclid(DAY_MILLIS) * DAY_MILLIS - (CHART_DAYS as i64 - 1) * DAY_MILLIS;
     let mut counts: Vec<std::collections::BTreeMap<String, u32>> =
