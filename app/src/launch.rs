@@ -30,7 +30,9 @@ pub enum InputKind {
     Optional(Box<InputKind>),
     /// One of several kinds, tried in order (`Union[int, str]`).
     Union(Vec<InputKind>),
-    /// A dataclass, dict or other JSON document.
+    /// A dataclass whose fields flytekit described: one input per field.
+    Record(Vec<RecordField>),
+    /// A dict or other JSON document without a known shape.
     Json,
     /// A file or directory by URI (`s3://…`, `file://…`, a local path of the store).
     Blob {
@@ -38,6 +40,19 @@ pub enum InputKind {
     },
     /// A type the form cannot take yet; named so the person knows which.
     Unsupported(String),
+}
+
+/// One field of a dataclass input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordField {
+    pub name: String,
+    /// The type in Python syntax.
+    pub type_name: String,
+    pub kind: InputKind,
+    /// The dataclass gives it no default, so it must be filled.
+    pub required: bool,
+    /// The dataclass's own default, in the field's syntax.
+    pub default_text: Option<String>,
 }
 
 /// A parsed input value, before it is typed as a Flyte literal.
@@ -59,13 +74,46 @@ pub enum LaunchValue {
     Union(usize, Box<LaunchValue>),
     Json(serde_json::Value),
     Blob(String),
+    /// A dataclass's fields; ones left out take the dataclass's defaults.
+    Record(Vec<(String, LaunchValue)>),
+}
+
+impl LaunchValue {
+    /// The value as JSON the way flytekit encodes it inside a dataclass
+    /// (mashumaro's conventions), which the form also reads back.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            LaunchValue::None => Value::Null,
+            LaunchValue::Integer(number) => Value::from(*number),
+            LaunchValue::Float(number) => Value::from(*number),
+            LaunchValue::String(text) | LaunchValue::Enum(text) => Value::from(text.clone()),
+            LaunchValue::Boolean(flag) => Value::from(*flag),
+            LaunchValue::Datetime(millis) => Value::from(format_rfc3339(*millis)),
+            LaunchValue::Duration(millis) => Value::from(*millis as f64 / 1000.0),
+            LaunchValue::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
+            LaunchValue::Map(entries) | LaunchValue::Record(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.to_json()))
+                    .collect(),
+            ),
+            LaunchValue::Union(_, inner) => inner.to_json(),
+            LaunchValue::Json(json) => json.clone(),
+            LaunchValue::Blob(uri) => serde_json::json!({ "path": uri }),
+        }
+    }
 }
 
 impl InputKind {
     /// Whether the field is a multi-line JSON editor rather than a one-line input.
     pub fn is_json(&self) -> bool {
         match self {
-            InputKind::List(_) | InputKind::Map(_) | InputKind::Json | InputKind::Union(_) => true,
+            InputKind::List(_)
+            | InputKind::Map(_)
+            | InputKind::Json
+            | InputKind::Record(_)
+            | InputKind::Union(_) => true,
             InputKind::Optional(inner) => inner.is_json(),
             _ => false,
         }
@@ -85,7 +133,15 @@ impl InputKind {
             InputKind::Map(_) => "A JSON object, e.g. {\"a\": 1}.".into(),
             InputKind::Optional(inner) => format!("Leave empty for None. {}", inner.hint()),
             InputKind::Union(_) => "JSON; the first type of the union that fits is used.".into(),
-            InputKind::Json => "A JSON object with the dataclass's fields.".into(),
+            InputKind::Json => "A JSON object.".into(),
+            InputKind::Record(fields) => format!(
+                "A JSON object with the dataclass's fields: {}.",
+                fields
+                    .iter()
+                    .map(|field| field.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             InputKind::Blob { directory: true } => "The directory's URI.".into(),
             InputKind::Blob { directory: false } => "The file's URI.".into(),
             InputKind::Unsupported(type_name) => {
@@ -143,7 +199,15 @@ impl InputKind {
                     Err(format!("\"{trimmed}\" is not one of {}", values.join(", ")))
                 }
             }
-            InputKind::Blob { .. } => Ok(LaunchValue::Blob(trimmed.to_string())),
+            InputKind::Blob { .. } => {
+                if trimmed.starts_with('/') || trimmed.contains("://") {
+                    Ok(LaunchValue::Blob(trimmed.to_string()))
+                } else {
+                    Err(format!(
+                        "\"{trimmed}\" is not a URI like s3://bucket/key or file:///path"
+                    ))
+                }
+            }
             InputKind::Unsupported(type_name) => {
                 Err(format!("{type_name} cannot be entered in the form yet"))
             }
@@ -208,6 +272,36 @@ impl InputKind {
                 })
                 .ok_or_else(|| format!("{value} fits none of the union's types")),
             (InputKind::Json, Value::Object(_)) => Ok(LaunchValue::Json(json.clone())),
+            (InputKind::Record(fields), Value::Object(entries)) => {
+                if let Some(unknown) = entries
+                    .keys()
+                    .find(|key| !fields.iter().any(|field| &field.name == *key))
+                {
+                    return Err(format!("the dataclass has no field \"{unknown}\""));
+                }
+                let mut values = Vec::new();
+                for field in fields {
+                    match entries.get(&field.name) {
+                        Some(value) => values.push((
+                            field.name.clone(),
+                            field
+                                .kind
+                                .parse_json(value)
+                                .map_err(|error| format!("{}: {error}", field.name))?,
+                        )),
+                        None if field.required => {
+                            return Err(format!("{}: required", field.name));
+                        }
+                        None => {}
+                    }
+                }
+                Ok(LaunchValue::Record(values))
+            }
+            // Inside a dataclass flytekit writes a file as `{"path": uri}`.
+            (InputKind::Blob { .. }, Value::Object(entries)) => match entries.get("path") {
+                Some(Value::String(uri)) => self.parse_text(uri),
+                _ => Err(format!("{json} is not a URI")),
+            },
             (InputKind::Unsupported(type_name), _) => {
                 Err(format!("{type_name} cannot be entered in the form yet"))
             }
@@ -221,8 +315,29 @@ impl InputKind {
             InputKind::Float => "a number",
             InputKind::Boolean => "true or false",
             InputKind::List(_) => "a JSON array",
-            InputKind::Map(_) | InputKind::Json => "a JSON object",
+            InputKind::Map(_) | InputKind::Json | InputKind::Record(_) => "a JSON object",
             _ => "a string",
+        }
+    }
+
+    /// A value found in JSON (a dataclass's default, or its part of a whole
+    /// default) as this field's text.
+    pub fn text_from_json(&self, json: &serde_json::Value) -> String {
+        use serde_json::Value;
+        let inner = match self {
+            InputKind::Optional(inner) => inner,
+            other => other,
+        };
+        match (inner, json) {
+            (_, Value::Null) => String::new(),
+            (kind, value) if kind.is_json() => value.to_string(),
+            (InputKind::Blob { .. }, Value::Object(entries)) => entries
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            (_, Value::String(text)) => text.clone(),
+            (_, value) => value.to_string(),
         }
     }
 
@@ -402,7 +517,7 @@ pub use convert::{input_kind, to_literal};
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use super::{InputKind, LaunchValue};
+    use super::{InputKind, LaunchValue, RecordField};
     use updraft_proto::flyteidl::core;
 
     /// What the form accepts for a Flyte type.
@@ -417,7 +532,7 @@ mod convert {
                 Ok(SimpleType::Boolean) => InputKind::Boolean,
                 Ok(SimpleType::Datetime) => InputKind::Datetime,
                 Ok(SimpleType::Duration) => InputKind::Duration,
-                Ok(SimpleType::Struct) => InputKind::Json,
+                Ok(SimpleType::Struct) => record_kind(literal_type).unwrap_or(InputKind::Json),
                 _ => InputKind::Unsupported(crate::literals::render_type(literal_type)),
             },
             Some(Type::EnumType(enum_type)) => InputKind::Enum(enum_type.values.clone()),
@@ -441,6 +556,92 @@ mod convert {
                 }
             }
             _ => InputKind::Unsupported(crate::literals::render_type(literal_type)),
+        }
+    }
+
+    /// A dataclass's fields, from the field types and the JSON schema that
+    /// flytekit attaches to its type; `None` for a struct of unknown shape.
+    fn record_kind(literal_type: &core::LiteralType) -> Option<InputKind> {
+        use prost_types::value::Kind;
+        let field_types = &literal_type.structure.as_ref()?.dataclass_type;
+        if field_types.is_empty() {
+            return None;
+        }
+        let schema = literal_type.metadata.as_ref();
+        let required: Option<Vec<String>> = schema
+            .and_then(|schema| schema.fields.get("required"))
+            .and_then(|value| match &value.kind {
+                Some(Kind::ListValue(list)) => Some(
+                    list.values
+                        .iter()
+                        .filter_map(|name| match &name.kind {
+                            Some(Kind::StringValue(name)) => Some(name.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            });
+        let property = |name: &str| {
+            schema
+                .and_then(|schema| schema.fields.get("properties"))
+                .and_then(|value| match &value.kind {
+                    Some(Kind::StructValue(properties)) => properties.fields.get(name),
+                    _ => None,
+                })
+                .and_then(|value| match &value.kind {
+                    Some(Kind::StructValue(property)) => Some(property),
+                    _ => None,
+                })
+        };
+        let mut fields: Vec<RecordField> = field_types
+            .iter()
+            .map(|(name, field_type)| {
+                let kind = input_kind(field_type);
+                let default_text = property(name)
+                    .and_then(|property| property.fields.get("default"))
+                    .map(|default| kind.text_from_json(&json_from_prost(default)));
+                RecordField {
+                    name: name.clone(),
+                    type_name: crate::literals::render_type(field_type),
+                    required: match &required {
+                        Some(required) => required.contains(name),
+                        None => !matches!(kind, InputKind::Optional(_)),
+                    },
+                    default_text,
+                    kind,
+                }
+            })
+            .collect();
+        // Required fields first, in the dataclass's own order (the schema
+        // keeps it); the rest by name.
+        let position = |field: &RecordField| {
+            required
+                .as_ref()
+                .and_then(|required| required.iter().position(|name| name == &field.name))
+                .unwrap_or(usize::MAX)
+        };
+        fields.sort_by(|a, b| position(a).cmp(&position(b)).then(a.name.cmp(&b.name)));
+        Some(InputKind::Record(fields))
+    }
+
+    fn json_from_prost(value: &prost_types::Value) -> serde_json::Value {
+        use prost_types::value::Kind;
+        match &value.kind {
+            None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+            Some(Kind::NumberValue(number)) => serde_json::Value::from(*number),
+            Some(Kind::StringValue(text)) => serde_json::Value::from(text.clone()),
+            Some(Kind::BoolValue(flag)) => serde_json::Value::from(*flag),
+            Some(Kind::StructValue(object)) => serde_json::Value::Object(
+                object
+                    .fields
+                    .iter()
+                    .map(|(key, value)| (key.clone(), json_from_prost(value)))
+                    .collect(),
+            ),
+            Some(Kind::ListValue(list)) => {
+                serde_json::Value::Array(list.values.iter().map(json_from_prost).collect())
+            }
         }
     }
 
@@ -523,6 +724,9 @@ mod convert {
                 })))
             }
             LaunchValue::Json(json) => scalar(core::scalar::Value::Generic(json_struct(json))),
+            LaunchValue::Record(_) => {
+                scalar(core::scalar::Value::Generic(json_struct(&value.to_json())))
+            }
             LaunchValue::Blob(uri) => {
                 let metadata = match &literal_type.r#type {
                     Some(Type::Blob(blob)) => Some(core::BlobMetadata {
@@ -536,6 +740,90 @@ mod convert {
                 }))
             }
         }
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn a_dataclass_type_becomes_one_input_per_field() {
+        use prost_types::value::Kind;
+        let simple = |simple: core::SimpleType| core::LiteralType {
+            r#type: Some(core::literal_type::Type::Simple(simple as i32)),
+            ..Default::default()
+        };
+        let text = |text: &str| prost_types::Value {
+            kind: Some(Kind::StringValue(text.into())),
+        };
+        let object = |entries: Vec<(&str, prost_types::Value)>| prost_types::Struct {
+            fields: entries
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value))
+                .collect(),
+        };
+        let schema = object(vec![
+            (
+                "required",
+                prost_types::Value {
+                    kind: Some(Kind::ListValue(prost_types::ListValue {
+                        values: vec![text("title"), text("retries")],
+                    })),
+                },
+            ),
+            (
+                "properties",
+                prost_types::Value {
+                    kind: Some(Kind::StructValue(object(vec![(
+                        "memory",
+                        prost_types::Value {
+                            kind: Some(Kind::StructValue(object(vec![("default", text("1Gi"))]))),
+                        },
+                    )]))),
+                },
+            ),
+        ]);
+        let settings = core::LiteralType {
+            r#type: Some(core::literal_type::Type::Simple(
+                core::SimpleType::Struct as i32,
+            )),
+            metadata: Some(schema),
+            structure: Some(core::TypeStructure {
+                dataclass_type: [
+                    ("memory", simple(core::SimpleType::String)),
+                    ("retries", simple(core::SimpleType::Integer)),
+                    ("title", simple(core::SimpleType::String)),
+                ]
+                .into_iter()
+                .map(|(name, field_type)| (name.to_string(), field_type))
+                .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let InputKind::Record(fields) = input_kind(&settings) else {
+            panic!("a dataclass with known fields is a record");
+        };
+        let summary: Vec<(&str, bool, Option<&str>)> = fields
+            .iter()
+            .map(|field| {
+                (
+                    field.name.as_str(),
+                    field.required,
+                    field.default_text.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("title", true, None),
+                ("retries", true, None),
+                ("memory", false, Some("1Gi")),
+            ]
+        );
+        // A struct of unknown shape (a plain dict) stays one JSON box.
+        assert_eq!(
+            input_kind(&simple(core::SimpleType::Struct)),
+            InputKind::Json
+        );
     }
 
     fn json_struct(json: &serde_json::Value) -> prost_types::Struct {
@@ -644,6 +932,99 @@ mod tests {
         assert_eq!(
             InputKind::Duration.default_text(&LiteralValue::Duration(90_000)),
             Some("90000ms".into())
+        );
+    }
+
+    fn settings_kind() -> InputKind {
+        let member = |name: &str, kind: InputKind, required: bool| RecordField {
+            name: name.into(),
+            type_name: String::new(),
+            kind,
+            required,
+            default_text: None,
+        };
+        InputKind::Record(vec![
+            member("title", InputKind::String, true),
+            member(
+                "limits",
+                InputKind::Record(vec![member("cpu", InputKind::Integer, true)]),
+                true,
+            ),
+            member("wait", InputKind::Duration, false),
+            member("report", InputKind::Blob { directory: false }, false),
+        ])
+    }
+
+    #[test]
+    fn a_dataclass_reads_its_fields_and_names_the_one_at_fault() {
+        let settings = settings_kind();
+        let parsed = settings
+            .parse_field(
+                r#"{"title": "t", "limits": {"cpu": 2}, "wait": "90s", "report": "s3://b/k"}"#,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            parsed.to_json(),
+            serde_json::json!({
+                "title": "t", "limits": {"cpu": 2}, "wait": 90.0, "report": {"path": "s3://b/k"}
+            })
+        );
+        // What flytekit writes reads back as the same value.
+        assert_eq!(
+            settings
+                .parse_json(&parsed.to_json())
+                .map(|value| value.to_json()),
+            Ok(parsed.to_json())
+        );
+        // Fields with a default may be left out; required ones may not.
+        assert!(
+            settings
+                .parse_field(r#"{"title": "t", "limits": {"cpu": 1}}"#)
+                .is_ok()
+        );
+        assert_eq!(
+            settings.parse_field(r#"{"title": "t", "limits": {}}"#),
+            Err("limits: cpu: required".into())
+        );
+        assert_eq!(
+            settings.parse_field(r#"{"title": "t", "limits": {"cpu": "x"}}"#),
+            Err("limits: cpu: \"x\" is not a whole number".into())
+        );
+        assert_eq!(
+            settings.parse_field(r#"{"title": "t", "limits": {"cpu": 1}, "colour": 1}"#),
+            Err("the dataclass has no field \"colour\"".into())
+        );
+    }
+
+    #[test]
+    fn a_blob_must_be_named_by_a_uri() {
+        let file = InputKind::Blob { directory: false };
+        assert_eq!(
+            file.parse_field("s3://bucket/key.csv"),
+            Ok(Some(LaunchValue::Blob("s3://bucket/key.csv".into())))
+        );
+        assert!(file.parse_field("/data/key.csv").is_ok());
+        let error = file.parse_field("key.csv").unwrap_err();
+        assert!(error.contains("not a URI"), "{error}");
+    }
+
+    #[test]
+    fn parts_of_a_default_become_field_text() {
+        use serde_json::json;
+        assert_eq!(InputKind::Integer.text_from_json(&json!(3)), "3");
+        assert_eq!(InputKind::String.text_from_json(&json!("a b")), "a b");
+        assert_eq!(
+            InputKind::Blob { directory: false }.text_from_json(&json!({"path": "s3://b/k"})),
+            "s3://b/k"
+        );
+        assert_eq!(
+            InputKind::List(Box::new(InputKind::String)).text_from_json(&json!(["a"])),
+            "[\"a\"]"
+        );
+        assert_eq!(
+            InputKind::Optional(Box::new(InputKind::String)).text_from_json(&json!(null)),
+            ""
         );
     }
 

@@ -74,6 +74,75 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   await context.close();
 });
 
+test("every kind of input is typed in the form, checked, and reaches the task as sent", async () => {
+  const context = await browser.newContext();
+  const typedPath = `${projectPath}/workflows/myapp.typed.typed_wf/launch`;
+  const { page, errors } = await openHydrated(context, typedPath);
+  const field = (name) => page.locator(`#launch-input-${name}`);
+  const refusal = (name) => page.locator(`#launch-input-${name}-error`);
+
+  await field("color").selectOption("green");
+  await field("sizes").fill("[1, 2, 3]");
+  await field("weights").fill('{"a": 0.5, "b": 2}');
+  await field("start").fill("2026-11-22T14:30:00Z");
+  await field("wait").fill("1h30m");
+
+  // Each mistyped value is refused next to its own field, with the reason.
+  await field("key").fill("[1]");
+  await field("report").fill("notes.txt");
+  await field("sizes").focus();
+  await refusal("key").getByText("fits none of the union's types").waitFor();
+  await refusal("report").getByText("is not a URI").waitFor();
+  await field("key").fill('"k7"');
+  await field("report").fill("s3://my-s3-bucket/reports/q3.csv");
+
+  // The dataclass is a group with an input per field, nested dataclasses
+  // nested, the dataclass's own defaults prefilled and required ones marked.
+  const settings = page.getByRole("group", { name: /settings/ });
+  const limits = settings.getByRole("group", { name: /limits/ });
+  assert.equal(await field("settings-limits-memory").inputValue(), "1Gi");
+  assert.equal(await field("settings-note").inputValue(), "");
+  await settings.getByText("required").first().waitFor();
+  await field("settings-title").fill("nightly");
+  await field("settings-retries").fill("two");
+  await field("settings-ratio").fill("0.25");
+  await field("settings-verbose").check();
+  await field("settings-tags").fill('["a", "b"]');
+  await page.getByRole("button", { name: "Launch" }).click();
+  // The first refused input takes the focus: a member left empty, deep inside.
+  await refusal("settings-retries").getByText('"two" is not a whole number').waitFor();
+  await limits.locator("#launch-input-settings-limits-cpu-error").getByText("required").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "launch-input-settings-retries");
+  assert.match(page.url(), /\/launch$/);
+
+  await field("settings-retries").fill("2");
+  await field("settings-limits-cpu").fill("4");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
+  const executionPath = new URL(page.url()).pathname;
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  const echoed = await page.getByRole("table", { name: "Outputs" }).innerText();
+  for (const part of [
+    "color=green", "sizes=6", "weights=[('a', 0.5), ('b', 2.0)]", "key='k7'",
+    "report=s3://my-s3-bucket/reports/q3.csv", "start=2026-11-22T14:30:00", "wait=5400s",
+    "comment=None", "settings=nightly/2/0.25/True/4/1Gi/a,b/None",
+  ]) {
+    assert.ok(echoed.includes(part), `the task got ${part}; it echoed: ${echoed}`);
+  }
+
+  // A relaunch fills each member of the dataclass from the original.
+  await page.getByRole("link", { name: "Relaunch" }).click();
+  await page.waitForURL(/\/launch\?relaunch=/);
+  await field("settings-title").waitFor();
+  assert.equal(await field("settings-title").inputValue(), "nightly");
+  assert.equal(await field("settings-limits-cpu").inputValue(), "4");
+  assert.equal(await field("settings-verbose").isChecked(), true);
+  assert.equal(await field("color").inputValue(), "green");
+  assert.equal(await field("wait").inputValue(), "5400000ms");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a task launched from its form runs on its own", async () => {
   const context = await browser.newContext();
   const { page } = await openHydrated(context, `${projectPath}/tasks/myapp.arithmetic.add/launch`);

@@ -101,19 +101,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         relaunch_of,
         options,
     } = form;
-    let states: Vec<FieldState> = fields
-        .iter()
-        .map(|field| FieldState {
-            text: RwSignal::new(field.default_text.clone().unwrap_or_else(|| {
-                if field.kind == InputKind::Boolean {
-                    "false".into()
-                } else {
-                    String::new()
-                }
-            })),
-            error: RwSignal::new(None),
-        })
-        .collect();
+    let form_fields: Vec<FormField> = fields.into_iter().map(FormField::new).collect();
     let labels = RwSignal::new(options.labels);
     let annotations = RwSignal::new(options.annotations);
     let raw_output_prefix = RwSignal::new(options.raw_output_prefix);
@@ -132,18 +120,13 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         },
         target.version
     );
-    let fields_for_submit = fields.clone();
-    let states_for_submit = states.clone();
+    let fields_for_submit = form_fields.clone();
     let (submit_project, submit_domain) = (project.clone(), domain.clone());
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let mut first_invalid = None;
-        for (field, state) in fields_for_submit.iter().zip(&states_for_submit) {
-            let error = check(field, &state.text.get_untracked());
-            if error.is_some() && first_invalid.is_none() {
-                first_invalid = Some(field.name.clone());
-            }
-            state.error.set(error);
+        for field in &fields_for_submit {
+            field.check_all(&mut first_invalid);
         }
         if let Some(name) = first_invalid {
             focus_field(&name);
@@ -157,8 +140,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
             target_is_task,
             inputs: fields_for_submit
                 .iter()
-                .zip(&states_for_submit)
-                .map(|(field, state)| (field.name.clone(), state.text.get_untracked()))
+                .map(|field| (field.name().to_string(), field.text()))
                 .collect(),
             options: LaunchOptions {
                 labels: labels.get_untracked(),
@@ -187,12 +169,12 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         Some(Err(error)) => Some(view! { <div class="mt-4"><ErrorNotice error /></div> }),
         _ => None,
     };
-    let has_fields = !fields.is_empty();
+    let has_fields = !form_fields.is_empty();
     view! {
         <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{version_note}</p>
         <form class="mt-6 max-w-3xl space-y-5" on:submit=on_submit novalidate>
             {(!has_fields).then(|| view! { <p class="text-sm">"This takes no inputs."</p> })}
-            {fields.into_iter().zip(states).map(|(field, state)| view! { <Field field state /> }).collect_view()}
+            {form_fields.into_iter().map(render_form_field).collect_view()}
             {(!fixed_inputs.is_empty()).then(|| view! {
                 <div>
                     <h3 class="font-medium">"Fixed by the launch plan"</h3>
@@ -227,8 +209,156 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
     }
 }
 
+/// A dataclass's member `settings.limits.cpu` gets `launch-input-settings-limits-cpu`:
+/// Python names have no `-`, so ids stay unique and need no CSS escaping.
 fn field_id(name: &str) -> String {
-    format!("launch-input-{name}")
+    format!("launch-input-{}", name.replace('.', "-"))
+}
+
+/// One entry of the form: an input, or a dataclass shown as a group with an
+/// input per field (nested dataclasses nest).
+#[derive(Clone)]
+enum FormField {
+    Input {
+        field: LaunchField,
+        state: FieldState,
+    },
+    Group {
+        field: LaunchField,
+        members: Vec<FormField>,
+    },
+}
+
+impl FormField {
+    fn new(field: LaunchField) -> Self {
+        let InputKind::Record(record) = &field.kind else {
+            let initial = field.default_text.clone().unwrap_or_else(|| {
+                if field.kind == InputKind::Boolean {
+                    "false".into()
+                } else {
+                    String::new()
+                }
+            });
+            return FormField::Input {
+                state: FieldState {
+                    text: RwSignal::new(initial),
+                    error: RwSignal::new(None),
+                },
+                field,
+            };
+        };
+        // A whole default (a launch plan's, or the relaunched execution's)
+        // wins over the dataclass's own field defaults.
+        let whole_default: Option<serde_json::Value> = field
+            .default_text
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
+        let members = record
+            .iter()
+            .map(|member| {
+                let from_whole = whole_default
+                    .as_ref()
+                    .and_then(|whole| whole.get(&member.name))
+                    .map(|value| member.kind.text_from_json(value));
+                FormField::new(LaunchField {
+                    name: format!("{}.{}", field.name, member.name),
+                    type_name: member.type_name.clone(),
+                    description: String::new(),
+                    kind: member.kind.clone(),
+                    required: member.required && from_whole.is_none(),
+                    default_text: from_whole.or_else(|| member.default_text.clone()),
+                })
+            })
+            .collect();
+        FormField::Group { field, members }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            FormField::Input { field, .. } | FormField::Group { field, .. } => &field.name,
+        }
+    }
+
+    /// Checks every input, showing each one's reason, and remembers the
+    /// first refused one to move the focus there.
+    fn check_all(&self, first_invalid: &mut Option<String>) {
+        match self {
+            FormField::Input { field, state } => {
+                let error = check(field, &state.text.get_untracked());
+                if error.is_some() && first_invalid.is_none() {
+                    *first_invalid = Some(field.name.clone());
+                }
+                state.error.set(error);
+            }
+            FormField::Group { members, .. } => {
+                for member in members {
+                    member.check_all(first_invalid);
+                }
+            }
+        }
+    }
+
+    /// The value sent for this entry: the input's text, or a dataclass's
+    /// fields gathered into one JSON object (empty inputs left out, so the
+    /// dataclass's defaults apply).
+    fn text(&self) -> String {
+        match self {
+            FormField::Input { state, .. } => state.text.get_untracked(),
+            FormField::Group { .. } => self.json().to_string(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match self {
+            FormField::Input { field, state } => field
+                .kind
+                .parse_field(&state.text.get_untracked())
+                .ok()
+                .flatten()
+                .map(|value| value.to_json())
+                .unwrap_or(serde_json::Value::Null),
+            FormField::Group { members, .. } => serde_json::Value::Object(
+                members
+                    .iter()
+                    .filter_map(|member| {
+                        let value = member.json();
+                        let short = member.name().rsplit('.').next().unwrap_or_default();
+                        (!value.is_null()).then(|| (short.to_string(), value))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn render_form_field(form_field: FormField) -> AnyView {
+    match form_field {
+        FormField::Input { field, state } => view! { <Field field state /> }.into_any(),
+        FormField::Group { field, members } => {
+            let short_name = field
+                .name
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            view! {
+                <fieldset class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+                    <legend class="px-1 text-sm font-medium">
+                        <span class="font-mono">{short_name}</span>
+                        <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.clone()}</span>
+                        {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
+                    </legend>
+                    {(!field.description.is_empty()).then(|| view! {
+                        <p class="text-xs text-slate-500 dark:text-slate-400">{field.description.clone()}</p>
+                    })}
+                    <div class="mt-2 space-y-4">
+                        {members.into_iter().map(render_form_field).collect_view()}
+                    </div>
+                </fieldset>
+            }
+            .into_any()
+        }
+    }
 }
 
 fn focus_field(name: &str) {
@@ -294,7 +424,7 @@ fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
     view! {
         <div>
             <label for=id class="block text-sm font-medium">
-                <span class="font-mono">{field.name.clone()}</span>
+                <span class="font-mono">{field.name.rsplit('.').next().unwrap_or_default().to_string()}</span>
                 <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.clone()}</span>
                 {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
             </label>

@@ -1,0 +1,82 @@
+"""A task whose inputs cover the literal types the console's launch form must
+take: enum, list, map, union, optional, blob, datetime, duration and nested
+dataclasses. It echoes what it received, so a test can read back what the
+form sent."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Dict, List, Optional, Union
+
+from flytekit import task, workflow
+from flytekit.types.file import FlyteFile
+
+
+class Color(Enum):
+    RED = "red"
+    GREEN = "green"
+    BLUE = "blue"
+
+
+@dataclass
+class Limits:
+    cpu: int
+    memory: str = "1Gi"
+
+
+@dataclass
+class Settings:
+    title: str
+    retries: int
+    ratio: float
+    verbose: bool
+    limits: Limits
+    tags: List[str] = field(default_factory=list)
+    note: Optional[str] = None
+
+
+@task
+def describe(
+    color: Color,
+    sizes: List[int],
+    weights: Dict[str, float],
+    key: Union[int, str],
+    report: FlyteFile,
+    start: datetime,
+    wait: timedelta,
+    settings: Settings,
+    comment: Optional[str] = None,
+) -> str:
+    # The file is named, never read: its URI is what the form sent.
+    return (
+        f"color={color.value} sizes={sum(sizes)} weights={sorted(weights.items())} "
+        f"key={key!r} report={report.remote_source} start={start.isoformat()} "
+        f"wait={int(wait.total_seconds())}s comment={comment} "
+        f"settings={settings.title}/{settings.retries}/{settings.ratio}/{settings.verbose}/"
+        f"{settings.limits.cpu}/{settings.limits.memory}/{','.join(settings.tags)}/{settings.note}"
+    )
+
+
+@workflow
+def typed_wf(
+    color: Color,
+    sizes: List[int],
+    weights: Dict[str, float],
+    key: Union[int, str],
+    report: FlyteFile,
+    start: datetime,
+    wait: timedelta,
+    settings: Settings,
+    comment: Optional[str] = None,
+) -> str:
+    return describe(
+        color=color,
+        sizes=sizes,
+        weights=weights,
+        key=key,
+        report=report,
+        start=start,
+        wait=wait,
+        settings=settings,
+        comment=comment,
+    )
