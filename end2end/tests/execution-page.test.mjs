@@ -261,7 +261,7 @@ test("a failed execution is recovered from its page, then archived and found und
   await context.close();
 });
 
-test("a map task's drawer shows each index in its newest retry", async () => {
+test("a map task's indexes show in its drawer and as rows of the node table, each with its own log", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
@@ -276,6 +276,28 @@ test("a map task's drawer shows each index in its newest retry", async () => {
   await drawer.getByText(/1 failed/).waitFor();
   await drawer.getByLabel(/^index 1: failed/).waitFor();
   await drawer.getByLabel(/^index 3: succeeded/).waitFor();
+
+  // In the node table the map node opens onto a row per index; an index's
+  // row opens that index's own log.
+  const table = page.getByRole("table", { name: "Nodes" });
+  await table.getByRole("link", { name: "Show children of n0" }).click();
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+  assert.equal(await table.locator("tr[data-map-index]").count(), 4);
+  const failedRow = table.locator('tr[data-map-index="1"]');
+  await failedRow.locator('[data-phase="FAILED"]').waitFor();
+  await table.locator('tr[data-map-index="3"]').locator('[data-phase="SUCCEEDED"]').waitFor();
+  await failedRow.getByRole("link", { name: "n0[1]" }).click();
+  await page.waitForURL((url) => url.searchParams.get("index") === "1" && url.searchParams.get("node") === "n0");
+  await drawer.getByRole("heading", { name: /Log\s*index 1, attempt 1/ }).waitFor();
+  await drawer.getByLabel("Log of index 1, attempt 1").getByText(/negative -2/).first().waitFor();
+  // The drawer's index chips lead to the same place, and the choice survives a reload.
+  await drawer.getByLabel(/^index 3: succeeded/).click();
+  await page.waitForURL((url) => url.searchParams.get("index") === "3");
+  await drawer.getByRole("heading", { name: /Log\s*index 3, attempt 1/ }).waitFor();
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  await drawer.getByRole("heading", { name: /Log\s*index 3, attempt 1/ }).waitFor();
+  await table.locator('tr[data-map-index="3"] a[aria-current="true"]').waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -38,7 +38,7 @@ const FED_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 const LIST_WINDOW: u32 = 25;
 
 /// `GET /api/live/executions/{project}/{domain}[/{name}]`, and
-/// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}`.
+/// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}[?index=N]`.
 pub fn live_router<S: Clone + Send + Sync + 'static>(clients: ApiClients) -> Router<S> {
     Router::new()
         .route(
@@ -92,6 +92,13 @@ impl Watcher {
     }
 }
 
+/// Which log of an attempt: a map node's index has its own (`?index=3`,
+/// with the index's retry as the attempt).
+#[derive(serde::Deserialize)]
+struct LogQuery {
+    index: Option<u32>,
+}
+
 /// Streams one task attempt's log as `log` events (each a JSON string of
 /// text, its id the byte offset after it, so a reconnecting browser resumes
 /// where it stopped through `Last-Event-ID`), then `end` once the attempt has
@@ -101,6 +108,7 @@ async fn tail_task_log(
     State(clients): State<ApiClients>,
     tokens: Option<Extension<TokenSource>>,
     Path((project, domain, name, node_id, attempt)): Path<(String, String, String, String, u32)>,
+    Query(log_query): Query<LogQuery>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let resume_from = headers
@@ -124,6 +132,7 @@ async fn tail_task_log(
         }),
         offset: resume_from,
         follow: true,
+        map_index: log_query.index,
     };
     let stream = async_stream(move |sender| async move {
         let unavailable = |message: &str| {

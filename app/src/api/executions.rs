@@ -567,6 +567,10 @@ pub struct NodeExecutionSummary {
     pub has_children: bool,
     /// The execution a launch-plan node started.
     pub child_execution: Option<ExecutionRef>,
+    /// A map node: its children are its indexes, not nodes.
+    pub is_map: bool,
+    /// Set on the row of one index of a map node (`node_id` is the map's).
+    pub map_index: Option<crate::api::nodes::MapIndexView>,
 }
 
 /// Rows of the node table per page; larger executions page through theirs.
@@ -617,12 +621,17 @@ pub async fn list_node_executions(
         }
         row += 1;
         let open = node.has_children && node.depth < 8 && expand.contains(&node.node_id);
-        let (parent, depth) = (node.node_id.clone(), node.depth + 1);
+        let (parent, depth, is_map) = (node.node_id.clone(), node.depth + 1, node.is_map);
         if row > from {
             nodes.push(node);
         }
         if open {
-            let children = node_level(&mut client, &id, &parent, depth, wanted - row).await?;
+            let mut children = if is_map {
+                map_index_rows(&mut client, &id, &parent, depth).await?
+            } else {
+                node_level(&mut client, &id, &parent, depth, wanted - row).await?
+            };
+            children.truncate(wanted - row);
             levels.push(children.into_iter());
         }
     }
@@ -718,8 +727,13 @@ async fn node_level(
                 has_children: node
                     .metadata
                     .as_ref()
-                    .is_some_and(|metadata| metadata.is_parent_node),
+                    .is_some_and(|metadata| metadata.is_parent_node || metadata.is_array),
                 child_execution,
+                is_map: node
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|metadata| metadata.is_array),
+                map_index: None,
             });
         }
         token = response.token;
@@ -728,6 +742,53 @@ async fn node_level(
         }
     }
     Ok(nodes)
+}
+
+/// The rows of a map node's indexes, each in its newest retry, from the
+/// newest attempt of its task.
+#[cfg(feature = "ssr")]
+async fn map_index_rows(
+    client: &mut super::AdminClient,
+    id: &updraft_proto::flyteidl::core::WorkflowExecutionIdentifier,
+    node_id: &str,
+    depth: u32,
+) -> Result<Vec<NodeExecutionSummary>, ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core};
+    let attempts = client
+        .list_task_executions(admin::TaskExecutionListRequest {
+            node_execution_id: Some(core::NodeExecutionIdentifier {
+                node_id: node_id.to_string(),
+                execution_id: Some(id.clone()),
+            }),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .task_executions;
+    let newest = attempts
+        .iter()
+        .max_by_key(|attempt| attempt.id.as_ref().map(|id| id.retry_attempt));
+    let indexes = crate::api::nodes::map_indexes(
+        newest
+            .and_then(|attempt| attempt.closure.as_ref())
+            .and_then(|closure| closure.metadata.as_ref()),
+    );
+    Ok(indexes
+        .into_iter()
+        .map(|index| NodeExecutionSummary {
+            node_id: node_id.to_string(),
+            phase: index.phase.clone(),
+            started_at: None,
+            duration_millis: None,
+            error: None,
+            depth,
+            has_children: false,
+            child_execution: None,
+            is_map: false,
+            map_index: Some(index),
+        })
+        .collect())
 }
 
 /// Terminates a running execution, recording `cause`. The endpoint is fixed

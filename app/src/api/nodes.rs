@@ -124,6 +124,9 @@ pub async fn set_gate_signal(
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use server::map_indexes;
+
+#[cfg(feature = "ssr")]
 mod server {
     use updraft_proto::flyteidl::admin;
     use updraft_proto::flyteidl::core::{self, gate_node};
@@ -296,7 +299,7 @@ mod server {
     }
 
     /// Each index of a map task attempt in its newest retry.
-    fn map_indexes(
+    pub(crate) fn map_indexes(
         metadata: Option<&updraft_proto::flyteidl::event::TaskExecutionMetadata>,
     ) -> Vec<MapIndexView> {
         let mut newest = std::collections::BTreeMap::new();

@@ -75,6 +75,8 @@ pub fn ExecutionPage() -> impl IntoView {
     // kept across a reload.
     let open_node = use_query_value("node");
     let chosen_attempt = use_query_value("attempt");
+    // One index of an open map node (`?index=3`): its own log.
+    let chosen_index = use_query_value("index");
     let gate_signal = ServerAction::<SetGateSignal>::new();
     let node_detail = Resource::new(
         move || {
@@ -203,9 +205,10 @@ pub fn ExecutionPage() -> impl IntoView {
                     };
                     let shown = nodes.len();
                     let rows = if view_mode.get() == "timeline" {
+                        let nodes = nodes.into_iter().filter(|node| node.map_index.is_none()).collect();
                         timeline_part(nodes, node_href).await
                     } else {
-                        view! { <NodeTable nodes page_path view_path expand open_node from /> }.into_any()
+                        view! { <NodeTable nodes page_path view_path expand open_node chosen_index from /> }.into_any()
                     };
                     view! { {rows} <NodePager from shown more view_path expand /> }.into_any()
                 })}
@@ -214,7 +217,7 @@ pub fn ExecutionPage() -> impl IntoView {
         {move || {
             let node_id = open_node.get();
             (!node_id.is_empty()).then(|| Suspend::new(async move {
-                node_drawer_part(node_id, page_path, chosen_attempt, node_detail, gate_signal).await
+                node_drawer_part(node_id, page_path, chosen_attempt, chosen_index, node_detail, gate_signal).await
             }))
         }}
     }
@@ -606,6 +609,7 @@ fn NodeTable(
     view_path: Signal<String>,
     expand: Memo<String>,
     open_node: Memo<String>,
+    chosen_index: Memo<String>,
     /// The page's first row (`?from=`), kept when a parent opens or closes.
     from: usize,
 ) -> impl IntoView {
@@ -624,7 +628,10 @@ fn NodeTable(
                 </tr>
             </thead>
             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.phase.clone()) children=move |node| {
+                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.map_index.as_ref().map(|index| index.index), node.phase.clone()) children=move |node| {
+                    if let Some(index) = node.map_index.clone() {
+                        return view! { <MapIndexRow node_id=node.node_id.clone() index depth=node.depth page_path open_node chosen_index /> }.into_any();
+                    }
                     let selected = {
                         let node_id = node.node_id.clone();
                         move || open_node.get() == node_id
@@ -692,12 +699,61 @@ fn NodeTable(
                             <td class="py-2 pr-4">{node.started_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
                             <td class="py-2"><DurationText millis=node.duration_millis /></td>
                         </tr>
-                    }
+                    }.into_any()
                 } />
             </tbody>
         </table>
     }
     .into_any()
+}
+
+/// The row of one index of an open map node: its phase and retry, opening
+/// the map node's drawer on that index's log.
+#[component]
+fn MapIndexRow(
+    node_id: String,
+    index: MapIndexView,
+    depth: u32,
+    page_path: Signal<String>,
+    open_node: Memo<String>,
+    chosen_index: Memo<String>,
+) -> impl IntoView {
+    let number = index.index.to_string();
+    let selected = {
+        let (node_id, number) = (node_id.clone(), number.clone());
+        move || open_node.get() == node_id && chosen_index.get() == number
+    };
+    let href = {
+        let (node_id, number) = (node_id.clone(), number.clone());
+        move || append_query(&page_path.get(), &[("node", &node_id), ("index", &number)])
+    };
+    let row_class = {
+        let selected = selected.clone();
+        move || {
+            if selected() {
+                "align-top bg-sky-50 dark:bg-sky-950"
+            } else {
+                "align-top"
+            }
+        }
+    };
+    let retry = (index.retry_attempt > 0).then(|| view! {
+        <span class="ml-2 font-sans text-xs text-slate-500 dark:text-slate-400">{format!("retry {}", index.retry_attempt)}</span>
+    });
+    view! {
+        <tr class=row_class data-map-index=number.clone()>
+            <td class="py-2 pr-4 font-mono" style=format!("padding-left: {}rem", depth + 1)>
+                <a href=href aria-current=move || selected().then_some("true")
+                    class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
+                    {format!("{node_id}[{number}]")}
+                </a>
+                {retry}
+            </td>
+            <td class="py-2 pr-4"><PhaseBadge phase=index.phase.clone() /></td>
+            <td class="py-2 pr-4"></td>
+            <td class="py-2"></td>
+        </tr>
+    }
 }
 
 /// Where a page of the node table sits among all its rows, with links to
@@ -750,10 +806,30 @@ pub(crate) fn node_drawer_part(
     node_id: String,
     page_path: Signal<String>,
     chosen_attempt: Memo<String>,
+    chosen_index: Memo<String>,
     detail: Resource<Result<Option<NodeDetail>, ConsoleError>>,
     gate_signal: ServerAction<SetGateSignal>,
 ) -> AnyView {
-    view! { <NodeDrawer node_id page_path chosen_attempt detail gate_signal /> }.into_any()
+    view! { <NodeDrawer node_id page_path chosen_attempt chosen_index detail gate_signal /> }
+        .into_any()
+}
+
+/// Whose log the drawer shows: an attempt of the node, or of one index of
+/// a map node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LogChoice {
+    attempt: u32,
+    map_index: Option<u32>,
+    inline: bool,
+}
+
+impl LogChoice {
+    fn label(&self) -> String {
+        match self.map_index {
+            Some(index) => format!("index {index}, attempt {}", self.attempt + 1),
+            None => format!("attempt {}", self.attempt + 1),
+        }
+    }
 }
 
 #[component]
@@ -761,6 +837,7 @@ fn NodeDrawer(
     node_id: String,
     page_path: Signal<String>,
     chosen_attempt: Memo<String>,
+    chosen_index: Memo<String>,
     detail: Resource<Result<Option<NodeDetail>, ConsoleError>>,
     gate_signal: ServerAction<SetGateSignal>,
 ) -> impl IntoView {
@@ -786,13 +863,33 @@ fn NodeDrawer(
             return None;
         }
         let detail = detail.get()?.ok()??;
+        let inline = detail.logs_inline;
+        // A chosen index of a map node reads that index's newest retry.
+        if let Ok(chosen) = chosen_index.get().parse::<u32>()
+            && let Some(index) = detail.attempts.last().and_then(|attempt| {
+                attempt
+                    .map_indexes
+                    .iter()
+                    .find(|index| index.index == chosen)
+            })
+        {
+            return Some(LogChoice {
+                attempt: index.retry_attempt,
+                map_index: Some(chosen),
+                inline,
+            });
+        }
         let attempt = chosen_attempt
             .get()
             .parse::<u32>()
             .ok()
             .filter(|chosen| detail.attempts.iter().any(|a| a.retry_attempt == *chosen))
             .or_else(|| detail.attempts.last().map(|a| a.retry_attempt))?;
-        Some((attempt, detail.logs_inline))
+        Some(LogChoice {
+            attempt,
+            map_index: None,
+            inline,
+        })
     });
     let title_id = "node-drawer-title";
     let heading = node_id.clone();
@@ -824,22 +921,24 @@ fn NodeDrawer(
             <section class="mt-6" aria-labelledby="node-log-heading">
                 <h3 id="node-log-heading" class="text-base font-semibold">
                     "Log"
-                    {move || log_attempt.get().map(|(attempt, _)| view! {
-                        <span class="ml-2 text-sm font-normal text-slate-500 dark:text-slate-400">{format!("attempt {}", attempt + 1)}</span>
+                    {move || log_attempt.get().map(|choice| view! {
+                        <span class="ml-2 text-sm font-normal text-slate-500 dark:text-slate-400">{choice.label()}</span>
                     })}
                 </h3>
                 {move || match log_attempt.get() {
-                    Some((attempt, true)) => {
+                    Some(choice) if choice.inline => {
                         let url = format!(
-                            "/api/live/logs/{}/{}/{}/{}/{attempt}",
+                            "/api/live/logs/{}/{}/{}/{}/{}{}",
                             encode_component(&project.get_untracked()),
                             encode_component(&domain.get_untracked()),
                             encode_component(&name.get_untracked()),
                             encode_component(&log_node_id),
+                            choice.attempt,
+                            choice.map_index.map(|index| format!("?index={index}")).unwrap_or_default(),
                         );
-                        view! { <LogViewer url label=format!("Log of attempt {}", attempt + 1) /> }.into_any()
+                        view! { <LogViewer url label=format!("Log of {}", choice.label()) /> }.into_any()
                     }
-                    Some((_, false)) => view! {
+                    Some(_) => view! {
                         <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"This console streams no logs; open the attempt's log links above."</p>
                     }.into_any(),
                     None => view! {
@@ -902,7 +1001,7 @@ fn NodeSummary(
             .attempts
             .last()
             .filter(|attempt| !attempt.map_indexes.is_empty())
-            .map(|attempt| view! { <MapIndexes indexes=attempt.map_indexes.clone() /> })}
+            .map(|attempt| view! { <MapIndexes indexes=attempt.map_indexes.clone() node_id=detail.node_id.clone() page_path /> })}
         {detail.task.clone().map(|task| view! { <TaskTemplate task /> })}
         <section class="mt-6 grid gap-4" aria-label="Node inputs and outputs">
             <div>
@@ -981,7 +1080,11 @@ fn AttemptTable(
 
 /// A map task's indexes: how many are in each phase, then each index.
 #[component]
-fn MapIndexes(indexes: Vec<MapIndexView>) -> impl IntoView {
+fn MapIndexes(
+    indexes: Vec<MapIndexView>,
+    node_id: String,
+    page_path: Signal<String>,
+) -> impl IntoView {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for index in &indexes {
         match counts.iter_mut().find(|(phase, _)| *phase == index.phase) {
@@ -1007,9 +1110,16 @@ fn MapIndexes(indexes: Vec<MapIndexView>) -> impl IntoView {
                         phase_label(&index.phase).to_lowercase(),
                         if index.retry_attempt > 0 { format!(", retry {}", index.retry_attempt) } else { String::new() }
                     );
+                    let href = {
+                        let (node_id, number) = (node_id.clone(), index.index.to_string());
+                        move || append_query(&page_path.get(), &[("node", &node_id), ("index", &number)])
+                    };
                     view! {
-                        <li title=label.clone() aria-label=label class=format!("min-w-8 rounded px-1 py-0.5 text-center font-mono ring-1 ring-inset {colours}")>
-                            {index.index}
+                        <li>
+                            <a href=href title=label.clone() aria-label=label
+                                class=format!("block min-w-8 rounded px-1 py-0.5 text-center font-mono ring-1 ring-inset hover:underline {colours}")>
+                                {index.index}
+                            </a>
                         </li>
                     }
                 }).collect_view()}

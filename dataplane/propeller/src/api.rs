@@ -64,7 +64,11 @@ impl PropellerService for PropellerApi {
         let execution = node.execution_id.as_ref().ok_or_else(|| {
             Status::invalid_argument("task_execution.node_execution_id.execution_id is required")
         })?;
-        let key = attempt_key(execution, &node.node_id, task_execution.retry_attempt);
+        let node_id = match request.map_index {
+            Some(index) => crate::arrays::index_node_id(&node.node_id, index as usize),
+            None => node.node_id.clone(),
+        };
+        let key = attempt_key(execution, &node_id, task_execution.retry_attempt);
         Ok(Response::new(Box::pin(self.logs.tail(
             key,
             request.offset,

@@ -481,8 +481,9 @@ async fn resume_index(
     }
 }
 
-/// Files of one index live under the array node's folder.
-fn index_node_id(array_node_id: &str, index: usize) -> String {
+/// The node id an index of a map node runs (and keeps its log) under: files
+/// of one index live under the array node's folder.
+pub fn index_node_id(array_node_id: &str, index: usize) -> String {
     format!("{array_node_id}-{index}")
 }
 

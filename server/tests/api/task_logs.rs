@@ -11,13 +11,18 @@ const LOG_PATH: &str = "/api/live/logs/flytesnacks/development/logexec/n0/0";
 
 /// Writes the log the local runtime would have kept for attempt 0 of `n0`.
 fn write_attempt_log(app: &TestApp, text: &str) {
+    write_log(app, "n0", 0, text);
+}
+
+/// Writes the log the local runtime keeps for `attempt` of `node_id`.
+fn write_log(app: &TestApp, node_id: &str, attempt: u32, text: &str) {
     let execution = core::WorkflowExecutionIdentifier {
         project: "flytesnacks".into(),
         domain: "development".into(),
         name: "logexec".into(),
         org: String::new(),
     };
-    let key = updraft_propeller::paths::attempt_key(&execution, "n0", 0);
+    let key = updraft_propeller::paths::attempt_key(&execution, node_id, attempt);
     let path = updraft_propeller::local::log_path(&app.data_dir.path().join("work"), &key);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -25,7 +30,15 @@ fn write_attempt_log(app: &TestApp, text: &str) {
 
 /// The whole stream: it ends by itself once the attempt is done.
 async fn read_stream(app: &TestApp, last_event_id: Option<&str>) -> (String, String) {
-    let mut request = app.http.get(app.url(LOG_PATH));
+    read_stream_at(app, LOG_PATH, last_event_id).await
+}
+
+async fn read_stream_at(
+    app: &TestApp,
+    path: &str,
+    last_event_id: Option<&str>,
+) -> (String, String) {
+    let mut request = app.http.get(app.url(path));
     if let Some(id) = last_event_id {
         request = request.header("last-event-id", id);
     }
@@ -62,6 +75,32 @@ async fn a_finished_attempts_log_is_sent_whole_then_ended() {
         body.trim_end().ends_with("event: end\ndata: ended"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn each_index_of_a_map_node_has_its_own_log() {
+    let app = TestApp::spawn().await;
+    // The local runtime keeps index 2's second try under its own node id.
+    let index_node = updraft_propeller::arrays::index_node_id("n0", 2);
+    write_log(&app, &index_node, 1, "index two, second try\n");
+    write_log(&app, "n0", 1, "the map node itself\n");
+
+    let (_, body) = read_stream_at(
+        &app,
+        "/api/live/logs/flytesnacks/development/logexec/n0/1?index=2",
+        None,
+    )
+    .await;
+    assert!(body.contains("index two, second try"), "{body}");
+    assert!(!body.contains("the map node itself"), "{body}");
+
+    let (_, body) = read_stream_at(
+        &app,
+        "/api/live/logs/flytesnacks/development/logexec/n0/1",
+        None,
+    )
+    .await;
+    assert!(body.contains("the map node itself"), "{body}");
 }
 
 #[tokio::test]
