@@ -165,3 +165,115 @@ test("times show in the browser's zone or in UTC, by a switch that is remembered
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a task's page shows its type, interface and versions, and launches it", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/tasks`);
+  await page.getByRole("searchbox", { name: "Search tasks by name" }).fill("arithmetic.add");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.getByRole("link", { name: "myapp.arithmetic.add", exact: true }).click();
+  await page.waitForURL(`${baseUrl}${projectPath}/tasks/myapp.arithmetic.add`);
+
+  await page.getByRole("heading", { level: 2, name: "myapp.arithmetic.add" }).waitFor();
+  await page.getByText("Task type: python-task").waitFor();
+  const inputs = page.getByRole("table", { name: "Inputs" });
+  assert.match(await inputs.getByRole("row").filter({ hasText: /^a/ }).innerText(), /a\s+int/);
+  assert.match(await page.getByRole("table", { name: "Outputs" }).innerText(), /o0\s+int/);
+  await page.getByRole("table", { name: "Versions, newest first" }).getByText(version, { exact: true }).waitFor();
+
+  await page.getByRole("link", { name: "Launch task" }).click();
+  await page.waitForURL(`${baseUrl}${projectPath}/tasks/myapp.arithmetic.add/launch`);
+  await page.locator("#launch-input-a").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a launch plan's page shows its fixed inputs and launches with them", async () => {
+  const context = await browser.newContext();
+  const lpPath = `${projectPath}/launchPlans/myapp.launch_plans.square_plus_nightly`;
+  const { page, errors } = await openHydrated(context, lpPath);
+  const fixed = page.getByRole("table", { name: "Fixed inputs" });
+  assert.match(await fixed.innerText(), /plus\s+1/);
+  assert.match(await page.getByRole("table", { name: "Inputs" }).getByRole("row").filter({ hasText: /^n/ }).innerText(), /n\s+int\s+3/);
+
+  await page.getByRole("link", { name: "Launch launch plan" }).click();
+  await page.waitForURL(`${baseUrl}${lpPath}/launch`);
+  // Its default is prefilled; the fixed input is shown, not editable.
+  assert.equal(await page.locator("#launch-input-n").inputValue(), "3");
+  assert.equal(await page.locator("#launch-input-plus").count(), 0);
+  await page.getByRole("table", { name: "Fixed inputs" }).getByText("plus").waitFor();
+  await page.locator("#launch-input-n").fill("4");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
+  const executionPath = new URL(page.url()).pathname;
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("17", { exact: true }).waitFor();
+
+  // The launch plan's recent executions list it.
+  await page.goto(`${baseUrl}${lpPath}`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByRole("link", { name: executionPath.split("/").pop(), exact: true }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the executions list sorts in the chosen order, kept in the URL", async () => {
+  await runHelloWorkflow({ name: "sort-a" });
+  await runHelloWorkflow({ name: "sort-b" });
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const createdTimes = () =>
+    page.getByRole("table", { name: "Executions" }).locator("tbody tr")
+      .evaluateAll((rows) => rows.map((row) => Date.parse(row.querySelectorAll("time[datetime]")[0]?.getAttribute("datetime"))));
+  const isSorted = (times, ascending) => times.every((time, at) => at === 0 || (ascending ? times[at - 1] <= time : times[at - 1] >= time));
+
+  const newestFirst = await createdTimes();
+  assert.ok(newestFirst.length >= 2, "at least two executions are listed");
+  assert.ok(isSorted(newestFirst, false), `newest first by default: ${newestFirst}`);
+
+  await page.getByRole("combobox", { name: "Sort" }).selectOption("created_at.asc");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/sort=created_at\.asc/);
+  await page.waitForFunction(
+    (newest) => {
+      const first = document.querySelector("table tbody tr time[datetime]")?.getAttribute("datetime");
+      return first && Date.parse(first) < newest;
+    },
+    newestFirst[0],
+  );
+  assert.ok(isSorted(await createdTimes(), true), "oldest first");
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  assert.equal(await page.getByRole("combobox", { name: "Sort" }).inputValue(), "created_at.asc");
+  assert.ok(isSorted(await createdTimes(), true), "still oldest first after a reload");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the live indicator says when updates stop: reconnecting, then stale", async () => {
+  const context = await browser.newContext();
+  // The stream answers once and ends, as a dropped connection does; the
+  // browser's retry then finds the BFF unreachable and gives up.
+  let streams = 0;
+  await context.route((url) => url.pathname.startsWith("/api/live/executions/"), async (route) => {
+    streams += 1;
+    if (streams === 1) {
+      await route.fulfill({
+        status: 200,
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+        body: "retry: 3000\nevent: change\ndata: changed\n\n",
+      });
+    } else {
+      await route.fulfill({ status: 503, body: "unavailable" });
+    }
+  });
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const indicator = page.locator("[data-live]").first();
+  await page.waitForSelector('[data-live="reconnecting"]');
+  assert.equal(await indicator.innerText(), "Reconnecting…");
+  await page.waitForSelector('[data-live="stale"]', { timeout: 15_000 });
+  assert.equal(await indicator.innerText(), "Not updating: reload the page");
+  assert.equal(streams, 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -100,6 +100,27 @@ test("an approval gate is approved from the page and the execution succeeds with
   await context.close();
 });
 
+test("an approval gate is rejected from the page and the execution fails saying so", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.approval_wf", { a: 5 });
+
+  await nodeLink(page, "n1").click({ timeout: 60_000 });
+  const drawer = page.getByRole("dialog", { name: "Node n1" });
+  await drawer.getByRole("heading", { name: "Waiting for approval: approve-sum" }).waitFor({ timeout: 60_000 });
+  await drawer.getByRole("button", { name: "Reject" }).click();
+  await drawer.getByText("Sent; the gate continues in a moment.").waitFor();
+
+  await waitForExecutionPhase(page, executionPath, "FAILED");
+  await page.getByText(/approval approve-sum was rejected/).first().waitFor();
+  // The node after the gate never ran.
+  const table = page.getByRole("table", { name: "Nodes" });
+  await table.getByRole("row").filter({ hasText: /^\s*n1/ }).locator('[data-phase="FAILED"]').waitFor();
+  assert.equal(await table.getByRole("link", { name: "n2", exact: true }).count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a running execution is terminated from its page with a cause, and shows it without a reload", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);

@@ -46,6 +46,10 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   await name.fill("form");
   await page.getByText("Advanced options").click();
   await page.getByLabel("Labels").fill("team=ml");
+  await page.getByLabel("Annotations").fill("owner=data-team");
+  await page.getByLabel("Max parallelism").fill("2");
+  await page.getByLabel("Service account").fill("pipeline-runner");
+  await page.getByLabel("Overwrite cached outputs").check();
   await page.getByRole("button", { name: "Launch" }).click();
   await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
   const executionPath = new URL(page.url()).pathname;
@@ -53,6 +57,12 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
   await page.getByText("hello form 49").first().waitFor();
   await page.getByRole("list", { name: "Labels" }).getByText("team=ml", { exact: true }).waitFor();
+  // The header says what the execution was launched with, read back from admin.
+  await page.getByRole("list", { name: "Annotations" }).getByText("owner=data-team", { exact: true }).waitFor();
+  const header = page.locator("dl").filter({ hasText: "Service account" });
+  assert.match(await header.innerText(), /Service account\s+pipeline-runner/);
+  assert.match(await header.innerText(), /Max parallelism\s+2/);
+  assert.match(await header.innerText(), /Overwrites cached outputs/);
 
   // Relaunch opens the same launch plan version's form with these inputs.
   await page.getByRole("link", { name: "Relaunch" }).click();
@@ -63,6 +73,10 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   // The original's options come along too.
   await page.getByText("Advanced options").click();
   assert.equal(await page.getByLabel("Labels").inputValue(), "team=ml");
+  assert.equal(await page.getByLabel("Annotations").inputValue(), "owner=data-team");
+  assert.equal(await page.getByLabel("Service account").inputValue(), "pipeline-runner");
+  assert.equal(await page.getByLabel("Max parallelism").inputValue(), "2");
+  assert.equal(await page.getByLabel("Overwrite cached outputs").isChecked(), true);
   await page.locator("#launch-input-name").fill("again");
   await page.getByRole("button", { name: "Launch" }).click();
   await page.waitForURL((url) => /\/executions\/[a-z0-9-]+$/.test(url.pathname) && url.pathname !== executionPath);

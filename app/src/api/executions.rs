@@ -371,6 +371,9 @@ pub struct ExecutionDetail {
     pub parent: Option<(ExecutionRef, String)>,
     /// The execution this one relaunched or recovered.
     pub reference: Option<ExecutionRef>,
+    /// What it was launched with besides its inputs: annotations, service
+    /// account, raw output prefix, parallelism, cache overwrite.
+    pub options: crate::api::LaunchOptions,
 }
 
 /// Where another execution is.
@@ -471,6 +474,11 @@ pub async fn get_execution(
         labels,
         parent,
         reference,
+        options: execution
+            .spec
+            .as_ref()
+            .map(crate::api::launch::launch_options)
+            .unwrap_or_default(),
     })
 }
 

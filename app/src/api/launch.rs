@@ -97,6 +97,9 @@ pub async fn launch_execution(request: LaunchRequest) -> Result<String, ConsoleE
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use server::launch_options;
+
+#[cfg(feature = "ssr")]
 mod server {
     use std::collections::HashMap;
 
@@ -340,7 +343,7 @@ mod server {
             .await?
             .into_inner();
         let spec = original.spec.unwrap_or_default();
-        let options = relaunch_options(&spec);
+        let options = launch_options(&spec);
         let launched = spec.launch_plan.ok_or_else(|| {
             invalid(format!(
                 "execution {execution} names no launch plan to relaunch"
@@ -378,8 +381,9 @@ mod server {
         Ok(form)
     }
 
-    /// A relaunch starts from the original's options, as well as its inputs.
-    fn relaunch_options(spec: &admin::ExecutionSpec) -> LaunchOptions {
+    /// An execution's options in the form's syntax: a relaunch starts from
+    /// them, and the execution's header shows them.
+    pub(crate) fn launch_options(spec: &admin::ExecutionSpec) -> LaunchOptions {
         let key_values = |values: Option<&HashMap<String, String>>| {
             let mut pairs: Vec<String> = values
                 .into_iter()

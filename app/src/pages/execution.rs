@@ -4,8 +4,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, ExecutionRef, GateKind,
-    GateView, MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary, NodePage,
-    RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
+    GateView, LaunchOptions, MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary,
+    NodePage, RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
     get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
     list_node_executions,
 };
@@ -380,6 +380,7 @@ fn ExecutionHeader(
                     </ul>
                 </HeaderField>
             })}
+            <LaunchSettings options=detail.options />
         </dl>
         {detail.error.map(|error| view! {
             <div role="alert" class="mt-4 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
@@ -402,6 +403,39 @@ fn ExecutionHeader(
                 }}
             </p>
         })}
+    }
+}
+
+/// The options an execution was launched with, those that were set.
+#[component]
+fn LaunchSettings(options: LaunchOptions) -> impl IntoView {
+    let LaunchOptions {
+        annotations,
+        raw_output_prefix,
+        max_parallelism,
+        overwrite_cache,
+        service_account,
+        ..
+    } = options;
+    let text_field = |label: &'static str, value: String| {
+        (!value.is_empty()).then(|| view! {
+            <HeaderField label=label><span class="break-all font-mono text-xs">{value}</span></HeaderField>
+        })
+    };
+    view! {
+        {(!annotations.is_empty()).then(|| view! {
+            <HeaderField label="Annotations">
+                <ul class="flex flex-wrap gap-1" aria-label="Annotations">
+                    {annotations.lines().map(|line| view! {
+                        <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs dark:bg-slate-800">{line.to_string()}</li>
+                    }).collect_view()}
+                </ul>
+            </HeaderField>
+        })}
+        {text_field("Service account", service_account)}
+        {text_field("Raw output prefix", raw_output_prefix)}
+        {text_field("Max parallelism", max_parallelism)}
+        {overwrite_cache.then(|| view! { <HeaderField label="Cache">"Overwrites cached outputs"</HeaderField> })}
     }
 }
 
