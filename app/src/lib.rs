@@ -16,13 +16,19 @@ pub mod time;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, LazyRoute, lazy_route, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 use crate::components::layout::Shell;
 use crate::pages::{
-    entity_detail::EntityDetailPage, entity_list::EntityListPage, execution::ExecutionPage,
-    executions::ExecutionsPage, home::HomePage, launch::LaunchPage, not_found::NotFoundPage,
+    entity_detail::EntityDetailPage,
+    entity_list::EntityListPage,
+    execution::ExecutionPage,
+    executions::ExecutionsPage,
+    home::HomePage,
+    launch::LaunchPage,
+    not_found::NotFoundPage,
     project::ProjectPage,
+    redirects::{EntityVersionRedirect, ProjectSectionRedirect, TaskExecutionRedirect},
 };
 
 /// A page whose code is a separate part of the WASM, loaded when the page is
@@ -51,6 +57,9 @@ lazy_page!(ExecutionRoute, ExecutionPage);
 lazy_page!(EntityListRoute, EntityListPage);
 lazy_page!(EntityDetailRoute, EntityDetailPage);
 lazy_page!(LaunchRoute, LaunchPage);
+lazy_page!(ProjectSectionRedirectRoute, ProjectSectionRedirect);
+lazy_page!(EntityVersionRedirectRoute, EntityVersionRedirect);
+lazy_page!(TaskExecutionRedirectRoute, TaskExecutionRedirect);
 
 /// Sets the colour scheme before the first paint, so a dark-mode user never
 /// sees a white flash while the WASM loads.
@@ -84,6 +93,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     crate::components::access::provide_current_user();
     crate::components::time::provide_time_display();
+    crate::components::layout::provide_project_list();
     view! {
         <Stylesheet id="updraft-css" href="/pkg/updraft.css" />
         <Title formatter=|title: String| if title.is_empty() { "updraft".to_string() } else { format!("{title} · updraft") } />
@@ -99,6 +109,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind") view={Lazy::<EntityListRoute>::new()} />
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name") view={Lazy::<EntityDetailRoute>::new()} />
                     <Route path=path!("/console/projects/:project/domains/:domain/:kind/:name/launch") view={Lazy::<LaunchRoute>::new()} />
+                    // FlyteConsole's other forms of the same places. Waiting for
+                    // the whole render lets a redirect that looks up the
+                    // project's domains still answer with a 302.
+                    <Route path=path!("/console/projects/:project") view={Lazy::<ProjectSectionRedirectRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/console/projects/:project/:section") view={Lazy::<ProjectSectionRedirectRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/console/projects/:project/domains/:domain/:entity_type/:name/version/:version") view={Lazy::<EntityVersionRedirectRoute>::new()} />
+                    <Route path=path!("/console/projects/:project/domains/:domain/task_executions/:execution/:node/:task_project/:task_domain/:task_name/:task_version/:retry") view={Lazy::<TaskExecutionRedirectRoute>::new()} />
                 </Routes>
             </Shell>
         </Router>

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 
 import { baseUrl, launchBrowser, openHydrated, waitForUpdraft } from "./support.mjs";
 import {
-  domain, project, registerExamples, runHelloWorkflow, waitForExecutionPhase, workflowName,
+  domain, flytekitWorkflowUrl, project, registerExamples, runHelloWorkflow, waitForExecutionPhase, workflowName,
 } from "./flytekit.mjs";
 
 const projectPath = `/console/projects/${project}/domains/${domain}`;
@@ -274,6 +274,28 @@ test("the live indicator says when updates stop: reconnecting, then stale", asyn
   await page.waitForSelector('[data-live="stale"]', { timeout: 15_000 });
   assert.equal(await indicator.innerText(), "Not updating: reload the page");
   assert.equal(streams, 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("flytekit's link to an older workflow version opens that version, and the domain switch lists the project's domains", async () => {
+  const newer = await registerExamples();
+  const url = new URL(await flytekitWorkflowUrl(workflowName, version));
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, url.pathname);
+  await page.waitForURL((at) => at.pathname === `${projectPath}/workflows/${workflowName}` && at.searchParams.get("version") === version);
+  await page.getByText(`Version ${version} (not the newest: show the newest)`).waitFor();
+  const versions = page.getByRole("table", { name: "Versions, newest first" });
+  await versions.locator('a[aria-current="true"]').getByText(version, { exact: true }).waitFor();
+  await versions.getByRole("link", { name: newer, exact: true }).click();
+  await page.waitForURL((at) => at.searchParams.get("version") === newer);
+  await page.getByText(`Version ${newer}`, { exact: true }).waitFor();
+
+  const domains = await page.getByRole("navigation", { name: "Domain" }).getByRole("link").allInnerTexts();
+  assert.deepEqual(domains, ["development", "staging", "production"]);
+  // FlyteConsole's older section links still work.
+  await page.goto(`${baseUrl}/console/projects/${project}/executions?domain=staging`);
+  await page.waitForURL(`${baseUrl}/console/projects/${project}/domains/staging/executions`);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -81,3 +81,20 @@ export async function waitForExecutionPhase(page, path, phase, timeoutMs = 150_0
     throw new Error(`execution at ${path} did not reach ${phase} without a reload; last seen: ${seen}`, { cause: error });
   }
 }
+
+/** The console link flytekit itself makes for one version of a workflow. */
+export async function flytekitWorkflowUrl(name, version) {
+  const script = [
+    "import sys",
+    "from flytekit.configuration import Config",
+    "from flytekit.models.core.identifier import Identifier, ResourceType",
+    "from flytekit.remote import FlyteRemote",
+    "remote = FlyteRemote(Config.auto(config_file=sys.argv[1]))",
+    "print(remote.generate_console_url(Identifier(ResourceType.WORKFLOW, sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])))",
+  ].join("\n");
+  const { stdout } = await run(python, ["-c", script, flytekitConfig(), project, domain, name, version], {
+    cwd: workflowsDir,
+    timeout: 60_000,
+  });
+  return stdout.trim();
+}

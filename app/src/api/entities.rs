@@ -62,6 +62,16 @@ pub struct LaunchPlanLink {
 
 /// The launch plans that run workflow `name`: one entry per launch plan
 /// name, from its newest version.
+/// A missing version is named as such; other failures keep their own error.
+#[cfg(feature = "ssr")]
+fn not_found_or(status: tonic::Status, missing: impl FnOnce() -> ConsoleError) -> ConsoleError {
+    if status.code() == tonic::Code::NotFound {
+        missing()
+    } else {
+        status.into()
+    }
+}
+
 #[cfg(feature = "ssr")]
 async fn workflow_launch_plans(
     client: &mut super::AdminClient,
@@ -150,7 +160,7 @@ fn schedule_text(spec: Option<&updraft_proto::flyteidl::admin::LaunchPlanSpec>) 
 }
 
 /// Everything the detail page of a workflow, task or launch plan shows,
-/// taken from its newest version.
+/// taken from its newest version or the one asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntityOverview {
     pub kind: EntityKind,
@@ -169,6 +179,8 @@ pub struct EntityOverview {
     pub graph: Option<crate::graph::GraphLayout>,
     /// A workflow's launch plans, by name.
     pub launch_plans: Vec<LaunchPlanLink>,
+    /// The version whose interface, graph and details are shown.
+    pub shown_version: String,
 }
 
 /// How many versions the detail page shows.
@@ -253,6 +265,8 @@ pub async fn get_entity_overview(
     domain: String,
     kind: EntityKind,
     name: String,
+    /// Empty for the shown.
+    version: String,
 ) -> Result<EntityOverview, ConsoleError> {
     use crate::literals::{literal_map_values, typed_parameters, typed_variables};
     use updraft_proto::flyteidl::admin;
@@ -283,13 +297,49 @@ pub async fn get_entity_overview(
         launch_plan: None,
         graph: None,
         launch_plans: Vec::new(),
+        shown_version: String::new(),
+    };
+    // The version asked for, read on its own: it may be older than the
+    // versions listed.
+    let object_id = updraft_proto::flyteidl::core::Identifier {
+        resource_type: resource_type(kind) as i32,
+        project: project.clone(),
+        domain: domain.clone(),
+        name: name.clone(),
+        version: version.clone(),
+        org: String::new(),
+    };
+    let object_request = admin::ObjectGetRequest {
+        id: Some(object_id),
+    };
+    let missing_version = || ConsoleError::NotFound {
+        what: format!(
+            "version {version} of {} {name} in {project}/{domain}",
+            kind.singular()
+        ),
     };
     match kind {
         EntityKind::Workflow => {
             let workflows = client.list_workflows(request).await?.into_inner().workflows;
-            if let Some(newest) = workflows.first() {
-                overview.description = newest.short_description.clone();
-                let interface = newest
+            let shown = if version.is_empty() {
+                workflows.first().cloned()
+            } else {
+                Some(
+                    client
+                        .get_workflow(object_request)
+                        .await
+                        .map_err(|status| not_found_or(status, missing_version))?
+                        .into_inner(),
+                )
+            };
+            if let Some(shown) = shown.as_ref() {
+                overview.shown_version = shown
+                    .id
+                    .as_ref()
+                    .map(|id| id.version.clone())
+                    .unwrap_or_default();
+                overview.description = shown.short_description.clone();
+                let interface = shown
                     .closure
                     .as_ref()
                     .and_then(|c| c.compiled_workflow.as_ref())
@@ -298,7 +348,7 @@ pub async fn get_entity_overview(
                     .and_then(|t| t.interface.as_ref());
                 overview.inputs = typed_variables(interface.and_then(|i| i.inputs.as_ref()));
                 overview.outputs = typed_variables(interface.and_then(|i| i.outputs.as_ref()));
-                overview.graph = newest
+                overview.graph = shown
                     .closure
                     .as_ref()
                     .and_then(|c| c.compiled_workflow.as_ref())
@@ -324,9 +374,25 @@ pub async fn get_entity_overview(
         }
         EntityKind::Task => {
             let tasks = client.list_tasks(request).await?.into_inner().tasks;
-            if let Some(newest) = tasks.first() {
-                overview.description = newest.short_description.clone();
-                let template = newest
+            let shown = if version.is_empty() {
+                tasks.first().cloned()
+            } else {
+                Some(
+                    client
+                        .get_task(object_request)
+                        .await
+                        .map_err(|status| not_found_or(status, missing_version))?
+                        .into_inner(),
+                )
+            };
+            if let Some(shown) = shown.as_ref() {
+                overview.shown_version = shown
+                    .id
+                    .as_ref()
+                    .map(|id| id.version.clone())
+                    .unwrap_or_default();
+                overview.description = shown.short_description.clone();
+                let template = shown
                     .closure
                     .as_ref()
                     .and_then(|c| c.compiled_task.as_ref())
@@ -352,13 +418,29 @@ pub async fn get_entity_overview(
                 .await?
                 .into_inner()
                 .launch_plans;
-            if let Some(newest) = launch_plans.first() {
-                let closure = newest.closure.as_ref();
+            let shown = if version.is_empty() {
+                launch_plans.first().cloned()
+            } else {
+                Some(
+                    client
+                        .get_launch_plan(object_request)
+                        .await
+                        .map_err(|status| not_found_or(status, missing_version))?
+                        .into_inner(),
+                )
+            };
+            if let Some(shown) = shown.as_ref() {
+                overview.shown_version = shown
+                    .id
+                    .as_ref()
+                    .map(|id| id.version.clone())
+                    .unwrap_or_default();
+                let closure = shown.closure.as_ref();
                 overview.inputs =
                     typed_parameters(closure.and_then(|c| c.expected_inputs.as_ref()));
                 overview.outputs =
                     typed_variables(closure.and_then(|c| c.expected_outputs.as_ref()));
-                let spec = newest.spec.as_ref();
+                let spec = shown.spec.as_ref();
                 overview.launch_plan = Some(LaunchPlanDetails {
                     workflow: spec
                         .and_then(|s| s.workflow_id.as_ref())

@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::api::{control_plane_version, list_projects};
+use crate::api::{ProjectSummary, control_plane_version, list_projects};
 use crate::components::access::UserMenu;
 use crate::components::shortcuts::KeyboardShortcuts;
 use crate::components::theme::ThemeToggle;
 use crate::components::time::TimeZoneToggle;
+use crate::error::ConsoleError;
 
 /// Header, main area and footer.
 #[component]
@@ -37,6 +38,22 @@ pub fn Shell(children: Children) -> impl IntoView {
     }
 }
 
+/// The projects admin lists, read once per page for the picker and the
+/// domain switch.
+#[derive(Clone, Copy)]
+struct ProjectList(Resource<Result<Vec<ProjectSummary>, ConsoleError>>);
+
+pub fn provide_project_list() {
+    provide_context(ProjectList(Resource::new(|| (), |_| list_projects())));
+}
+
+pub fn use_project_list() -> Resource<Result<Vec<ProjectSummary>, ConsoleError>> {
+    match use_context::<ProjectList>() {
+        Some(ProjectList(projects)) => projects,
+        None => Resource::new(|| (), |_| list_projects()),
+    }
+}
+
 /// A menu of projects; opening it needs the hydrated page.
 #[component]
 fn ProjectPicker() -> impl IntoView {
@@ -51,7 +68,7 @@ fn ProjectPicker() -> impl IntoView {
             .unwrap_or_else(|| "development".to_string())
     };
     let (open, set_open) = signal(false);
-    let projects = Resource::new(|| (), |_| list_projects());
+    let projects = use_project_list();
     view! {
         <div class="relative">
             <button

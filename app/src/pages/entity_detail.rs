@@ -11,7 +11,7 @@ use crate::pages::entity_list::capitalised;
 use crate::pages::executions::ExecutionsList;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::project::{ProjectHeader, use_project_domain};
-use crate::pages::{encode_component, project_path};
+use crate::pages::{append_query, encode_component, project_path, use_query_value};
 use crate::parts::graph_part;
 
 /// `/console/projects/{project}/domains/{domain}/{workflows|tasks|launchPlans}/{name}`.
@@ -33,12 +33,17 @@ pub fn EntityDetailPage() -> impl IntoView {
 #[component]
 fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
     let (project, domain) = use_project_domain();
+    // A version other than the newest (`?version=`), as FlyteConsole's
+    // version pages and flytekit's links to them show.
+    let version = use_query_value("version");
     let overview = Resource::new(
         {
             let name = name.clone();
-            move || (project.get(), domain.get(), name.clone())
+            move || (project.get(), domain.get(), name.clone(), version.get())
         },
-        move |(project, domain, name)| get_entity_overview(project, domain, kind, name),
+        move |(project, domain, name, version)| {
+            get_entity_overview(project, domain, kind, name, version)
+        },
     );
     let list_href = move || {
         project_path(
@@ -139,8 +144,19 @@ fn WorkflowLaunchPlans(launch_plans: Vec<LaunchPlanLink>) -> impl IntoView {
 
 #[component]
 fn Overview(overview: EntityOverview) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let entity_path = project_path(
+        &project.get_untracked(),
+        &domain.get_untracked(),
+        &format!(
+            "/{}/{}",
+            overview.kind.route_segment(),
+            encode_component(&overview.name)
+        ),
+    );
     let EntityOverview {
         kind,
+        shown_version,
         description,
         versions,
         more_versions,
@@ -153,7 +169,19 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         ..
     } = overview;
     let is_launch_plan = kind == EntityKind::LaunchPlan;
+    let older_shown = versions
+        .first()
+        .is_some_and(|newest| newest.version != shown_version);
+    let newest_href = entity_path.clone();
     view! {
+        <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+            "Version " <span class="font-mono">{shown_version.clone()}</span>
+            {older_shown.then(|| view! {
+                <span>" (not the newest: "
+                    <a href=newest_href class="text-sky-700 hover:underline dark:text-sky-400">"show the newest"</a>
+                ")"</span>
+            })}
+        </p>
         <div class="mt-3 space-y-1 text-sm">
             {(!description.is_empty()).then(|| view! { <p class="text-slate-700 dark:text-slate-300">{description.clone()}</p> })}
             {task_type.map(|task_type| view! {
@@ -214,8 +242,15 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
                     <For each=move || versions.clone() key=|version| version.version.clone() let:version>
-                        <tr>
-                            <td class="py-2 pr-4 font-mono">{version.version.clone()}</td>
+                        <tr class=if version.version == shown_version { "bg-sky-50 dark:bg-sky-950" } else { "" }>
+                            <td class="py-2 pr-4 font-mono">
+                                <a href=append_query(&entity_path, &[("version", &version.version)])
+                                    aria-current=(version.version == shown_version).then_some("true")
+                                    class="text-sky-700 hover:underline dark:text-sky-400">{version.version.clone()}</a>
+                                {(version.version == shown_version).then(|| view! {
+                                    <span class="ml-2 font-sans text-xs text-slate-500 dark:text-slate-400">"shown above"</span>
+                                })}
+                            </td>
                             <td class="py-2">{version.created_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
                         </tr>
                     </For>

@@ -8,6 +8,7 @@ pub mod home;
 pub mod launch;
 pub mod not_found;
 pub mod project;
+pub mod redirects;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

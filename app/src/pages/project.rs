@@ -4,6 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{EntityKind, recent_executions_by_phase};
 use crate::components::layout::NavTab;
+use crate::components::layout::use_project_list;
 use crate::components::phase_chart::PhaseChartView;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::pages::executions::ExecutionsList;
@@ -33,8 +34,28 @@ pub fn ProjectHeader() -> impl IntoView {
                 <p class="text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">"Project"</p>
                 <h1 class="text-2xl font-semibold tracking-tight">{move || project.get()}</h1>
             </div>
+            <DomainSwitch project domain />
+        </div>
+        <nav aria-label="Sections" class="mt-4 flex gap-1 border-b border-slate-200 pb-2 dark:border-slate-800">
+            <NavTab href=Signal::derive(base) label="Dashboard" exact=true />
+            {move || [EntityKind::Workflow, EntityKind::Task, EntityKind::LaunchPlan].into_iter().map(|kind| {
+                let label = match kind { EntityKind::Workflow => "Workflows", EntityKind::Task => "Tasks", EntityKind::LaunchPlan => "Launch plans" };
+                view! { <NavTab href=format!("{}/{}", base(), kind.route_segment()) label /> }
+            }).collect_view()}
+            <NavTab href=Signal::derive(move || format!("{}/executions", base())) label="Executions" />
+        </nav>
+    }
+}
+
+/// Links to the project's domains, as admin lists them; the current one
+/// alone until they are known (or if admin cannot say).
+#[component]
+fn DomainSwitch(project: Memo<String>, domain: Memo<String>) -> impl IntoView {
+    let projects = use_project_list();
+    let links = move |domains: Vec<String>| {
+        view! {
             <nav aria-label="Domain" class="flex gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-800">
-                {move || ["development", "staging", "production"].into_iter().map(|candidate| {
+                {domains.into_iter().map(|candidate| {
                     let href = format!("/console/projects/{}/domains/{}", project.get(), candidate);
                     let current = domain.get() == candidate;
                     view! {
@@ -45,15 +66,19 @@ pub fn ProjectHeader() -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
-        </div>
-        <nav aria-label="Sections" class="mt-4 flex gap-1 border-b border-slate-200 pb-2 dark:border-slate-800">
-            <NavTab href=Signal::derive(base) label="Dashboard" exact=true />
-            {move || [EntityKind::Workflow, EntityKind::Task, EntityKind::LaunchPlan].into_iter().map(|kind| {
-                let label = match kind { EntityKind::Workflow => "Workflows", EntityKind::Task => "Tasks", EntityKind::LaunchPlan => "Launch plans" };
-                view! { <NavTab href=format!("{}/{}", base(), kind.route_segment()) label /> }
-            }).collect_view()}
-            <NavTab href=Signal::derive(move || format!("{}/executions", base())) label="Executions" />
-        </nav>
+        }
+    };
+    view! {
+        <Transition fallback=move || links(vec![domain.get()])>
+            {move || Suspend::new(async move {
+                let known = projects.await.ok().and_then(|list| {
+                    list.into_iter()
+                        .find(|candidate| candidate.id == project.get_untracked())
+                        .map(|found| found.domains.into_iter().map(|d| d.id).collect::<Vec<_>>())
+                });
+                links(known.filter(|domains| !domains.is_empty()).unwrap_or_else(|| vec![domain.get_untracked()]))
+            })}
+        </Transition>
     }
 }
 

@@ -77,3 +77,82 @@ async fn flytekit_config_points_at_the_bound_address() {
     );
     assert!(yaml.contains("insecure: true"));
 }
+
+/// Where the console sends a browser asking for `path`, by the redirect's
+/// status and `Location`.
+async fn redirect_of(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app
+        .http
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (response.status().as_u16(), location)
+}
+
+#[tokio::test]
+async fn flyteconsoles_other_url_forms_lead_to_the_same_pages() {
+    let app = TestApp::spawn().await;
+    let domains = "/console/projects/flytesnacks/domains";
+
+    // Sections with the domain in the query, as FlyteConsole's older links.
+    assert_eq!(
+        redirect_of(
+            &app,
+            "/console/projects/flytesnacks/executions?domain=staging"
+        )
+        .await,
+        (302, format!("{domains}/staging/executions"))
+    );
+    assert_eq!(
+        redirect_of(
+            &app,
+            "/console/projects/flytesnacks/launchPlans?domain=production"
+        )
+        .await,
+        (302, format!("{domains}/production/launchPlans"))
+    );
+    // No domain: the project's first.
+    assert_eq!(
+        redirect_of(&app, "/console/projects/flytesnacks").await,
+        (302, format!("{domains}/development"))
+    );
+    assert_eq!(
+        redirect_of(&app, "/console/projects/flytesnacks/workflows").await,
+        (302, format!("{domains}/development/workflows"))
+    );
+    // flytekit's links to one version of a registered entity.
+    assert_eq!(
+        redirect_of(
+            &app,
+            &format!("{domains}/development/launch_plan/my.lp/version/v%201")
+        )
+        .await,
+        (
+            302,
+            format!("{domains}/development/launchPlans/my.lp?version=v%201")
+        )
+    );
+    // A task execution: the node drawer on that attempt.
+    assert_eq!(
+        redirect_of(
+            &app,
+            &format!("{domains}/development/task_executions/abc123/n0/flytesnacks/development/my.task/v1/2")
+        )
+        .await,
+        (302, format!("{domains}/development/executions/abc123?node=n0&attempt=2"))
+    );
+
+    // What is not one of those forms stays not found.
+    let (status, _) = redirect_of(&app, "/console/projects/flytesnacks/nonsense").await;
+    assert_eq!(status, 404);
+    let (status, _) =
+        redirect_of(&app, &format!("{domains}/development/pipeline/x/version/1")).await;
+    assert_eq!(status, 404);
+}
