@@ -38,6 +38,8 @@ pub enum InputKind {
     Blob {
         directory: bool,
     },
+    /// A dataframe (structured dataset) by the URI of its files.
+    Dataset,
     /// A type the form cannot take yet; named so the person knows which.
     Unsupported(String),
 }
@@ -74,6 +76,7 @@ pub enum LaunchValue {
     Union(usize, Box<LaunchValue>),
     Json(serde_json::Value),
     Blob(String),
+    Dataset(String),
     /// A dataclass's fields; ones left out take the dataclass's defaults.
     Record(Vec<(String, LaunchValue)>),
 }
@@ -101,6 +104,7 @@ impl LaunchValue {
             LaunchValue::Union(_, inner) => inner.to_json(),
             LaunchValue::Json(json) => json.clone(),
             LaunchValue::Blob(uri) => serde_json::json!({ "path": uri }),
+            LaunchValue::Dataset(uri) => serde_json::json!({ "uri": uri }),
         }
     }
 }
@@ -144,6 +148,9 @@ impl InputKind {
             ),
             InputKind::Blob { directory: true } => "The directory's URI.".into(),
             InputKind::Blob { directory: false } => "The file's URI.".into(),
+            InputKind::Dataset => {
+                "The URI of the dataframe's files, e.g. s3://bucket/table/.".into()
+            }
             InputKind::Unsupported(type_name) => {
                 format!("{type_name} cannot be entered in the form yet.")
             }
@@ -199,9 +206,13 @@ impl InputKind {
                     Err(format!("\"{trimmed}\" is not one of {}", values.join(", ")))
                 }
             }
-            InputKind::Blob { .. } => {
+            InputKind::Blob { .. } | InputKind::Dataset => {
                 if trimmed.starts_with('/') || trimmed.contains("://") {
-                    Ok(LaunchValue::Blob(trimmed.to_string()))
+                    Ok(if *self == InputKind::Dataset {
+                        LaunchValue::Dataset(trimmed.to_string())
+                    } else {
+                        LaunchValue::Blob(trimmed.to_string())
+                    })
                 } else {
                     Err(format!(
                         "\"{trimmed}\" is not a URI like s3://bucket/key or file:///path"
@@ -239,9 +250,15 @@ impl InputKind {
                 | InputKind::Datetime
                 | InputKind::Duration
                 | InputKind::Enum(_)
-                | InputKind::Blob { .. },
+                | InputKind::Blob { .. }
+                | InputKind::Dataset,
                 Value::String(text),
             ) => self.parse_text(text),
+            // Inside a dataclass flytekit writes a dataframe as `{"uri": uri}`.
+            (InputKind::Dataset, Value::Object(entries)) => match entries.get("uri") {
+                Some(Value::String(uri)) => self.parse_text(uri),
+                _ => Err(format!("{json} is not a URI")),
+            },
             (InputKind::List(item), Value::Array(items)) => items
                 .iter()
                 .enumerate()
@@ -331,8 +348,9 @@ impl InputKind {
         match (inner, json) {
             (_, Value::Null) => String::new(),
             (kind, value) if kind.is_json() => value.to_string(),
-            (InputKind::Blob { .. }, Value::Object(entries)) => entries
+            (InputKind::Blob { .. } | InputKind::Dataset, Value::Object(entries)) => entries
                 .get("path")
+                .or_else(|| entries.get("uri"))
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
@@ -358,7 +376,7 @@ impl InputKind {
             LiteralValue::Boolean(value) => value.to_string(),
             LiteralValue::Datetime(millis) => format_rfc3339(*millis),
             LiteralValue::Duration(millis) => format!("{millis}ms"),
-            LiteralValue::Blob { uri, .. } => uri.clone(),
+            LiteralValue::Blob { uri, .. } | LiteralValue::Dataset { uri, .. } => uri.clone(),
             _ => return None,
         })
     }
@@ -542,6 +560,7 @@ mod convert {
                 directory: blob.dimensionality
                     == core::blob_type::BlobDimensionality::Multipart as i32,
             },
+            Some(Type::StructuredDatasetType(_)) => InputKind::Dataset,
             Some(Type::UnionType(union)) => {
                 let is_none = |variant: &core::LiteralType| matches!(variant.r#type, Some(Type::Simple(simple)) if simple == SimpleType::None as i32);
                 let others: Vec<&core::LiteralType> = union
@@ -726,6 +745,28 @@ mod convert {
             LaunchValue::Json(json) => scalar(core::scalar::Value::Generic(json_struct(json))),
             LaunchValue::Record(_) => {
                 scalar(core::scalar::Value::Generic(json_struct(&value.to_json())))
+            }
+            LaunchValue::Dataset(uri) => {
+                let dataset_type = match &literal_type.r#type {
+                    Some(Type::StructuredDatasetType(dataset_type)) => dataset_type.clone(),
+                    _ => core::StructuredDatasetType::default(),
+                };
+                scalar(core::scalar::Value::StructuredDataset(
+                    core::StructuredDataset {
+                        uri: uri.clone(),
+                        metadata: Some(core::StructuredDatasetMetadata {
+                            structured_dataset_type: Some(core::StructuredDatasetType {
+                                // flytekit's own default when a type names none.
+                                format: if dataset_type.format.is_empty() {
+                                    "parquet".into()
+                                } else {
+                                    dataset_type.format.clone()
+                                },
+                                ..dataset_type
+                            }),
+                        }),
+                    },
+                ))
             }
             LaunchValue::Blob(uri) => {
                 let metadata = match &literal_type.r#type {

@@ -109,6 +109,7 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   await refusal("report").getByText("is not a URI").waitFor();
   await field("key").fill('"k7"');
   await field("report").fill("s3://my-s3-bucket/reports/q3.csv");
+  await field("table").fill("s3://my-s3-bucket/tables/q3");
 
   // The dataclass is a group with an input per field, nested dataclasses
   // nested, the dataclass's own defaults prefilled and required ones marked.
@@ -138,7 +139,7 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   const echoed = await page.getByRole("table", { name: "Outputs" }).innerText();
   for (const part of [
     "color=green", "sizes=6", "weights=[('a', 0.5), ('b', 2.0)]", "key='k7'",
-    "report=s3://my-s3-bucket/reports/q3.csv", "start=2026-11-22T14:30:00", "wait=5400s",
+    "report=s3://my-s3-bucket/reports/q3.csv", "table=s3://my-s3-bucket/tables/q3", "start=2026-11-22T14:30:00", "wait=5400s",
     "comment=None", "settings=nightly/2/0.25/True/4/1Gi/a,b/None",
   ]) {
     assert.ok(echoed.includes(part), `the task got ${part}; it echoed: ${echoed}`);

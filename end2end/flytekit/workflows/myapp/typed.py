@@ -1,6 +1,6 @@
 """A task whose inputs cover the literal types the console's launch form must
-take: enum, list, map, union, optional, blob, datetime, duration and nested
-dataclasses. It echoes what it received, so a test can read back what the
+take: enum, list, map, union, optional, blob, dataframe, datetime, duration
+and nested dataclasses. It echoes what it received, so a test can read back what the
 form sent."""
 
 from dataclasses import dataclass, field
@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Union
 
 from flytekit import task, workflow
 from flytekit.types.file import FlyteFile
+from flytekit.types.structured import StructuredDataset
 
 
 class Color(Enum):
@@ -42,15 +43,18 @@ def describe(
     weights: Dict[str, float],
     key: Union[int, str],
     report: FlyteFile,
+    table: StructuredDataset,
     start: datetime,
     wait: timedelta,
     settings: Settings,
     comment: Optional[str] = None,
 ) -> str:
-    # The file is named, never read: its URI is what the form sent.
+    # The file and the table are named, never read: their URIs are what the
+    # form sent.
     return (
         f"color={color.value} sizes={sum(sizes)} weights={sorted(weights.items())} "
-        f"key={key!r} report={report.remote_source} start={start.isoformat()} "
+        f"key={key!r} report={report.remote_source} table={table.literal.uri} "
+        f"start={start.isoformat()} "
         f"wait={int(wait.total_seconds())}s comment={comment} "
         f"settings={settings.title}/{settings.retries}/{settings.ratio}/{settings.verbose}/"
         f"{settings.limits.cpu}/{settings.limits.memory}/{','.join(settings.tags)}/{settings.note}"
@@ -64,6 +68,7 @@ def typed_wf(
     weights: Dict[str, float],
     key: Union[int, str],
     report: FlyteFile,
+    table: StructuredDataset,
     start: datetime,
     wait: timedelta,
     settings: Settings,
@@ -75,6 +80,7 @@ def typed_wf(
         weights=weights,
         key=key,
         report=report,
+        table=table,
         start=start,
         wait=wait,
         settings=settings,
