@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::{SignedInUser, who_is_signed_in};
+use crate::components::styles;
 use crate::pages::project::use_project_domain;
 
 /// The signed-in person (`None` inside when the console has no login).
@@ -42,7 +43,7 @@ pub fn UserMenu() -> impl IntoView {
                             // A real form: signing out works before hydration too.
                             <form method="post" action="/auth/logout">
                                 <button type="submit" id="sign-out"
-                                    class="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                                    class=styles::BUTTON_SMALL>
                                     "Sign out"
                                 </button>
                             </form>
@@ -100,7 +101,7 @@ pub fn NeedsRole(
                         Some(reason) => view! {
                             <div class="max-w-xs text-right">
                                 <button type="button" disabled data-needs-role=role
-                                    class="cursor-not-allowed rounded-md border border-slate-300 px-3 py-1.5 text-sm text-slate-400 dark:border-slate-700">
+                                    class=styles::BUTTON_UNAVAILABLE>
                                     {label}
                                 </button>
                                 <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{format!("You cannot do this: {reason}.")}</p>

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 use crate::api::{ProjectSummary, control_plane_version, list_projects};
 use crate::components::access::UserMenu;
 use crate::components::shortcuts::KeyboardShortcuts;
+use crate::components::styles;
 use crate::components::theme::ThemeToggle;
 use crate::components::time::TimeZoneToggle;
 use crate::error::ConsoleError;
@@ -73,7 +74,7 @@ fn ProjectPicker() -> impl IntoView {
         <div class="relative">
             <button
                 type="button"
-                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800"
+                class=styles::BUTTON_SECONDARY
                 aria-haspopup="true"
                 aria-expanded=move || if open.get() { "true" } else { "false" }
                 aria-controls="project-menu"

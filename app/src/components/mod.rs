@@ -9,6 +9,7 @@ pub mod phase;
 pub mod phase_chart;
 pub mod shortcuts;
 pub mod states;
+pub mod styles;
 pub mod theme;
 pub mod time;
 pub mod timeline;

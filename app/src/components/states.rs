@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::styles;
 use crate::error::ConsoleError;
 
 /// Shown while data loads.
@@ -40,7 +41,7 @@ pub fn ErrorNotice(error: ConsoleError) -> impl IntoView {
         view! { " " <a href=href class="font-medium underline">"Sign in again"</a> }
     });
     view! {
-        <div role="alert" class="rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+        <div role="alert" class=styles::ALERT>
             {error.to_string()}
             {sign_in}
         </div>

@@ -1,6 +1,7 @@
 //! The light/dark switch. The choice is kept in `localStorage` and applied
 //! before first paint by the shell's bootstrap script.
 
+use crate::components::styles;
 use leptos::prelude::*;
 
 /// A button that flips between light and dark themes.
@@ -37,7 +38,7 @@ pub fn ThemeToggle() -> impl IntoView {
     view! {
         <button
             type="button"
-            class="rounded-md border border-slate-300 px-2.5 py-1.5 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800"
+            class=styles::BUTTON_TOGGLE
             aria-pressed=move || if dark.get() { "true" } else { "false" }
             on:click=toggle
         >

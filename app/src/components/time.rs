@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::styles;
 use crate::time::{format_duration, format_utc};
 
 /// How the console shows instants: in the browser's time zone or in UTC
@@ -100,7 +101,7 @@ pub fn TimeZoneToggle() -> impl IntoView {
         <button
             type="button"
             title="Show times in UTC instead of this browser's time zone"
-            class="rounded-md border border-slate-300 px-2.5 py-1.5 text-sm hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800"
+            class=styles::BUTTON_TOGGLE
             aria-pressed=move || if in_utc() { "true" } else { "false" }
             on:click=toggle
         >

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{EntityKind, EntityOverview, LaunchPlanLink, get_entity_overview};
 use crate::components::access::NeedsRole;
 use crate::components::states::{ErrorNotice, Loading};
+use crate::components::styles;
 use crate::components::time::LocalTime;
 use crate::components::values::{ValueTable, VariableTable};
 use crate::pages::entity_list::capitalised;
@@ -81,7 +82,7 @@ fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
             </div>
             <NeedsRole role="contributor" label=format!("Launch {}", kind.singular())>
                 <a href=launch_href.clone() accesskey="l" aria-keyshortcuts="Alt+L"
-                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60">
+                    class=styles::BUTTON_CALL_TO_ACTION>
                     {format!("Launch {}", kind.singular())}
                 </a>
             </NeedsRole>

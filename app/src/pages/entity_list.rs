@@ -4,6 +4,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{EntityKind, flytekit_config_hint, list_named_entities};
 use crate::components::states::{CommandLine, EmptyState, ErrorNotice, Loading};
+use crate::components::styles;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::project::{ProjectHeader, use_project_domain};
 use crate::pages::{encode_component, project_path, query_string, use_query_value};
@@ -101,7 +102,7 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
                     on:input=move |event| set_search_choice.set(Some(event_target_value(&event)))
                     value=move || search.get()
                     placeholder="e.g. greetings"
-                    class="w-72 rounded-md border border-slate-300 bg-white px-3 py-1.5 dark:border-slate-700 dark:bg-slate-900"
+                    class=format!("w-72 {}", styles::SELECT)
                 />
             </label>
             <label class="flex items-center gap-2 px-1 py-1.5 text-sm">
@@ -115,7 +116,7 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
                 />
                 "Archived only"
             </label>
-            <button type="submit" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-sky-500">
+            <button type="submit" class=styles::BUTTON_PRIMARY>
                 "Search"
             </button>
             {move || (!search.get().is_empty()).then(|| view! {
@@ -178,15 +179,17 @@ fn NamedEntityTable(kind: EntityKind) -> impl IntoView {
 /// "First page" and "Next page" links; the API's tokens only go forward.
 #[component]
 pub fn Pagination(first_href: Option<String>, next_href: Option<String>) -> impl IntoView {
-    (first_href.is_some() || next_href.is_some()).then(|| view! {
-        <nav aria-label="Pagination" class="mt-4 flex gap-3 text-sm">
-            {first_href.map(|href| view! {
-                <a href=href class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"First page"</a>
-            })}
-            {next_href.map(|href| view! {
-                <a href=href rel="next" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Next page"</a>
-            })}
-        </nav>
+    (first_href.is_some() || next_href.is_some()).then(|| {
+        view! {
+            <nav aria-label="Pagination" class="mt-4 flex gap-3 text-sm">
+                {first_href.map(|href| view! {
+                    <a href=href class=styles::BUTTON_SECONDARY>"First page"</a>
+                })}
+                {next_href.map(|href| view! {
+                    <a href=href rel="next" class=styles::BUTTON_SECONDARY>"Next page"</a>
+                })}
+            </nav>
+        }
     })
 }
 

@@ -16,6 +16,7 @@ use crate::components::phase::{
     PhaseBadge, is_terminal_execution_phase, phase_label, phase_tone, tone_colours,
 };
 use crate::components::states::{ErrorNotice, Loading};
+use crate::components::styles;
 use crate::components::time::{DurationText, LocalTime};
 use crate::components::values::ValueTable;
 use crate::error::ConsoleError;
@@ -307,7 +308,7 @@ fn ExecutionHeader(
                 {relaunch_href.map(|href| view! {
                     <NeedsRole role="contributor" label="Relaunch">
                         <a href=href.clone() accesskey="r" aria-keyshortcuts="Alt+R"
-                            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 dark:border-slate-700 dark:hover:bg-slate-800">
+                            class=styles::BUTTON_SECONDARY>
                             "Relaunch"
                         </a>
                     </NeedsRole>
@@ -383,7 +384,7 @@ fn ExecutionHeader(
             <LaunchSettings options=detail.options />
         </dl>
         {detail.error.map(|error| view! {
-            <div role="alert" class="mt-4 rounded-lg border border-red-300 bg-red-50 p-4 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
+            <div role="alert" class=format!("mt-4 {}", styles::ALERT)>
                 <p class="font-semibold">
                     {match error.kind.as_str() {
                         "USER" => "The workflow's code failed".to_string(),
@@ -478,7 +479,7 @@ fn RecoverControl(name: String) -> impl IntoView {
                 <input type="hidden" name="name" value=name />
                 <button type="submit" disabled=move || pending.get()
                     title="Run it again, reusing the nodes that succeeded"
-                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800">
+                    class=styles::BUTTON_SECONDARY>
                     {move || if pending.get() { "Recovering…" } else { "Recover" }}
                 </button>
             </ActionForm>
@@ -510,7 +511,7 @@ fn ArchiveControl(
                 <input type="hidden" name="archived" value=if archived { "false" } else { "true" } />
                 <button type="submit" disabled=move || !finished || pending.get()
                     aria-describedby=(!finished).then_some("archive-note")
-                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-sky-500 disabled:cursor-not-allowed disabled:text-slate-400 dark:border-slate-700 dark:hover:bg-slate-800">
+                    class=styles::BUTTON_SECONDARY>
                     {label}
                 </button>
             </ActionForm>
@@ -549,7 +550,7 @@ fn TerminateControl(
         return view! {
             <div class="max-w-xs text-right">
                 <button type="button" disabled aria-describedby="terminate-note"
-                    class="cursor-not-allowed rounded-md border border-slate-300 px-3 py-1.5 text-sm text-slate-400 dark:border-slate-700">
+                    class=styles::BUTTON_UNAVAILABLE>
                     "Terminate"
                 </button>
                 <p id="terminate-note" class="mt-1 text-xs text-slate-500 dark:text-slate-400">
@@ -569,7 +570,7 @@ fn TerminateControl(
                     aria-expanded=move || if open.get() { "true" } else { "false" }
                     aria-controls="terminate-form"
                     on:click=move |_| set_open.update(|o| *o = !*o)
-                    class="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-800 hover:bg-red-50 focus-visible:outline-2 focus-visible:outline-red-500 dark:border-red-800 dark:text-red-200 dark:hover:bg-red-950">
+                    class=styles::BUTTON_DANGER>
                     "Terminate"
                 </button>
             </div>
@@ -588,7 +589,7 @@ fn TerminateControl(
                         <span class="font-medium">"Cause"</span>
                         <textarea name="cause" required rows="2"
                             placeholder="Why stop it? The cause is kept with the execution."
-                            class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-950"></textarea>
+                            class=styles::INPUT></textarea>
                     </label>
                     <div class="mt-2 flex justify-end gap-2">
                         <button type="button" on:click=move |_| set_open.set(false)
@@ -717,7 +718,7 @@ fn NodeTable(
                         <tr class=row_class>
                             <td class="py-2 pr-4 font-mono" style=indent>
                                 {toggle}
-                                <a href=href aria-current=move || selected().then_some("true")
+                                <a href=href aria-current=move || selected().then_some("true") data-node-link=node.node_id.clone()
                                     class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
                                     {node.node_id.clone()}
                                 </a>
@@ -928,11 +929,34 @@ fn NodeDrawer(
     let title_id = "node-drawer-title";
     let heading = node_id.clone();
     let log_node_id = node_id.clone();
+    // Keyboard users land in the drawer when it opens, and back on the
+    // node's row when it closes.
+    let title_ref = NodeRef::<leptos::html::H2>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| {
+            if let Some(title) = title_ref.get() {
+                let _ = title.focus();
+            }
+        });
+        let closed_node = node_id.clone();
+        on_cleanup(move || {
+            let link = document()
+                .query_selector(&format!("[data-node-link=\"{closed_node}\"]"))
+                .ok()
+                .flatten();
+            if let Some(link) = link.and_then(|element| {
+                wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element).ok()
+            }) {
+                let _ = link.focus();
+            }
+        });
+    }
     view! {
         <aside role="dialog" aria-modal="false" aria-labelledby=title_id data-part=NODE_DRAWER
             class="fixed inset-y-0 right-0 z-20 w-full max-w-2xl overflow-y-auto border-l border-slate-200 bg-white p-6 shadow-2xl dark:border-slate-800 dark:bg-slate-950">
             <div class="flex items-start justify-between gap-4">
-                <h2 id=title_id class="break-all text-lg font-semibold">
+                <h2 id=title_id node_ref=title_ref tabindex="-1" class="break-all text-lg font-semibold focus:outline-none">
                     <span class="text-slate-500 dark:text-slate-400">"Node "</span>
                     <span class="font-mono">{heading}</span>
                 </h2>
@@ -1007,7 +1031,7 @@ fn NodeSummary(
             </span>
         </div>
         {detail.error.clone().map(|message| view! {
-            <div role="alert" class="mt-4 rounded-lg border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
+            <div role="alert" class=format!("mt-4 {}", styles::ALERT)>
                 <p class="font-semibold">"The node failed"</p>
                 <pre class="mt-1 max-h-64 overflow-auto whitespace-pre-wrap font-mono text-xs">{message}</pre>
             </div>
@@ -1245,9 +1269,9 @@ fn GateControls(
                     <p class="mt-1">"Approve to pass the value on; reject to fail this node."</p>
                     <div class="mt-3 flex gap-2">
                         <button type="button" disabled=move || pending.get() on:click=move |_| approve("true".into())
-                            class="rounded-md bg-emerald-700 px-3 py-1.5 font-medium text-white hover:bg-emerald-800 disabled:opacity-60">"Approve"</button>
+                            class=styles::BUTTON_APPROVE>"Approve"</button>
                         <button type="button" disabled=move || pending.get() on:click=move |_| reject("false".into())
-                            class="rounded-md border border-red-300 px-3 py-1.5 font-medium text-red-800 hover:bg-red-50 disabled:opacity-60 dark:border-red-800 dark:text-red-200 dark:hover:bg-red-950">"Reject"</button>
+                            class=styles::BUTTON_DANGER>"Reject"</button>
                     </div>
                     {outcome}
                 </section>
@@ -1280,11 +1304,11 @@ fn GateControls(
                             aria-describedby="gate-input-hint"
                             on:input=move |event| set_text.set(event_target_value(&event))
                             prop:value=move || text.get()
-                            class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 font-mono dark:border-slate-700 dark:bg-slate-950" />
+                            class=format!("{} font-mono", styles::INPUT) />
                         <p id="gate-input-hint" class="mt-1 text-xs text-slate-600 dark:text-slate-400">{hint}</p>
                         {move || problem.get().map(|reason| view! { <p role="alert" class="mt-1 text-xs text-red-800 dark:text-red-300">{reason}</p> })}
                         <button type="submit" disabled=move || pending.get()
-                            class="mt-2 rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800 disabled:opacity-60">"Submit"</button>
+                            class=format!("mt-2 {}", styles::BUTTON_PRIMARY)>"Submit"</button>
                     </form>
                     {outcome}
                 </section>

@@ -10,6 +10,7 @@ use crate::components::access::SignedInOnly;
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::phase::{EXECUTION_PHASES, PhaseBadge, phase_label};
 use crate::components::states::{EmptyState, ErrorNotice, Loading};
+use crate::components::styles;
 use crate::components::time::{DurationText, LocalTime};
 use crate::pages::entity_list::{Pagination, RunHint};
 use crate::pages::project::{ProjectHeader, use_project_domain};
@@ -160,7 +161,7 @@ pub fn ExecutionsList(
             <form method="get" action=path on:submit=apply class="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter executions">
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Phase"</span>
-                    <select name="phase" on:change=move |event| set_phase_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="phase" on:change=move |event| set_phase_choice.set(Some(event_target_value(&event))) class=styles::SELECT>
                         <option value="" selected=move || phase.get().is_empty()>"All phases"</option>
                         {EXECUTION_PHASES.into_iter().map(|candidate| view! {
                             <option value=candidate selected=move || phase.get() == candidate>{phase_label(candidate)}</option>
@@ -169,7 +170,7 @@ pub fn ExecutionsList(
                 </label>
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Created"</span>
-                    <select name="created" on:change=move |event| set_created_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="created" on:change=move |event| set_created_choice.set(Some(event_target_value(&event))) class=styles::SELECT>
                         <option value="" selected=move || created.get().is_empty()>"Any time"</option>
                         {CREATED_WITHIN.into_iter().map(|(value, label, _)| view! {
                             <option value=value selected=move || created.get() == value>{label}</option>
@@ -178,7 +179,7 @@ pub fn ExecutionsList(
                 </label>
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Duration"</span>
-                    <select name="duration" on:change=move |event| set_duration_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="duration" on:change=move |event| set_duration_choice.set(Some(event_target_value(&event))) class=styles::SELECT>
                         <option value="" selected=move || duration.get().is_empty()>"Any duration"</option>
                         {DURATIONS.into_iter().map(|(value, label, _)| view! {
                             <option value=value selected=move || duration.get() == value>{label}</option>
@@ -203,13 +204,13 @@ pub fn ExecutionsList(
                 </SignedInOnly>
                 <label class="flex flex-col text-sm">
                     <span class="mb-1 font-medium">"Sort"</span>
-                    <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class="rounded-md border border-slate-300 bg-white px-2 py-1.5 dark:border-slate-700 dark:bg-slate-900">
+                    <select name="sort" on:change=move |event| set_sort_choice.set(Some(event_target_value(&event))) class=styles::SELECT>
                         {EXECUTION_SORTS.into_iter().map(|(value, label)| view! {
                             <option value=value selected=move || sort.get() == value || (sort.get().is_empty() && value == "created_at.desc")>{label}</option>
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit" class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 focus-visible:outline-2 focus-visible:outline-sky-500">
+                <button type="submit" class=styles::BUTTON_PRIMARY>
                     "Apply"
                 </button>
                 {move || filtered().then(|| view! {

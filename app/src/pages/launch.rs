@@ -11,6 +11,7 @@ use crate::api::{
 };
 use crate::components::access::NeedsRole;
 use crate::components::states::{ErrorNotice, Loading};
+use crate::components::styles;
 use crate::components::values::ValueTable;
 use crate::launch::InputKind;
 use crate::pages::not_found::NotFoundPage;
@@ -88,8 +89,6 @@ fn check(field: &LaunchField, text: &str) -> Option<String> {
         Ok(_) => None,
     }
 }
-
-const INPUT_CLASS: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40 aria-[invalid=true]:border-red-500 dark:border-slate-700 dark:bg-slate-900";
 
 #[component]
 fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl IntoView {
@@ -200,7 +199,7 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
             <div class="flex items-center gap-3">
                 <NeedsRole role="contributor" label="Launch">
                     <button type="submit" disabled=move || launch.pending().get()
-                        class="rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 focus:outline-none focus:ring-2 focus:ring-sky-500/60 disabled:opacity-60">
+                        class=styles::BUTTON_CALL_TO_ACTION>
                         {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
                     </button>
                 </NeedsRole>
@@ -398,7 +397,7 @@ fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
                 aria-describedby=described_by.clone() />
         }.into_any(),
         InputKind::Enum(values) => view! {
-            <select id=id.clone() class=INPUT_CLASS aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
+            <select id=id.clone() class=styles::INPUT aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
                 on:change=move |event| { state.text.set(event_target_value(&event)); validate(); }
                 prop:value=move || state.text.get()>
                 <option value="">"Choose…"</option>
@@ -406,14 +405,14 @@ fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
             </select>
         }.into_any(),
         kind if kind.is_json() => view! {
-            <textarea id=id.clone() rows="4" spellcheck="false" class=format!("{INPUT_CLASS} font-mono")
+            <textarea id=id.clone() rows="4" spellcheck="false" class=format!("{} font-mono", styles::INPUT)
                 aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
                 prop:value=move || state.text.get()
                 on:input=move |event| state.text.set(event_target_value(&event))
                 on:blur=move |_| validate()></textarea>
         }.into_any(),
         _ => view! {
-            <input id=id.clone() type="text" class=INPUT_CLASS
+            <input id=id.clone() type="text" class=styles::INPUT
                 aria-describedby=described_by.clone() aria-invalid=move || invalid().to_string()
                 prop:value=move || state.text.get()
                 on:input=move |event| state.text.set(event_target_value(&event))
@@ -448,12 +447,12 @@ fn TextOption(
     let hint_id = format!("{id}-hint");
     let control = if multiline {
         view! {
-            <textarea id=id rows="2" class=format!("{INPUT_CLASS} font-mono") aria-describedby=hint_id.clone()
+            <textarea id=id rows="2" class=format!("{} font-mono", styles::INPUT) aria-describedby=hint_id.clone()
                 prop:value=move || value.get() on:input=move |event| value.set(event_target_value(&event))></textarea>
         }.into_any()
     } else {
         view! {
-            <input id=id type="text" class=INPUT_CLASS aria-describedby=hint_id.clone()
+            <input id=id type="text" class=styles::INPUT aria-describedby=hint_id.clone()
                 prop:value=move || value.get() on:input=move |event| value.set(event_target_value(&event)) />
         }.into_any()
     };
