@@ -41,7 +41,10 @@ test("project → workflows list → search → workflow detail", async () => {
   const aRow = inputs.getByRole("row").filter({ has: page.getByRole("cell", { name: "a", exact: true }) });
   assert.match(await aRow.innerText(), /int/);
   const versions = page.getByRole("table", { name: "Versions, newest first" });
-  assert.equal(await versions.getByRole("cell", { name: version, exact: true }).count(), 1);
+  // Each version links to its own view; the newest is the one shown.
+  assert.equal(await versions.getByRole("link", { name: version, exact: true }).count(), 1);
+  assert.equal(await versions.getByText("shown above").count(), 1);
+  assert.equal(await versions.locator("tbody tr").first().getByText("shown above").count(), 1);
 
   assert.deepEqual(errors, []);
   await context.close();

@@ -67,9 +67,12 @@ test("a node's drawer shows its attempts, data and log inline, and lives in the 
   // Another node's row switches the drawer; Esc closes it.
   await nodeLink(page, "n2").click();
   await page.getByRole("dialog", { name: "Node n2" }).getByText("hello drawer 49").first().waitFor();
+  // The keyboard is in the drawer once it opens, and back on the row after.
+  await page.waitForFunction(() => document.activeElement?.id === "node-drawer-title");
   await page.keyboard.press("Escape");
   await page.waitForURL((url) => !url.searchParams.has("node"));
   assert.equal(await page.getByRole("dialog").count(), 0);
+  await page.waitForFunction(() => document.activeElement?.dataset?.nodeLink === "n2");
 
   // The finished run is found by its duration, and not by a longer one.
   const executionName = executionPath.split("/").pop();
@@ -344,6 +347,49 @@ test("a subworkflow's nodes open under it in the node table, and stay open in th
   await page.reload();
   await page.waitForSelector("body[data-hydrated=true]");
   await page.getByRole("table", { name: "Nodes" }).getByRole("link", { name: "Hide children of n0" }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a dynamic node's generated nodes and a branch's chosen case open under them in the node table", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  const table = page.getByRole("table", { name: "Nodes" });
+  const rows = () => table.locator("tbody tr").count();
+  const waitForRows = async (wanted) => {
+    for (let tries = 0; tries < 150; tries += 1) {
+      const count = await rows();
+      if (wanted(count)) return count;
+      await page.waitForTimeout(200);
+    }
+    throw new Error(`the node table kept ${await rows()} rows`);
+  };
+
+  const dynamicPath = await launchFromForm(page, "myapp.dynamics.dynamic_wf", { n: 4 });
+  await waitForExecutionPhase(page, dynamicPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("14", { exact: true }).waitFor();
+  const before = await rows();
+  await table.getByRole("link", { name: "Show children of n0" }).click();
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+  // Four squares and four additions were generated at run time.
+  await waitForRows((count) => count >= before + 8);
+  const generated = await table.locator("tbody tr").evaluateAll((trs) => trs.slice(1).map((tr) => tr.querySelector("[data-phase]")?.dataset.phase));
+  assert.ok(generated.length >= 8, `generated rows: ${generated.length}`);
+  assert.deepEqual([...new Set(generated)], ["SUCCEEDED"]);
+
+  const branchPath = await launchFromForm(page, "myapp.branches.sign_wf", { n: 3 });
+  await waitForExecutionPhase(page, branchPath, "SUCCEEDED");
+  await page.getByText("positive 6").first().waitFor();
+  const branchRows = await rows();
+  await table.getByRole("link", { name: "Show children of n1" }).click();
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n1");
+  // Each case has a row; only the one taken ran, the others were skipped.
+  assert.equal(await waitForRows((count) => count >= branchRows + 3), branchRows + 3);
+  const cases = await table.locator("tbody tr").evaluateAll((trs, from) =>
+    trs.slice(from).map((tr) => tr.querySelector("[data-phase]")?.dataset.phase).sort(), branchRows);
+  assert.deepEqual(cases, ["SKIPPED", "SKIPPED", "SUCCEEDED"]);
   assert.deepEqual(errors, []);
   await context.close();
 });
