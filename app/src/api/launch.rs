@@ -299,7 +299,11 @@ mod server {
                 LaunchField {
                     name: parameter.name.clone(),
                     type_name: render_type(&literal_type),
-                    description: parameter.variable.description.clone(),
+                    // flytekit describes an undocumented input by its own
+                    // name, which says nothing the label does not.
+                    description: Some(parameter.variable.description.clone())
+                        .filter(|description| description != &parameter.name)
+                        .unwrap_or_default(),
                     kind,
                     required: parameter.required,
                     default_text,

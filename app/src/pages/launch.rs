@@ -344,7 +344,8 @@ fn render_form_field(form_field: FormField) -> AnyView {
                 <fieldset class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
                     <legend class="px-1 text-sm font-medium">
                         <span class="font-mono">{short_name}</span>
-                        <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.clone()}</span>
+                        // The members below spell out its fields; the legend names the dataclass.
+                        <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.split('(').next().unwrap_or_default().to_string()}</span>
                         {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
                     </legend>
                     {(!field.description.is_empty()).then(|| view! {
