@@ -294,6 +294,10 @@ test("flytekit's link to an older workflow version opens that version, and the d
   await page.waitForURL((at) => at.searchParams.get("version") === newer);
   await page.getByText(`Version ${newer}`, { exact: true }).waitFor();
 
+  // A version that does not exist is named in the error, not shown as another.
+  await page.goto(`${baseUrl}${projectPath}/workflows/${workflowName}?version=no-such-version`);
+  await page.getByText(`version no-such-version of workflow ${workflowName}`, { exact: false }).waitFor();
+
   const domains = await page.getByRole("navigation", { name: "Domain" }).getByRole("link").allInnerTexts();
   assert.deepEqual(domains, ["development", "staging", "production"]);
   // FlyteConsole's older section links still work.

@@ -62,13 +62,23 @@ pub struct LaunchPlanLink {
 
 /// The launch plans that run workflow `name`: one entry per launch plan
 /// name, from its newest version.
-/// A missing version is named as such; other failures keep their own error.
+/// The version asked for, read on its own (it may be older than the ones
+/// listed), or the newest listed when none was asked for. A missing version
+/// is named as such; other failures keep their own error.
 #[cfg(feature = "ssr")]
-fn not_found_or(status: tonic::Status, missing: impl FnOnce() -> ConsoleError) -> ConsoleError {
-    if status.code() == tonic::Code::NotFound {
-        missing()
-    } else {
-        status.into()
+async fn chosen_version<T: Clone>(
+    version: &str,
+    newest_first: &[T],
+    fetch: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    missing: impl FnOnce() -> ConsoleError,
+) -> Result<Option<T>, ConsoleError> {
+    if version.is_empty() {
+        return Ok(newest_first.first().cloned());
+    }
+    match fetch.await {
+        Ok(found) => Ok(Some(found.into_inner())),
+        Err(status) if status.code() == tonic::Code::NotFound => Err(missing()),
+        Err(status) => Err(status.into()),
     }
 }
 
@@ -321,17 +331,13 @@ pub async fn get_entity_overview(
     match kind {
         EntityKind::Workflow => {
             let workflows = client.list_workflows(request).await?.into_inner().workflows;
-            let shown = if version.is_empty() {
-                workflows.first().cloned()
-            } else {
-                Some(
-                    client
-                        .get_workflow(object_request)
-                        .await
-                        .map_err(|status| not_found_or(status, missing_version))?
-                        .into_inner(),
-                )
-            };
+            let shown = chosen_version(
+                &version,
+                &workflows,
+                client.get_workflow(object_request),
+                missing_version,
+            )
+            .await?;
             if let Some(shown) = shown.as_ref() {
                 overview.shown_version = shown
                     .id
@@ -374,17 +380,13 @@ pub async fn get_entity_overview(
         }
         EntityKind::Task => {
             let tasks = client.list_tasks(request).await?.into_inner().tasks;
-            let shown = if version.is_empty() {
-                tasks.first().cloned()
-            } else {
-                Some(
-                    client
-                        .get_task(object_request)
-                        .await
-                        .map_err(|status| not_found_or(status, missing_version))?
-                        .into_inner(),
-                )
-            };
+            let shown = chosen_version(
+                &version,
+                &tasks,
+                client.get_task(object_request),
+                missing_version,
+            )
+            .await?;
             if let Some(shown) = shown.as_ref() {
                 overview.shown_version = shown
                     .id
@@ -418,17 +420,13 @@ pub async fn get_entity_overview(
                 .await?
                 .into_inner()
                 .launch_plans;
-            let shown = if version.is_empty() {
-                launch_plans.first().cloned()
-            } else {
-                Some(
-                    client
-                        .get_launch_plan(object_request)
-                        .await
-                        .map_err(|status| not_found_or(status, missing_version))?
-                        .into_inner(),
-                )
-            };
+            let shown = chosen_version(
+                &version,
+                &launch_plans,
+                client.get_launch_plan(object_request),
+                missing_version,
+            )
+            .await?;
             if let Some(shown) = shown.as_ref() {
                 overview.shown_version = shown
                     .id
