@@ -38,7 +38,8 @@ pub enum InputKind {
     Blob {
         directory: bool,
     },
-    /// A dataframe (structured dataset) by the URI of its files.
+    /// A dataframe (structured dataset, or flytekit's older schema) by the
+    /// URI of its files.
     Dataset,
     /// A type the form cannot take yet; named so the person knows which.
     Unsupported(String),
@@ -560,7 +561,7 @@ mod convert {
                 directory: blob.dimensionality
                     == core::blob_type::BlobDimensionality::Multipart as i32,
             },
-            Some(Type::StructuredDatasetType(_)) => InputKind::Dataset,
+            Some(Type::StructuredDatasetType(_) | Type::Schema(_)) => InputKind::Dataset,
             Some(Type::UnionType(union)) => {
                 let is_none = |variant: &core::LiteralType| matches!(variant.r#type, Some(Type::Simple(simple)) if simple == SimpleType::None as i32);
                 let others: Vec<&core::LiteralType> = union
@@ -746,6 +747,16 @@ mod convert {
             LaunchValue::Record(_) => {
                 scalar(core::scalar::Value::Generic(json_struct(&value.to_json())))
             }
+            LaunchValue::Dataset(uri) if matches!(literal_type.r#type, Some(Type::Schema(_))) => {
+                let schema_type = match &literal_type.r#type {
+                    Some(Type::Schema(schema_type)) => Some(schema_type.clone()),
+                    _ => None,
+                };
+                scalar(core::scalar::Value::Schema(core::Schema {
+                    uri: uri.clone(),
+                    r#type: schema_type,
+                }))
+            }
             LaunchValue::Dataset(uri) => {
                 let dataset_type = match &literal_type.r#type {
                     Some(Type::StructuredDatasetType(dataset_type)) => dataset_type.clone(),
@@ -781,6 +792,46 @@ mod convert {
                 }))
             }
         }
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn a_dataframe_is_sent_as_the_literal_its_type_names() {
+        let uri = LaunchValue::Dataset("s3://bucket/table/".into());
+        let structured = core::LiteralType {
+            r#type: Some(core::literal_type::Type::StructuredDatasetType(
+                core::StructuredDatasetType::default(),
+            )),
+            ..Default::default()
+        };
+        assert_eq!(input_kind(&structured), InputKind::Dataset);
+        let Some(core::literal::Value::Scalar(scalar)) = to_literal(&uri, &structured).value else {
+            panic!("a scalar");
+        };
+        let Some(core::scalar::Value::StructuredDataset(dataset)) = scalar.value else {
+            panic!("a structured dataset");
+        };
+        assert_eq!(dataset.uri, "s3://bucket/table/");
+        assert_eq!(
+            dataset
+                .metadata
+                .and_then(|metadata| metadata.structured_dataset_type)
+                .map(|dataset_type| dataset_type.format),
+            Some("parquet".to_string())
+        );
+
+        let legacy = core::LiteralType {
+            r#type: Some(core::literal_type::Type::Schema(core::SchemaType::default())),
+            ..Default::default()
+        };
+        assert_eq!(input_kind(&legacy), InputKind::Dataset);
+        let Some(core::literal::Value::Scalar(scalar)) = to_literal(&uri, &legacy).value else {
+            panic!("a scalar");
+        };
+        assert!(matches!(
+            scalar.value,
+            Some(core::scalar::Value::Schema(core::Schema { ref uri, .. })) if uri == "s3://bucket/table/"
+        ));
     }
 
     #[cfg(test)]
