@@ -207,6 +207,29 @@ function trackParts(page) {
   return parts;
 }
 
+test("the graph recolours a running execution's nodes as they change, without a reload", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.approval_wf", { a: 7 });
+  await page.goto(`${baseUrl}${executionPath}?view=graph`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  const graph = page.getByRole("group", { name: "Workflow graph" });
+  const gate = graph.getByRole("link", { name: /^n1/ });
+  await gate.getByText("Running").waitFor({ timeout: 60_000 });
+
+  // Approving moves the gate on and runs the last node; each change is read
+  // as the nodes that changed, not all of them again.
+  await gate.click();
+  const drawer = page.getByRole("dialog", { name: "Node n1" });
+  await drawer.getByRole("button", { name: "Approve" }).click();
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  for (const node of ["n0", "n1", "n2"]) {
+    await graph.getByRole("link", { name: new RegExp(`^${node}`) }).getByText("Succeeded").waitFor({ timeout: 30_000 });
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the graph, timeline and node drawer load only when shown, and hydrate when the server drew them", async () => {
   const context = await browser.newContext();
   const launcher = await context.newPage();

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -5,8 +7,8 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{
     ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, ExecutionRef, GateKind,
     GateView, LaunchOptions, MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary,
-    NodePage, RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
-    get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
+    NodePage, NodePhases, RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution,
+    get_execution, get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
     list_node_executions,
 };
 use crate::components::access::NeedsRole;
@@ -135,15 +137,30 @@ pub fn ExecutionPage() -> impl IntoView {
         },
     );
     // The graph shows every top-level node, not one page of the table, and
-    // its colours follow the run.
+    // its colours follow the run: the first read takes every node, each later
+    // one only those changed since, folded into what is known.
+    let known_phases = StoredValue::new(None::<NodePhases>);
     let graph_phases = Resource::new(
         move || (key(), view_mode.get() == "graph"),
-        |((project, domain, name, _, _), wanted)| async move {
-            if wanted {
-                get_node_phases(project, domain, name).await
-            } else {
-                Ok(Default::default())
+        move |((project, domain, name, _, _), wanted)| async move {
+            if !wanted {
+                return Ok(HashMap::new());
             }
+            let since = known_phases.with_value(|known| known.as_ref().map(|known| known.read_at));
+            let changed = get_node_phases(project, domain, name, since).await?;
+            known_phases.update_value(|known| match known {
+                Some(known) => {
+                    known.phases.extend(changed.phases);
+                    known.read_at = changed.read_at;
+                }
+                None => *known = Some(changed),
+            });
+            Ok(known_phases.with_value(|known| {
+                known
+                    .as_ref()
+                    .map(|known| known.phases.clone())
+                    .unwrap_or_default()
+            }))
         },
     );
 
