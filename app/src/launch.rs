@@ -649,6 +649,13 @@ mod convert {
         use prost_types::value::Kind;
         match &value.kind {
             None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+            // JSON schema keeps one number type; `retries: int = 3` must
+            // read back as 3, not 3.0, or the form refuses its own default.
+            Some(Kind::NumberValue(number))
+                if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 =>
+            {
+                serde_json::Value::from(*number as i64)
+            }
             Some(Kind::NumberValue(number)) => serde_json::Value::from(*number),
             Some(Kind::StringValue(text)) => serde_json::Value::from(text.clone()),
             Some(Kind::BoolValue(flag)) => serde_json::Value::from(*flag),
@@ -863,12 +870,28 @@ mod convert {
             (
                 "properties",
                 prost_types::Value {
-                    kind: Some(Kind::StructValue(object(vec![(
-                        "memory",
-                        prost_types::Value {
-                            kind: Some(Kind::StructValue(object(vec![("default", text("1Gi"))]))),
-                        },
-                    )]))),
+                    kind: Some(Kind::StructValue(object(vec![
+                        (
+                            "memory",
+                            prost_types::Value {
+                                kind: Some(Kind::StructValue(object(vec![(
+                                    "default",
+                                    text("1Gi"),
+                                )]))),
+                            },
+                        ),
+                        (
+                            "workers",
+                            prost_types::Value {
+                                kind: Some(Kind::StructValue(object(vec![(
+                                    "default",
+                                    prost_types::Value {
+                                        kind: Some(Kind::NumberValue(3.0)),
+                                    },
+                                )]))),
+                            },
+                        ),
+                    ]))),
                 },
             ),
         ]);
@@ -882,6 +905,7 @@ mod convert {
                     ("memory", simple(core::SimpleType::String)),
                     ("retries", simple(core::SimpleType::Integer)),
                     ("title", simple(core::SimpleType::String)),
+                    ("workers", simple(core::SimpleType::Integer)),
                 ]
                 .into_iter()
                 .map(|(name, field_type)| (name.to_string(), field_type))
@@ -909,6 +933,7 @@ mod convert {
                 ("title", true, None),
                 ("retries", true, None),
                 ("memory", false, Some("1Gi")),
+                ("workers", false, Some("3")),
             ]
         );
         // A struct of unknown shape (a plain dict) stays one JSON box.

@@ -329,6 +329,8 @@ test("a map task's indexes show in its drawer and as rows of the node table, eac
   const table = page.getByRole("table", { name: "Nodes" });
   await table.getByRole("link", { name: "Show children of n0" }).click();
   await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+  // The URL changes before the rows arrive.
+  await table.locator('tr[data-map-index="3"]').waitFor();
   assert.equal(await table.locator("tr[data-map-index]").count(), 4);
   const failedRow = table.locator('tr[data-map-index="1"]');
   await failedRow.locator('[data-phase="FAILED"]').waitFor();

@@ -116,6 +116,7 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   const settings = page.getByRole("group", { name: /settings/ });
   const limits = settings.getByRole("group", { name: /limits/ });
   assert.equal(await field("settings-limits-memory").inputValue(), "1Gi");
+  assert.equal(await field("settings-workers").inputValue(), "2");
   assert.equal(await field("settings-note").inputValue(), "");
   await settings.getByText("required").first().waitFor();
   await field("settings-title").fill("nightly");
@@ -140,7 +141,7 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   for (const part of [
     "color=green", "sizes=6", "weights=[('a', 0.5), ('b', 2.0)]", "key='k7'",
     "report=s3://my-s3-bucket/reports/q3.csv", "table=s3://my-s3-bucket/tables/q3", "start=2026-11-22T14:30:00", "wait=5400s",
-    "comment=None", "settings=nightly/2/0.25/True/4/1Gi/a,b/None",
+    "comment=None", "settings=nightly/2/0.25/True/4/1Gi/2/a,b/None",
   ]) {
     assert.ok(echoed.includes(part), `the task got ${part}; it echoed: ${echoed}`);
   }
@@ -154,6 +155,12 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   assert.equal(await field("settings-verbose").isChecked(), true);
   assert.equal(await field("color").inputValue(), "green");
   assert.equal(await field("wait").inputValue(), "5400000ms");
+  // A member the original had is still required when cleared.
+  await field("settings-limits-cpu").fill("");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await refusal("settings-limits-cpu").getByText("required").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "launch-input-settings-limits-cpu");
+  assert.match(page.url(), /\/launch\?relaunch=/);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -139,26 +139,35 @@ pub fn ExecutionPage() -> impl IntoView {
     // The graph shows every top-level node, not one page of the table, and
     // its colours follow the run: the first read takes every node, each later
     // one only those changed since, folded into what is known.
-    let known_phases = StoredValue::new(None::<NodePhases>);
+    let known_phases = StoredValue::new(None::<(String, NodePhases)>);
     let graph_phases = Resource::new(
         move || (key(), view_mode.get() == "graph"),
         move |((project, domain, name, _, _), wanted)| async move {
             if !wanted {
                 return Ok(HashMap::new());
             }
-            let since = known_phases.with_value(|known| known.as_ref().map(|known| known.read_at));
+            // Moving to another execution in place starts over.
+            let execution = format!("{project}/{domain}/{name}");
+            let since = known_phases.with_value(|known| match known {
+                Some((of, known)) if *of == execution => Some(known.read_at),
+                _ => None,
+            });
             let changed = get_node_phases(project, domain, name, since).await?;
             known_phases.update_value(|known| match known {
-                Some(known) => {
-                    known.phases.extend(changed.phases);
-                    known.read_at = changed.read_at;
+                // A read that started before the one already folded in
+                // brings nothing newer.
+                Some((of, known)) if *of == execution => {
+                    if changed.read_at > known.read_at {
+                        known.phases.extend(changed.phases);
+                        known.read_at = changed.read_at;
+                    }
                 }
-                None => *known = Some(changed),
+                _ => *known = Some((execution, changed)),
             });
             Ok(known_phases.with_value(|known| {
                 known
                     .as_ref()
-                    .map(|known| known.phases.clone())
+                    .map(|(_, known)| known.phases.clone())
                     .unwrap_or_default()
             }))
         },

@@ -100,7 +100,13 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
         relaunch_of,
         options,
     } = form;
-    let form_fields: Vec<FormField> = fields.into_iter().map(FormField::new).collect();
+    let form_fields: Vec<FormField> = fields
+        .into_iter()
+        .map(|field| {
+            let initial = field.default_text.clone();
+            FormField::new(field, initial)
+        })
+        .collect();
     let labels = RwSignal::new(options.labels);
     let annotations = RwSignal::new(options.annotations);
     let raw_output_prefix = RwSignal::new(options.raw_output_prefix);
@@ -229,9 +235,13 @@ enum FormField {
 }
 
 impl FormField {
-    fn new(field: LaunchField) -> Self {
+    /// `initial` is the text the input starts with. A top-level input's
+    /// default is also what the launch plan uses when it is left empty; a
+    /// dataclass member's prefill is not (the server gets only what the
+    /// group sends), so members carry none and stay required.
+    fn new(field: LaunchField, initial: Option<String>) -> Self {
         let InputKind::Record(record) = &field.kind else {
-            let initial = field.default_text.clone().unwrap_or_else(|| {
+            let initial = initial.unwrap_or_else(|| {
                 if field.kind == InputKind::Boolean {
                     "false".into()
                 } else {
@@ -248,8 +258,7 @@ impl FormField {
         };
         // A whole default (a launch plan's, or the relaunched execution's)
         // wins over the dataclass's own field defaults.
-        let whole_default: Option<serde_json::Value> = field
-            .default_text
+        let whole_default: Option<serde_json::Value> = initial
             .as_deref()
             .and_then(|text| serde_json::from_str(text).ok());
         let members = record
@@ -259,14 +268,17 @@ impl FormField {
                     .as_ref()
                     .and_then(|whole| whole.get(&member.name))
                     .map(|value| member.kind.text_from_json(value));
-                FormField::new(LaunchField {
-                    name: format!("{}.{}", field.name, member.name),
-                    type_name: member.type_name.clone(),
-                    description: String::new(),
-                    kind: member.kind.clone(),
-                    required: member.required && from_whole.is_none(),
-                    default_text: from_whole.or_else(|| member.default_text.clone()),
-                })
+                FormField::new(
+                    LaunchField {
+                        name: format!("{}.{}", field.name, member.name),
+                        type_name: member.type_name.clone(),
+                        description: String::new(),
+                        kind: member.kind.clone(),
+                        required: member.required,
+                        default_text: None,
+                    },
+                    from_whole.or_else(|| member.default_text.clone()),
+                )
             })
             .collect();
         FormField::Group { field, members }
@@ -303,29 +315,38 @@ impl FormField {
     fn text(&self) -> String {
         match self {
             FormField::Input { state, .. } => state.text.get_untracked(),
-            FormField::Group { .. } => self.json().to_string(),
+            FormField::Group { .. } => self.json().unwrap_or_default().to_string(),
         }
     }
 
-    fn json(&self) -> serde_json::Value {
+    /// The entry as JSON inside its dataclass; `None` leaves it out, so the
+    /// dataclass's own default applies. An optional member left empty is an
+    /// explicit `null` (`None`), not left out.
+    fn json(&self) -> Option<serde_json::Value> {
         match self {
-            FormField::Input { field, state } => field
-                .kind
-                .parse_field(&state.text.get_untracked())
-                .ok()
-                .flatten()
-                .map(|value| value.to_json())
-                .unwrap_or(serde_json::Value::Null),
-            FormField::Group { members, .. } => serde_json::Value::Object(
+            FormField::Input { field, state } => {
+                let text = state.text.get_untracked();
+                // An empty text member with a default means "the default",
+                // not an empty string.
+                if field.kind == InputKind::String && text.is_empty() && !field.required {
+                    return None;
+                }
+                field
+                    .kind
+                    .parse_field(&text)
+                    .ok()
+                    .flatten()
+                    .map(|value| value.to_json())
+            }
+            FormField::Group { members, .. } => Some(serde_json::Value::Object(
                 members
                     .iter()
                     .filter_map(|member| {
-                        let value = member.json();
                         let short = member.name().rsplit('.').next().unwrap_or_default();
-                        (!value.is_null()).then(|| (short.to_string(), value))
+                        member.json().map(|value| (short.to_string(), value))
                     })
                     .collect(),
-            ),
+            )),
         }
     }
 }

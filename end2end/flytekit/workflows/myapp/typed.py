@@ -32,6 +32,7 @@ class Settings:
     ratio: float
     verbose: bool
     limits: Limits
+    workers: int = 2
     tags: List[str] = field(default_factory=list)
     note: Optional[str] = None
 
@@ -57,7 +58,7 @@ def describe(
         f"start={start.isoformat()} "
         f"wait={int(wait.total_seconds())}s comment={comment} "
         f"settings={settings.title}/{settings.retries}/{settings.ratio}/{settings.verbose}/"
-        f"{settings.limits.cpu}/{settings.limits.memory}/{','.join(settings.tags)}/{settings.note}"
+        f"{settings.limits.cpu}/{settings.limits.memory}/{settings.workers}/{','.join(settings.tags)}/{settings.note}"
     )
 
 
