@@ -651,12 +651,10 @@ mod convert {
             None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
             // JSON schema keeps one number type; `retries: int = 3` must
             // read back as 3, not 3.0, or the form refuses its own default.
-            Some(Kind::NumberValue(number))
-                if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 =>
-            {
-                serde_json::Value::from(*number as i64)
-            }
-            Some(Kind::NumberValue(number)) => serde_json::Value::from(*number),
+            Some(Kind::NumberValue(number)) => match crate::literals::whole_number(*number) {
+                Some(whole) => serde_json::Value::from(whole),
+                None => serde_json::Value::from(*number),
+            },
             Some(Kind::StringValue(text)) => serde_json::Value::from(text.clone()),
             Some(Kind::BoolValue(flag)) => serde_json::Value::from(*flag),
             Some(Kind::StructValue(object)) => serde_json::Value::Object(

@@ -464,6 +464,12 @@ mod convert {
         }
     }
 
+    /// A JSON number as an integer, when it is whole and within the range
+    /// an `f64` holds exactly.
+    pub fn whole_number(number: f64) -> Option<i64> {
+        (number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0).then_some(number as i64)
+    }
+
     fn struct_value(object: &prost_types::Struct) -> LiteralValue {
         let mut entries: Vec<(String, LiteralValue)> = object
             .fields
@@ -479,12 +485,10 @@ mod convert {
         match &value.kind {
             Some(Kind::NullValue(_)) | None => LiteralValue::None,
             // JSON has one number type; integral numbers read better as integers.
-            Some(Kind::NumberValue(number))
-                if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 =>
-            {
-                LiteralValue::Integer(*number as i64)
-            }
-            Some(Kind::NumberValue(number)) => LiteralValue::Float(*number),
+            Some(Kind::NumberValue(number)) => match whole_number(*number) {
+                Some(whole) => LiteralValue::Integer(whole),
+                None => LiteralValue::Float(*number),
+            },
             Some(Kind::StringValue(text)) => LiteralValue::String(text.clone()),
             Some(Kind::BoolValue(flag)) => LiteralValue::Boolean(*flag),
             Some(Kind::StructValue(object)) => struct_value(object),
