@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from flytekit.configuration import Config
+from flytekit.core.options import Options
+from flytekit.models.common import RawOutputDataConfig
 from flytekit.models.core.execution import WorkflowExecutionPhase
 from flytekit.remote import FlyteRemote
 
@@ -66,3 +68,18 @@ def test_terminate_aborts_a_running_execution(remote):
     execution = remote.wait(execution, timeout=timedelta(seconds=60), poll_interval=timedelta(seconds=1))
 
     assert execution.closure.phase == WorkflowExecutionPhase.ABORTED
+
+
+def test_large_outputs_are_written_under_the_executions_raw_output_prefix(remote, tmp_path):
+    launch_plan = remote.fetch_launch_plan(name="myapp.files.report_wf", version=VERSION)
+    prefix = tmp_path / "raw-outputs"
+    options = Options(raw_output_data_config=RawOutputDataConfig(output_location_prefix=f"file://{prefix}"))
+    execution = remote.execute(launch_plan, inputs={"text": "a large output"}, options=options)
+    execution = remote.wait(execution, timeout=timedelta(seconds=180), poll_interval=timedelta(seconds=1))
+
+    assert execution.closure.phase == WorkflowExecutionPhase.SUCCEEDED
+    uri = execution.outputs.literals["o0"].scalar.blob.uri
+    path = uri.removeprefix("file://")
+    assert path.startswith(f"{prefix}/"), uri
+    with open(path) as report:
+        assert report.read() == "a large output"

@@ -251,7 +251,13 @@ async fn run_execution_inner(
         claimed.previous_claims,
     )
     .await?;
-    let paths = ExecutionPaths::new(&environment.store_root, &execution_id);
+    let spec = execution.spec.clone().unwrap_or_default();
+    let paths = ExecutionPaths::new(&environment.store_root, &execution_id).with_raw_output_prefix(
+        spec.raw_output_data_config
+            .as_ref()
+            .map(|config| config.output_location_prefix.as_str())
+            .unwrap_or_default(),
+    );
     let closure = claimed.workflow.unwrap_or_default();
     let workflow = closure
         .primary
@@ -259,7 +265,6 @@ async fn run_execution_inner(
         .and_then(|primary| primary.template)
         .unwrap_or_default();
     let inputs = claimed.inputs.unwrap_or_default();
-    let spec = execution.spec.clone().unwrap_or_default();
     let max_parallelism = Some(spec.max_parallelism)
         .filter(|parallelism| *parallelism > 0)
         .map_or(environment.default_max_parallelism, |parallelism| {

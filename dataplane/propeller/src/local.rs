@@ -179,7 +179,10 @@ async fn prepare_attempt(launch: &TaskLaunch, work_dir: &Path) -> std::io::Resul
     tokio::fs::create_dir_all(work_dir).await?;
     tokio::fs::create_dir_all(&launch.input_prefix).await?;
     tokio::fs::create_dir_all(&launch.output_prefix).await?;
-    tokio::fs::create_dir_all(&launch.raw_output_prefix).await?;
+    // A remote prefix (`s3://…`) is the task's to write to.
+    if !launch.raw_output_prefix.contains("://") {
+        tokio::fs::create_dir_all(&launch.raw_output_prefix).await?;
+    }
     tokio::fs::write(launch.input_path(), launch.inputs.encode_to_vec()).await
 }
 

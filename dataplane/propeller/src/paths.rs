@@ -29,6 +29,25 @@ impl ExecutionPaths {
         }
     }
 
+    /// Large raw outputs go under `prefix` (the execution's raw output
+    /// prefix, from its launch options) instead of the store's `raw/` folder.
+    /// A local folder (`/data/x`, `file:///data/x`) is used as one; any other
+    /// URI (`s3://bucket/x`) is handed to the task, which writes there itself.
+    pub fn with_raw_output_prefix(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim().trim_end_matches('/');
+        if prefix.is_empty() {
+            return self;
+        }
+        let prefix = match prefix.strip_prefix("file://") {
+            Some(folder) if folder.starts_with('/') => folder,
+            _ => prefix,
+        };
+        if let Some(folder) = self.raw_root.file_name() {
+            self.raw_root = PathBuf::from(prefix).join(folder);
+        }
+        self
+    }
+
     /// `{{.InputPrefix}}` of a node: where its `inputs.pb` is.
     pub fn node_input_prefix(&self, node_id: &str) -> PathBuf {
         self.execution_root.join(node_id).join("data")
@@ -85,4 +104,45 @@ pub fn attempt_key(
         "{}-{}-{}-{}-{}",
         execution.project, execution.domain, execution.name, node_id, attempt
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths() -> ExecutionPaths {
+        ExecutionPaths::new(
+            std::path::Path::new("/store"),
+            &core::WorkflowExecutionIdentifier {
+                project: "flytesnacks".into(),
+                domain: "development".into(),
+                name: "abc".into(),
+                org: String::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn raw_outputs_go_under_the_executions_prefix_when_it_has_one() {
+        let raw = |prefix: &str| {
+            paths()
+                .with_raw_output_prefix(prefix)
+                .attempt_raw_prefix("n0", 1)
+                .display()
+                .to_string()
+        };
+        assert_eq!(raw(""), "/store/raw/flytesnacks-development-abc/n0/1");
+        assert_eq!(
+            raw("/data/raw/"),
+            "/data/raw/flytesnacks-development-abc/n0/1"
+        );
+        assert_eq!(
+            raw("file:///data/raw"),
+            "/data/raw/flytesnacks-development-abc/n0/1"
+        );
+        assert_eq!(
+            raw("s3://bucket/raw"),
+            "s3://bucket/raw/flytesnacks-development-abc/n0/1"
+        );
+    }
 }

@@ -26,3 +26,14 @@ def approval_wf(a: int = 1) -> int:
 def input_wf(a: int = 1) -> int:
     extra = wait_for_input("extra", timeout=timedelta(minutes=10), expected_type=int)
     return add(a=a, b=extra)
+
+
+@workflow
+def approved_sum(a: int) -> int:
+    first = add(a=a, b=1)
+    return approve(first, "approve-inner", timeout=timedelta(minutes=10))
+
+
+@workflow
+def nested_approval_wf(a: int = 2) -> int:
+    return add(a=approved_sum(a=a), b=1)
