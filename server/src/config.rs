@@ -238,6 +238,10 @@ pub struct ConsoleConfig {
     /// logs into the console. Default: this process's own propeller when it
     /// runs one; otherwise logs are only linked, not shown inline.
     pub propeller_endpoint: Option<String>,
+    /// A PEM file of the certificate authority that signed the `https://`
+    /// endpoints' certificates, when it is a private one; the public web
+    /// authorities are trusted without it.
+    pub ca_certificate: Option<PathBuf>,
 }
 
 impl Default for Config {

@@ -35,6 +35,11 @@ pub enum StartupError {
     AdminEndpoint { endpoint: String, reason: String },
     #[error("invalid propeller endpoint {endpoint}: {reason}")]
     PropellerEndpoint { endpoint: String, reason: String },
+    #[error("cannot read the console's CA certificate {path}: {source}")]
+    CaCertificate {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the admin's storage: {source}")]
     AdminStorage {
         #[source]
@@ -42,6 +47,37 @@ pub enum StartupError {
     },
     #[error("cannot set up the console's login: {0}")]
     Login(String),
+}
+
+/// How long the console waits to connect to an API endpoint.
+const API_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the console waits for an API call's answer to begin.
+const API_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The endpoint the console calls an API on: `http://` as it is, `https://`
+/// with TLS trusting the public web authorities, or `ca_certificate` instead
+/// when one is configured (a private CA).
+fn api_channel(
+    endpoint: &str,
+    ca_certificate: Option<&tonic::transport::Certificate>,
+) -> Result<tonic::transport::Endpoint, String> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_string())
+        .map_err(|error| error.to_string())?
+        .connect_timeout(API_CONNECT_TIMEOUT);
+    let scheme = channel.uri().scheme_str().unwrap_or_default();
+    match scheme {
+        "http" => Ok(channel),
+        "https" => {
+            let tls = match ca_certificate {
+                Some(certificate) => {
+                    tonic::transport::ClientTlsConfig::new().ca_certificate(certificate.clone())
+                }
+                None => tonic::transport::ClientTlsConfig::new().with_webpki_roots(),
+            };
+            channel.tls_config(tls).map_err(|error| error.to_string())
+        }
+        other => Err(format!("the scheme must be http or https, not {other:?}")),
+    }
 }
 
 /// A started (bound) updraft; call [`Application::run_until_stopped`] to serve.
@@ -140,11 +176,22 @@ impl Application {
             config.console.admin_endpoint.clone().unwrap_or_else(|| {
                 format!("http://{}", crate::flytekit_config::dialable(local_addr))
             });
-        let channel = tonic::transport::Endpoint::from_shared(admin_endpoint.clone())
-            .map_err(|error| StartupError::AdminEndpoint {
+        let ca_certificate = match &config.console.ca_certificate {
+            Some(path) => Some(tonic::transport::Certificate::from_pem(
+                std::fs::read(path).map_err(|source| StartupError::CaCertificate {
+                    path: path.clone(),
+                    source,
+                })?,
+            )),
+            None => None,
+        };
+        let channel = api_channel(&admin_endpoint, ca_certificate.as_ref())
+            .map_err(|reason| StartupError::AdminEndpoint {
                 endpoint: admin_endpoint.clone(),
-                reason: error.to_string(),
+                reason,
             })?
+            // Pages wait on admin: a hung one fails the page, not the server.
+            .timeout(API_CALL_TIMEOUT)
             .connect_lazy();
         let propeller_endpoint = config.console.propeller_endpoint.clone().or_else(|| {
             data_plane
@@ -153,10 +200,10 @@ impl Application {
         });
         let propeller = match propeller_endpoint {
             Some(endpoint) => Some(
-                tonic::transport::Endpoint::from_shared(endpoint.clone())
-                    .map_err(|error| StartupError::PropellerEndpoint {
+                api_channel(&endpoint, ca_certificate.as_ref())
+                    .map_err(|reason| StartupError::PropellerEndpoint {
                         endpoint: endpoint.clone(),
-                        reason: error.to_string(),
+                        reason,
                     })?
                     .connect_lazy(),
             ),

@@ -34,7 +34,7 @@ impl TestApp {
         .await
     }
 
-    async fn spawn_with_environment(environment: Vec<(String, String)>) -> Self {
+    pub async fn spawn_with_environment(environment: Vec<(String, String)>) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             updraft::telemetry::init();
         }
