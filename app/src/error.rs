@@ -10,6 +10,10 @@ pub enum ConsoleError {
     /// The thing asked for does not exist.
     #[error("{what} was not found")]
     NotFound { what: String },
+    /// The API says something the page asked for does not exist, in its
+    /// own words (which name it).
+    #[error("not found: {message}")]
+    Missing { message: String },
     /// The request was refused as invalid; the message says which part.
     #[error("{message}")]
     InvalidInput { message: String },
@@ -23,7 +27,9 @@ pub enum ConsoleError {
     #[error("the control plane does not support this yet")]
     Unsupported,
     /// Something failed on the server; details are in its log.
-    #[error("internal error")]
+    #[error(
+        "something went wrong on the server (it is in the server's log); retry, and tell your platform team if it keeps happening"
+    )]
     Internal,
     /// Nobody is signed in (or the session ended): sign in again.
     #[error("your session has ended; sign in again")]
@@ -46,8 +52,8 @@ impl From<tonic::Status> for ConsoleError {
     fn from(status: tonic::Status) -> Self {
         use tonic::Code;
         match status.code() {
-            Code::NotFound => ConsoleError::NotFound {
-                what: status.message().to_string(),
+            Code::NotFound => ConsoleError::Missing {
+                message: status.message().to_string(),
             },
             Code::InvalidArgument
             | Code::AlreadyExists
@@ -59,7 +65,9 @@ impl From<tonic::Status> for ConsoleError {
                 message: status.message().to_string(),
             },
             Code::Unauthenticated => ConsoleError::NotSignedIn,
-            Code::Unavailable | Code::DeadlineExceeded => ConsoleError::Unavailable,
+            Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => {
+                ConsoleError::Unavailable
+            }
             Code::Unimplemented => ConsoleError::Unsupported,
             _ => {
                 tracing::error!(code = ?status.code(), message = status.message(), "admin call failed");

@@ -281,6 +281,36 @@ test("the live indicator says when updates stop: reconnecting, then stale", asyn
   await context.close();
 });
 
+test("the live indicator turns stale when the console stays unreachable, and live again when it answers", async () => {
+  const context = await browser.newContext();
+  // After one answer every connection is refused: the browser retries for
+  // ever, so the page itself must say when it has waited too long.
+  let refusing = true;
+  let streams = 0;
+  await context.route((url) => url.pathname.startsWith("/api/live/executions/"), async (route) => {
+    streams += 1;
+    if (streams === 1) {
+      await route.fulfill({
+        status: 200,
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+        body: "retry: 1000\nevent: change\ndata: changed\n\n",
+      });
+    } else if (refusing) {
+      await route.abort("connectionrefused");
+    } else {
+      await route.continue();
+    }
+  });
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  await page.waitForSelector('[data-live="reconnecting"]');
+  await page.waitForSelector('[data-live="stale"]', { timeout: 40_000 });
+  assert.ok(streams >= 3, `the browser kept retrying: ${streams} connections`);
+  refusing = false;
+  await page.waitForSelector('[data-live="live"]', { timeout: 15_000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("flytekit's link to an older workflow version opens that version, and the domain switch lists the project's domains", async () => {
   const newer = await registerExamples();
   const url = new URL(await flytekitWorkflowUrl(workflowName, version));
@@ -288,8 +318,15 @@ test("flytekit's link to an older workflow version opens that version, and the d
   const { page, errors } = await openHydrated(context, url.pathname);
   await page.waitForURL((at) => at.pathname === `${projectPath}/workflows/${workflowName}` && at.searchParams.get("version") === version);
   await page.getByText(`Version ${version} (not the newest: show the newest)`).waitFor();
+  await page.getByText(`Of version ${version}.`).first().waitFor();
   const versions = page.getByRole("table", { name: "Versions, newest first" });
   await versions.locator('a[aria-current="true"]').getByText(version, { exact: true }).waitFor();
+  // Launching from an older version's page launches that version.
+  await page.getByRole("link", { name: "Launch workflow" }).click();
+  await page.waitForURL((at) => at.pathname.endsWith("/launch") && at.searchParams.get("version") === version);
+  await page.getByText(`Launch plan version ${version}`).waitFor();
+  await page.goBack();
+  await page.waitForURL((at) => at.searchParams.get("version") === version && !at.pathname.endsWith("/launch"));
   await versions.getByRole("link", { name: newer, exact: true }).click();
   await page.waitForURL((at) => at.searchParams.get("version") === newer);
   await page.getByText(`Version ${newer}`, { exact: true }).waitFor();

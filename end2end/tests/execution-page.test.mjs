@@ -103,6 +103,32 @@ test("an approval gate is approved from the page and the execution succeeds with
   await context.close();
 });
 
+test("a gate inside a subworkflow shows under its running parent by push, and is approved from the page", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.nested_approval_wf", { a: 2 });
+  const table = page.getByRole("table", { name: "Nodes" });
+  await table.getByRole("link", { name: "Show children of n0" }).click({ timeout: 60_000 });
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+
+  // The subworkflow node stays RUNNING while its gate starts waiting, so
+  // only a push that sees inside running nodes brings the gate's row.
+  const gateRow = table.getByRole("row").filter({ has: page.locator('[data-node-link="n0-0-n1"]') });
+  await gateRow.locator('[data-phase="RUNNING"]').waitFor({ timeout: 60_000 });
+  await table.getByRole("row").filter({ has: page.locator('[data-node-link="n0"]') }).locator('[data-phase="RUNNING"]').waitFor();
+  await nodeLink(page, "n0-0-n1").click();
+  const drawer = page.getByRole("dialog", { name: "Node n0-0-n1" });
+  await drawer.getByRole("heading", { name: "Waiting for approval: approve-inner" }).waitFor({ timeout: 60_000 });
+  await drawer.getByRole("button", { name: "Approve" }).click();
+  await drawer.getByText("Sent; the gate continues in a moment.").waitFor();
+
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("4", { exact: true }).waitFor();
+  await gateRow.locator('[data-phase="SUCCEEDED"]').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("an approval gate is rejected from the page and the execution fails saying so", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
@@ -131,8 +157,17 @@ test("a running execution is terminated from its page with a cause, and shows it
   const executionPath = await launchFromForm(page, "myapp.gates.approval_wf", { a: 2 });
   await waitForExecutionPhase(page, executionPath, "RUNNING");
 
-  await page.getByRole("button", { name: "Terminate", exact: true }).click();
-  await page.getByLabel("Cause").fill("wrong inputs, relaunching");
+  // The panel takes focus when opened, and Escape closes it and gives the
+  // focus back, as a keyboard user expects.
+  const toggle = page.getByRole("button", { name: "Terminate", exact: true });
+  await toggle.click();
+  await page.waitForFunction(() => document.activeElement?.name === "cause");
+  await page.keyboard.press("Escape");
+  assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+  await page.waitForFunction(() => document.activeElement?.textContent?.trim() === "Terminate");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.name === "cause");
+  await page.keyboard.type("wrong inputs, relaunching");
   await page.getByRole("button", { name: "Terminate execution" }).click();
 
   await waitForExecutionPhase(page, executionPath, "ABORTED");

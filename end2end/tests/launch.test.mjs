@@ -50,6 +50,13 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   await page.getByLabel("Max parallelism").fill("2");
   await page.getByLabel("Service account").fill("pipeline-runner");
   await page.getByLabel("Overwrite cached outputs").check();
+  // A raw output prefix must say where: a URI or an absolute folder.
+  await page.getByLabel("Raw output prefix").fill("outputs/here");
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.getByText('raw output prefix "outputs/here" is neither a URI').waitFor();
+  assert.match(page.url(), /\/launch$/);
+  const rawPrefix = `file:///tmp/updraft-e2e-raw-${process.pid}`;
+  await page.getByLabel("Raw output prefix").fill(rawPrefix);
   await page.getByRole("button", { name: "Launch" }).click();
   await page.waitForURL(new RegExp(`${projectPath}/executions/[a-z0-9-]+$`));
   const executionPath = new URL(page.url()).pathname;
@@ -63,6 +70,7 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   assert.match(await header.innerText(), /Service account\s+pipeline-runner/);
   assert.match(await header.innerText(), /Max parallelism\s+2/);
   assert.match(await header.innerText(), /Overwrites cached outputs/);
+  assert.ok((await header.innerText()).includes(rawPrefix), await header.innerText());
 
   // Relaunch opens the same launch plan version's form with these inputs.
   await page.getByRole("link", { name: "Relaunch" }).click();
@@ -77,6 +85,7 @@ test("a workflow launched from its form runs with the typed inputs", async () =>
   assert.equal(await page.getByLabel("Service account").inputValue(), "pipeline-runner");
   assert.equal(await page.getByLabel("Max parallelism").inputValue(), "2");
   assert.equal(await page.getByLabel("Overwrite cached outputs").isChecked(), true);
+  assert.equal(await page.getByLabel("Raw output prefix").inputValue(), rawPrefix);
   await page.locator("#launch-input-name").fill("again");
   await page.getByRole("button", { name: "Launch" }).click();
   await page.waitForURL((url) => /\/executions\/[a-z0-9-]+$/.test(url.pathname) && url.pathname !== executionPath);

@@ -36,6 +36,12 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 const FED_WATCH_INTERVAL: Duration = Duration::from_secs(5);
 /// How many executions the watched list covers (the console's first page).
 const LIST_WINDOW: u32 = 25;
+/// The least time between two `change` events of one stream: a burst of
+/// changes (a wide map starting) becomes a few refetches, not one per event.
+const CHANGE_SPACING: Duration = Duration::from_millis(250);
+/// How many extra calls one look at an execution may make to see inside its
+/// running nodes (subworkflow children, retries, map indexes).
+const INSIDE_LOOKS: usize = 16;
 
 /// `GET /api/live/executions/{project}/{domain}[/{name}]`, and
 /// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}[?index=N]`.
@@ -357,9 +363,9 @@ where
         let mut stale = false;
         let mut first = true;
         loop {
-            if !first {
-                next_look(&mut nudges).await;
-            }
+            // The propeller tells of a change only once admin holds it, so a
+            // nudge is a change even where the fingerprint cannot see it.
+            let nudged = !first && next_look(&mut nudges).await;
             first = false;
             let admin = match watcher.admin().await {
                 Ok(admin) => admin,
@@ -377,7 +383,7 @@ where
                     fingerprint,
                     settled,
                 }) => {
-                    if last.as_deref() != Some(fingerprint.as_str()) || stale {
+                    if nudged || last.as_deref() != Some(fingerprint.as_str()) || stale {
                         stale = false;
                         last = Some(fingerprint);
                         if !sender
@@ -386,6 +392,7 @@ where
                         {
                             return;
                         }
+                        tokio::time::sleep(CHANGE_SPACING).await;
                     }
                     if settled {
                         let _ = sender
@@ -421,20 +428,22 @@ where
 }
 
 /// Waits until the next look at the admin is due: a nudge, or the interval
-/// (short once there is no change stream any more, or never was).
-async fn next_look(nudges: &mut Option<tokio::sync::mpsc::Receiver<()>>) {
+/// (short once there is no change stream any more, or never was). Whether
+/// the propeller nudged.
+async fn next_look(nudges: &mut Option<tokio::sync::mpsc::Receiver<()>>) -> bool {
     let Some(receiver) = nudges.as_mut() else {
         tokio::time::sleep(WATCH_INTERVAL).await;
-        return;
+        return false;
     };
     tokio::select! {
-        () = tokio::time::sleep(FED_WATCH_INTERVAL) => {}
+        () = tokio::time::sleep(FED_WATCH_INTERVAL) => false,
         nudge = receiver.recv() => {
             if nudge.is_none() {
                 // The stream ended (the run is over, or the propeller went
                 // away): look now, then on the short interval.
                 *nudges = None;
             }
+            nudge.is_some()
         }
     }
 }
@@ -492,7 +501,7 @@ async fn look_at_execution(
     let closure = execution.closure.unwrap_or_default();
     let nodes = admin
         .list_node_executions(admin::NodeExecutionListRequest {
-            workflow_execution_id: Some(id),
+            workflow_execution_id: Some(id.clone()),
             limit: 10_000,
             ..Default::default()
         })
@@ -500,21 +509,106 @@ async fn look_at_execution(
         .into_inner();
     let mut fingerprint = format!("{}@{}", closure.phase, stamp(closure.updated_at.as_ref()));
     for node in &nodes.node_executions {
-        let node_closure = node.closure.clone().unwrap_or_default();
-        fingerprint.push_str(&format!(
-            ";{}={}@{}",
-            node.id
-                .as_ref()
-                .map(|id| id.node_id.as_str())
-                .unwrap_or_default(),
-            node_closure.phase,
-            stamp(node_closure.updated_at.as_ref())
-        ));
+        add_node(&mut fingerprint, node);
+    }
+    if !is_terminal(closure.phase) {
+        look_inside_running_nodes(&mut admin, &id, nodes.node_executions, &mut fingerprint).await;
     }
     Ok(Look::Seen {
         fingerprint,
         settled: is_terminal(closure.phase),
     })
+}
+
+fn add_node(fingerprint: &mut String, node: &admin::NodeExecution) {
+    let closure = node.closure.as_ref();
+    fingerprint.push_str(&format!(
+        ";{}={}@{}",
+        node.id
+            .as_ref()
+            .map(|id| id.node_id.as_str())
+            .unwrap_or_default(),
+        closure.map(|closure| closure.phase).unwrap_or_default(),
+        stamp(closure.and_then(|closure| closure.updated_at.as_ref()))
+    ));
+}
+
+fn node_is_settled(node: &admin::NodeExecution) -> bool {
+    use core::node_execution::Phase as NodePhase;
+    matches!(
+        node.closure
+            .as_ref()
+            .map(|closure| NodePhase::try_from(closure.phase)),
+        Some(Ok(NodePhase::Succeeded
+            | NodePhase::Failed
+            | NodePhase::Aborted
+            | NodePhase::Skipped
+            | NodePhase::TimedOut
+            | NodePhase::Recovered))
+    )
+}
+
+/// Adds what changes inside running nodes without touching the node itself:
+/// a subworkflow's or dynamic node's children, and a task node's attempts
+/// (a retry, a map's indexes). A flyteadmin moves none of that onto the
+/// parent. What cannot be read is left out: the next look tries again.
+async fn look_inside_running_nodes(
+    admin: &mut AdminClient,
+    execution: &core::WorkflowExecutionIdentifier,
+    top_level: Vec<admin::NodeExecution>,
+    fingerprint: &mut String,
+) {
+    let mut running: std::collections::VecDeque<admin::NodeExecution> = top_level
+        .into_iter()
+        .filter(|node| !node_is_settled(node))
+        .collect();
+    let mut looks_left = INSIDE_LOOKS;
+    while let Some(node) = running.pop_front() {
+        if looks_left == 0 {
+            break;
+        }
+        looks_left -= 1;
+        let Some(node_id) = node.id else { continue };
+        let is_parent = node
+            .metadata
+            .as_ref()
+            .is_some_and(|metadata| metadata.is_parent_node);
+        if is_parent {
+            let children = admin
+                .list_node_executions(admin::NodeExecutionListRequest {
+                    workflow_execution_id: Some(execution.clone()),
+                    limit: 10_000,
+                    unique_parent_id: node_id.node_id,
+                    ..Default::default()
+                })
+                .await;
+            let Ok(children) = children else { continue };
+            for child in children.into_inner().node_executions {
+                add_node(fingerprint, &child);
+                if !node_is_settled(&child) {
+                    running.push_back(child);
+                }
+            }
+        } else {
+            let attempts = admin
+                .list_task_executions(admin::TaskExecutionListRequest {
+                    node_execution_id: Some(node_id),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .await;
+            let Ok(attempts) = attempts else { continue };
+            for attempt in attempts.into_inner().task_executions {
+                let closure = attempt.closure.unwrap_or_default();
+                fingerprint.push_str(&format!(
+                    ";#{}={}@{}",
+                    attempt.id.map(|id| id.retry_attempt).unwrap_or_default(),
+                    closure.phase,
+                    stamp(closure.updated_at.as_ref())
+                ));
+            }
+        }
+    }
 }
 
 async fn look_at_list(

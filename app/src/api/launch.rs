@@ -69,20 +69,23 @@ pub struct LaunchRequest {
     pub relaunch_of: String,
 }
 
-/// The form of the newest launchable version: a launch plan's own parameters,
-/// a workflow's default launch plan (flytekit registers one under the
-/// workflow's name), or a task's interface.
+/// The form of a launchable version (`version`, or the newest when empty):
+/// a launch plan's own parameters, a workflow's default launch plan (flytekit
+/// registers one under the workflow's name and version), or a task's
+/// interface.
 #[server(input = Json)]
 pub async fn get_launch_form(
     project: String,
     domain: String,
     kind: EntityKind,
     name: String,
+    version: String,
     relaunch_of: String,
 ) -> Result<LaunchForm, ConsoleError> {
     let mut client = super::admin_client()?;
     if relaunch_of.is_empty() {
-        server::launch_form(&mut client, &project, &domain, kind, &name, None).await
+        let version = Some(version.as_str()).filter(|version| !version.is_empty());
+        server::launch_form(&mut client, &project, &domain, kind, &name, version).await
     } else {
         server::relaunch_form(&mut client, &project, &domain, &relaunch_of).await
     }
@@ -494,6 +497,15 @@ mod server {
                     ))
                 })?,
         };
+        let raw_output_prefix = request.options.raw_output_prefix.trim();
+        if !raw_output_prefix.is_empty()
+            && !raw_output_prefix.starts_with('/')
+            && !raw_output_prefix.contains("://")
+        {
+            return Err(invalid(format!(
+                "raw output prefix \"{raw_output_prefix}\" is neither a URI (s3://bucket/prefix, file:///folder) nor an absolute folder"
+            )));
+        }
         let spec = admin::ExecutionSpec {
             launch_plan: Some(target.id),
             metadata: Some(admin::ExecutionMetadata {
@@ -519,11 +531,11 @@ mod server {
             annotations: (!annotations.is_empty()).then(|| admin::Annotations {
                 values: annotations.into_iter().collect(),
             }),
-            raw_output_data_config: (!request.options.raw_output_prefix.trim().is_empty()).then(
-                || admin::RawOutputDataConfig {
-                    output_location_prefix: request.options.raw_output_prefix.trim().into(),
-                },
-            ),
+            raw_output_data_config: (!raw_output_prefix.is_empty()).then(|| {
+                admin::RawOutputDataConfig {
+                    output_location_prefix: raw_output_prefix.into(),
+                }
+            }),
             security_context: (!request.options.service_account.trim().is_empty()).then(|| {
                 core::SecurityContext {
                     run_as: Some(core::Identity {

@@ -22,8 +22,6 @@ pub struct AttemptView {
     pub log_links: Vec<(String, String)>,
     /// A map task's indexes, each in its newest retry, by index.
     pub map_indexes: Vec<MapIndexView>,
-    /// The task this attempt ran, as `name` and `version`.
-    pub task: Option<(String, String)>,
 }
 
 /// One index of a map task attempt.
@@ -194,6 +192,13 @@ mod server {
             })
             .await?
             .into_inner();
+        // A task from another project (a reference task) is read from there.
+        let last_task = tasks
+            .task_executions
+            .iter()
+            .filter_map(|task| task.id.as_ref())
+            .max_by_key(|id| id.retry_attempt)
+            .and_then(|id| id.task_id.clone());
         let mut attempts: Vec<AttemptView> = tasks
             .task_executions
             .into_iter()
@@ -227,11 +232,6 @@ mod server {
                         .map(|log| (log.name, log.uri))
                         .collect(),
                     map_indexes: map_indexes(closure.metadata.as_ref()),
-                    task: task
-                        .id
-                        .as_ref()
-                        .and_then(|id| id.task_id.as_ref())
-                        .map(|task| (task.name.clone(), task.version.clone())),
                 }
             })
             .collect();
@@ -264,18 +264,27 @@ mod server {
             }
         };
 
-        let gate = gate_of(&mut client, &execution, &node_id)
-            .await?
-            .map(|(kind, signal_id)| GateView {
-                kind,
-                signal_id,
-                waiting: closure.phase == core::node_execution::Phase::Running as i32,
-            });
+        // A gate runs no task, so a node with attempts needs no look at the
+        // workflow. Nested gates are found by the id in their own workflow.
+        let spec_node_id = node
+            .metadata
+            .as_ref()
+            .map(|metadata| metadata.spec_node_id.as_str())
+            .filter(|spec_node_id| !spec_node_id.is_empty())
+            .unwrap_or(&node_id);
+        let gate = if attempts.is_empty() {
+            gate_of(&mut client, &execution, spec_node_id).await?
+        } else {
+            None
+        };
+        let gate = gate.map(|(kind, signal_id)| GateView {
+            kind,
+            signal_id,
+            waiting: closure.phase == core::node_execution::Phase::Running as i32,
+        });
 
-        let task = match attempts.last().and_then(|attempt| attempt.task.clone()) {
-            Some((task_name, version)) => {
-                task_template(&mut client, &execution, task_name, version).await
-            }
+        let task = match last_task {
+            Some(task_id) => task_template(&mut client, task_id).await,
             None => None,
         };
 
@@ -327,19 +336,14 @@ mod server {
     /// has it (or, in front of another admin, will not say).
     async fn task_template(
         client: &mut crate::api::AdminClient,
-        execution: &core::WorkflowExecutionIdentifier,
-        name: String,
-        version: String,
+        task_id: core::Identifier,
     ) -> Option<TaskTemplateView> {
+        let (name, version) = (task_id.name.clone(), task_id.version.clone());
         let found = client
             .get_task(admin::ObjectGetRequest {
                 id: Some(core::Identifier {
                     resource_type: core::ResourceType::Task as i32,
-                    project: execution.project.clone(),
-                    domain: execution.domain.clone(),
-                    name: name.clone(),
-                    version: version.clone(),
-                    org: String::new(),
+                    ..task_id
                 }),
             })
             .await
@@ -400,11 +404,12 @@ mod server {
         })
     }
 
-    /// The gate a top-level node of the execution's workflow is, if any.
+    /// The gate the node `spec_node_id` of the execution's workflow is, if
+    /// any: at the top level, in a subworkflow or in a branch.
     async fn gate_of(
         client: &mut crate::api::AdminClient,
         execution: &core::WorkflowExecutionIdentifier,
-        node_id: &str,
+        spec_node_id: &str,
     ) -> Result<Option<(GateKind, String)>, ConsoleError> {
         let found = client
             .get_execution(admin::WorkflowExecutionGetRequest {
@@ -421,13 +426,11 @@ mod server {
             })
             .await?
             .into_inner();
-        let node = workflow
+        let Some(gate) = workflow
             .closure
             .and_then(|closure| closure.compiled_workflow)
-            .and_then(|compiled| compiled.primary)
-            .and_then(|primary| primary.template)
-            .and_then(|template| template.nodes.into_iter().find(|node| node.id == node_id));
-        let Some(core::node::Target::GateNode(gate)) = node.and_then(|node| node.target) else {
+            .and_then(|compiled| find_gate(compiled, spec_node_id))
+        else {
             return Ok(None);
         };
         Ok(match gate.condition {
@@ -447,6 +450,44 @@ mod server {
             Some(gate_node::Condition::Sleep(_)) => Some((GateKind::Sleep, String::new())),
             None => None,
         })
+    }
+
+    /// The gate node `spec_node_id` among every workflow of `compiled`, the
+    /// primary one first, looking into branches' cases.
+    fn find_gate(
+        compiled: core::CompiledWorkflowClosure,
+        spec_node_id: &str,
+    ) -> Option<core::GateNode> {
+        let mut nodes: std::collections::VecDeque<core::Node> = compiled
+            .primary
+            .into_iter()
+            .chain(compiled.sub_workflows)
+            .filter_map(|workflow| workflow.template)
+            .flat_map(|template| template.nodes)
+            .collect();
+        while let Some(node) = nodes.pop_front() {
+            match node.target {
+                Some(core::node::Target::GateNode(gate)) if node.id == spec_node_id => {
+                    return Some(gate);
+                }
+                Some(core::node::Target::BranchNode(branch)) => {
+                    let Some(if_else) = branch.if_else else {
+                        continue;
+                    };
+                    let cases = if_else
+                        .case
+                        .map(|case| *case)
+                        .into_iter()
+                        .chain(if_else.other);
+                    nodes.extend(cases.filter_map(|case| case.then_node.map(|node| *node)));
+                    if let Some(core::if_else_block::Default::ElseNode(node)) = if_else.default {
+                        nodes.push_back(*node);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     pub async fn set_signal(

@@ -30,15 +30,24 @@ pub fn use_live_updates(
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let url = url();
-        subscribe(&url, set_changes, set_state);
+        subscribe(&url, set_changes, (state, set_state));
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (url, set_changes, set_state);
     (changes, state)
 }
 
+/// How long the browser may keep reconnecting before the page says it is
+/// not updating: a server that refuses connections is retried for ever.
 #[cfg(feature = "hydrate")]
-fn subscribe(url: &str, set_changes: WriteSignal<u64>, set_state: WriteSignal<LiveState>) {
+const RECONNECTING_AT_MOST: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[cfg(feature = "hydrate")]
+fn subscribe(
+    url: &str,
+    set_changes: WriteSignal<u64>,
+    (state, set_state): (ReadSignal<LiveState>, WriteSignal<LiveState>),
+) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use web_sys::EventSource;
@@ -66,8 +75,20 @@ fn subscribe(url: &str, set_changes: WriteSignal<u64>, set_state: WriteSignal<Li
             // The browser retries by itself unless it gave up (CLOSED).
             if source.ready_state() == EventSource::CLOSED {
                 set_state.set(LiveState::Stale);
-            } else {
+            } else if matches!(
+                state.get_untracked(),
+                LiveState::Connecting | LiveState::Live
+            ) {
+                // A page already stale stays so until a connection opens.
                 set_state.set(LiveState::Reconnecting);
+                set_timeout(
+                    move || {
+                        if state.try_get_untracked() == Some(LiveState::Reconnecting) {
+                            set_state.try_set(LiveState::Stale);
+                        }
+                    },
+                    RECONNECTING_AT_MOST,
+                );
             }
         })
     };

@@ -55,6 +55,9 @@ pub fn KeyboardShortcuts() -> impl IntoView {
                 <dt><kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"Alt"</kbd>" "
                     <kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"R"</kbd></dt>
                 <dd>"Relaunch (on an execution)"</dd>
+                <dt><kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"Alt"</kbd>" "
+                    <kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"L"</kbd></dt>
+                <dd>"Launch (on a workflow, task or launch plan)"</dd>
                 <dt><kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"Esc"</kbd></dt>
                 <dd>"Close a panel"</dd>
                 <dt><kbd class="rounded border border-slate-300 px-1 font-mono text-xs dark:border-slate-600">"?"</kbd></dt>

@@ -56,7 +56,7 @@ fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
     let launch_href = {
         let name = name.clone();
         move || {
-            project_path(
+            let path = project_path(
                 &project.get(),
                 &domain.get(),
                 &format!(
@@ -64,7 +64,8 @@ fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
                     kind.route_segment(),
                     encode_component(&name)
                 ),
-            )
+            );
+            append_query(&path, &[("version", &version.get())])
         }
     };
     view! {
@@ -174,6 +175,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         .first()
         .is_some_and(|newest| newest.version != shown_version);
     let newest_href = entity_path.clone();
+    let graph_version = shown_version.clone();
     view! {
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
             "Version " <span class="font-mono">{shown_version.clone()}</span>
@@ -208,7 +210,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         </div>
         <section class="mt-6" aria-labelledby="interface-heading">
             <h3 id="interface-heading" class="text-lg font-semibold">"Interface"</h3>
-            <p class="text-xs text-slate-500 dark:text-slate-400">"Of the newest version."</p>
+            <p class="text-xs text-slate-500 dark:text-slate-400">{format!("Of version {shown_version}.")}</p>
             <div class="mt-3 grid gap-6 lg:grid-cols-2">
                 <div>
                     <h4 class="mb-1 font-medium">"Inputs"</h4>
@@ -230,7 +232,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         {graph.map(|layout| view! {
             <section class="mt-8" aria-labelledby="graph-heading">
                 <h3 id="graph-heading" class="text-lg font-semibold">"Graph"</h3>
-                <p class="text-xs text-slate-500 dark:text-slate-400">"Of the newest version."</p>
+                <p class="text-xs text-slate-500 dark:text-slate-400">{format!("Of version {graph_version}.")}</p>
                 {Suspend::new(async move { graph_part(layout, Default::default(), None).await })}
             </section>
         })}

@@ -35,6 +35,14 @@ pub fn ExecutionPage() -> impl IntoView {
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
     let terminate = ServerAction::<TerminateExecution>::new();
     let archive = ServerAction::<ArchiveExecution>::new();
+    // The terminate panel lives outside the header, which is drawn anew on
+    // every pushed change: a person typing a cause keeps it.
+    let terminate_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(terminate.value().get(), Some(Ok(()))) {
+            terminate_open.set(false);
+        }
+    });
     // Bumped by every pushed change; every resource below refetches with it.
     let (refresh, live) = use_live_updates(move || {
         format!(
@@ -183,10 +191,12 @@ pub fn ExecutionPage() -> impl IntoView {
             <span aria-current="page">{move || name.get()}</span>
             <span class="ml-3"><LiveIndicator state=live /></span>
         </nav>
+        // Drops down under the header's buttons.
+        <TerminatePanel open=terminate_open name terminate />
         <Transition fallback=|| view! { <Loading what="the execution" /> }>
             {move || Suspend::new(async move {
                 match execution.await {
-                    Ok(detail) => view! { <ExecutionHeader detail terminate archive /> }.into_any(),
+                    Ok(detail) => view! { <ExecutionHeader detail terminate terminate_open archive /> }.into_any(),
                     Err(error) => view! {
                         <h2 class="mt-2 break-all text-xl font-semibold">{name.get_untracked()}</h2>
                         <div class="mt-4"><ErrorNotice error /></div>
@@ -278,6 +288,7 @@ fn NodeViewTabs(view_mode: Memo<String>, base: Signal<String>) -> impl IntoView 
 fn ExecutionHeader(
     detail: ExecutionDetail,
     terminate: ServerAction<TerminateExecution>,
+    terminate_open: RwSignal<bool>,
     archive: ServerAction<ArchiveExecution>,
 ) -> impl IntoView {
     let summary = detail.summary.clone();
@@ -356,10 +367,10 @@ fn ExecutionHeader(
                     }
                 }
                 {
-                    let (name, phase) = (summary.name.clone(), summary.phase.clone());
+                    let phase = summary.phase.clone();
                     view! {
                         <NeedsRole role="contributor" label="Terminate">
-                            <TerminateControl phase=phase.clone() name=name.clone() terminate />
+                            <TerminateControl phase=phase.clone() open=terminate_open terminate />
                         </NeedsRole>
                     }
                 }
@@ -564,14 +575,14 @@ fn HeaderField(#[prop(into)] label: String, children: Children) -> impl IntoView
     }
 }
 
-/// The Terminate button: asks for a cause, or says why it cannot be used.
+/// The Terminate button: opens the panel that asks for a cause, or says why
+/// it cannot be used.
 #[component]
 fn TerminateControl(
     phase: String,
-    name: String,
+    open: RwSignal<bool>,
     terminate: ServerAction<TerminateExecution>,
 ) -> impl IntoView {
-    let (project, domain) = use_project_domain();
     if is_terminal_execution_phase(&phase) {
         return view! {
             <div class="max-w-xs text-right">
@@ -586,39 +597,83 @@ fn TerminateControl(
         }
         .into_any();
     }
-    let (open, set_open) = signal(false);
-    let pending = terminate.pending();
     let result = terminate.value();
     view! {
-        <div class="relative">
+        <div>
             <div class="text-right">
-                <button type="button"
+                <button type="button" id=TERMINATE_TOGGLE
                     aria-expanded=move || if open.get() { "true" } else { "false" }
                     aria-controls="terminate-form"
-                    on:click=move |_| set_open.update(|o| *o = !*o)
+                    on:click=move |_| open.update(|open| *open = !*open)
                     class=styles::BUTTON_DANGER>
                     "Terminate"
                 </button>
             </div>
-            // Outside the panel: the header is re-rendered when the action
-            // completes, which closes the panel.
             {move || result.get().map(|outcome| match outcome {
                 Ok(()) => view! { <p role="status" class="mt-1 text-right text-sm">"Termination requested."</p> }.into_any(),
                 Err(error) => view! { <div class="mt-2 w-80"><ErrorNotice error /></div> }.into_any(),
             })}
-            <div id="terminate-form" class="absolute right-0 z-10 mt-2 w-80 rounded-lg border border-slate-200 bg-white p-3 shadow-lg dark:border-slate-700 dark:bg-slate-900" class:hidden=move || !open.get()>
+        </div>
+    }
+    .into_any()
+}
+
+const TERMINATE_TOGGLE: &str = "terminate-toggle";
+
+/// The panel the Terminate button opens: takes focus when opened; Escape or
+/// Cancel closes it and gives focus back to the button.
+#[component]
+fn TerminatePanel(
+    open: RwSignal<bool>,
+    name: Memo<String>,
+    terminate: ServerAction<TerminateExecution>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let pending = terminate.pending();
+    let cause = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if open.get() {
+            // After the panel is shown: a hidden field takes no focus.
+            request_animation_frame(move || {
+                if let Some(cause) = cause.get_untracked() {
+                    let _ = cause.focus();
+                }
+            });
+        }
+    });
+    let close = move || {
+        open.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(toggle) = document()
+            .get_element_by_id(TERMINATE_TOGGLE)
+            .and_then(|element| {
+                wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(element).ok()
+            })
+        {
+            let _ = toggle.focus();
+        }
+    };
+    let close_on_escape = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            event.stop_propagation();
+            close();
+        }
+    };
+    view! {
+        <div class="relative h-0">
+            <div id="terminate-form" on:keydown=close_on_escape class="absolute right-0 top-16 z-10 w-80 rounded-lg border border-slate-200 bg-white p-3 shadow-lg dark:border-slate-700 dark:bg-slate-900" class:hidden=move || !open.get()>
                 <ActionForm action=terminate>
                     <input type="hidden" name="project" value=move || project.get() />
                     <input type="hidden" name="domain" value=move || domain.get() />
-                    <input type="hidden" name="name" value=name.clone() />
+                    <input type="hidden" name="name" value=move || name.get() />
                     <label class="block text-sm">
                         <span class="font-medium">"Cause"</span>
-                        <textarea name="cause" required rows="2"
+                        <textarea name="cause" required rows="2" node_ref=cause
                             placeholder="Why stop it? The cause is kept with the execution."
                             class=styles::INPUT></textarea>
                     </label>
                     <div class="mt-2 flex justify-end gap-2">
-                        <button type="button" on:click=move |_| set_open.set(false)
+                        <button type="button" on:click=move |_| close()
                             class="rounded-md px-3 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">"Cancel"</button>
                         <button type="submit" disabled=move || pending.get()
                             class="rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800 disabled:opacity-60">
@@ -629,7 +684,6 @@ fn TerminateControl(
             </div>
         </div>
     }
-    .into_any()
 }
 
 #[component]

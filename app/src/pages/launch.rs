@@ -35,10 +35,20 @@ pub fn LaunchPage() -> impl IntoView {
 fn Launch(kind: EntityKind, name: Memo<String>) -> impl IntoView {
     let (project, domain) = use_project_domain();
     let relaunch_of = use_query_value("relaunch");
+    // A version page launches its own version, not the newest.
+    let version = use_query_value("version");
     let form = Resource::new(
-        move || (project.get(), domain.get(), name.get(), relaunch_of.get()),
-        move |(project, domain, name, relaunch_of)| {
-            get_launch_form(project, domain, kind, name, relaunch_of)
+        move || {
+            (
+                project.get(),
+                domain.get(),
+                name.get(),
+                version.get(),
+                relaunch_of.get(),
+            )
+        },
+        move |(project, domain, name, version, relaunch_of)| {
+            get_launch_form(project, domain, kind, name, version, relaunch_of)
         },
     );
     let detail_href = move || {

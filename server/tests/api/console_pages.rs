@@ -19,6 +19,8 @@ const WORKFLOW: &str = "myapp.greetings.hello_wf";
 struct ScriptedAdmin {
     filters: Arc<Mutex<Vec<String>>>,
     terminated: Arc<Mutex<Vec<(String, String)>>>,
+    /// The phase of the node inside nested1's running subworkflow node.
+    inner_phase: Arc<Mutex<core::node_execution::Phase>>,
 }
 
 impl ScriptedAdmin {
@@ -294,8 +296,15 @@ impl AdminService for ScriptedAdmin {
         request: Request<admin::WorkflowExecutionGetRequest>,
     ) -> Result<Response<admin::Execution>, Status> {
         let name = request.into_inner().id.unwrap_or_default().name;
+        // nested1 is watched, not listed.
+        let nested = execution(
+            "nested1",
+            core::workflow_execution::Phase::Running,
+            1_795_300_400,
+        );
         executions()
             .into_iter()
+            .chain([nested])
             .find(|execution| execution.id.as_ref().unwrap().name == name)
             .map(Response::new)
             .ok_or_else(|| Status::not_found(format!("execution {name}")))
@@ -353,6 +362,23 @@ impl AdminService for ScriptedAdmin {
                 } else {
                     String::new()
                 },
+            }));
+        }
+        // nested1 runs a subworkflow at n0; its inner node is scripted.
+        if execution_id.as_ref().is_some_and(|id| id.name == "nested1") {
+            let nodes = if request.unique_parent_id == "n0" {
+                vec![node("n0-0-n0", *self.inner_phase.lock().unwrap())]
+            } else {
+                let mut subworkflow = node("n0", Phase::Running);
+                subworkflow.metadata = Some(admin::NodeExecutionMetaData {
+                    is_parent_node: true,
+                    ..Default::default()
+                });
+                vec![node("start-node", Phase::Succeeded), subworkflow]
+            };
+            return Ok(Response::new(admin::NodeExecutionList {
+                node_executions: nodes,
+                token: String::new(),
             }));
         }
         let mut launch_plan_node = node("n1", Phase::Succeeded);
@@ -755,4 +781,173 @@ async fn pages_say_when_the_admin_lacks_an_api() {
         html.contains("the control plane does not support this yet"),
         "{html}"
     );
+}
+
+/// The name of the next event on a server-sent event stream, skipping
+/// keep-alive comments.
+async fn next_event_name(stream: &mut reqwest::Response, buffered: &mut String) -> String {
+    loop {
+        if let Some(end) = buffered.find("\n\n") {
+            let event: String = buffered.drain(..end + 2).collect();
+            if let Some(name) = event.lines().find_map(|line| line.strip_prefix("event: ")) {
+                return name.to_string();
+            }
+            continue;
+        }
+        let chunk = stream
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the stream stays open");
+        buffered.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn a_watched_execution_tells_of_changes_inside_a_running_subworkflow() {
+    let admin = ScriptedAdmin::default();
+    *admin.inner_phase.lock().unwrap() = core::node_execution::Phase::Running;
+    let app = console_with(&admin).await;
+    let mut stream = app
+        .http
+        .get(app.url(&format!("/api/live/executions/{PROJECT}/{DOMAIN}/nested1")))
+        .send()
+        .await
+        .unwrap();
+    let mut buffered = String::new();
+    assert_eq!(next_event_name(&mut stream, &mut buffered).await, "change");
+
+    // Neither the execution nor its subworkflow node changes: only the node
+    // inside it does, as flyteadmin records it.
+    *admin.inner_phase.lock().unwrap() = core::node_execution::Phase::Succeeded;
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        next_event_name(&mut stream, &mut buffered),
+    )
+    .await
+    .expect("the inner node's change is pushed");
+    assert_eq!(next, "change");
+}
+
+/// A private CA, and a certificate for 127.0.0.1 that it signed, made with
+/// the openssl command line in `folder`: the CA's PEM file, and the server's
+/// certificate and key as PEM.
+fn private_ca_and_server_certificate(
+    folder: &std::path::Path,
+) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
+    let openssl = |arguments: &[&str]| {
+        let output = std::process::Command::new("openssl")
+            .args(arguments)
+            .current_dir(folder)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            output.status.success(),
+            "openssl {arguments:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let new_key = ["-newkey", "rsa:2048", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509", "-days", "1"][..],
+            &new_key,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=updraft test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &new_key,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        folder.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        folder.join("ca.pem"),
+        std::fs::read(folder.join("server.pem")).unwrap(),
+        std::fs::read(folder.join("server.key")).unwrap(),
+    )
+}
+
+/// Serves `admin` over TLS with `certificate` on a free loopback port and
+/// returns its `https://` URL.
+async fn serve_tls(admin: ScriptedAdmin, certificate: Vec<u8>, key: Vec<u8>) -> String {
+    use tonic::transport::{Identity, Server, ServerTlsConfig, server::TcpIncoming};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::builder()
+        .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(certificate, key)))
+        .unwrap()
+        .add_service(AdminServiceServer::new(admin));
+    tokio::spawn(server.serve_with_incoming(TcpIncoming::from(listener)));
+    format!("https://{addr}")
+}
+
+#[tokio::test]
+async fn a_console_fronts_an_admin_behind_tls_signed_by_a_private_ca() {
+    let certificates = tempfile::tempdir().unwrap();
+    let (ca, certificate, key) = private_ca_and_server_certificate(certificates.path());
+    let endpoint = serve_tls(ScriptedAdmin::default(), certificate, key).await;
+    let app = TestApp::spawn_with_environment(vec![
+        ("UPDRAFT_CONSOLE__ADMIN_ENDPOINT".into(), endpoint.clone()),
+        (
+            "UPDRAFT_CONSOLE__CA_CERTIFICATE".into(),
+            ca.display().to_string(),
+        ),
+        ("UPDRAFT_PROPELLER__ENABLED".into(), "false".into()),
+    ])
+    .await;
+
+    let running_link = format!("href=\"{}/executions/running1\"", base());
+    let (status, html) = page(&app, &format!("{}/executions", base())).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&running_link), "{html}");
+
+    // Without the private CA the admin's certificate is not trusted: the
+    // page says the control plane cannot be reached, and shows nothing of it.
+    let untrusting = TestApp::spawn_with_admin(&endpoint).await;
+    let (_, html) = page(&untrusting, &format!("{}/executions", base())).await;
+    assert!(
+        html.contains("the control plane is unavailable right now"),
+        "{html}"
+    );
+    assert!(!html.contains(&running_link), "{html}");
 }

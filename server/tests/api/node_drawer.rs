@@ -33,8 +33,36 @@ async fn a_signal_for_an_unknown_execution_is_refused_naming_it() {
     .await;
 
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains("NotFound"), "{body}");
+    assert!(
+        body.contains("NotFound") || body.contains("Missing"),
+        "{body}"
+    );
     assert!(body.contains("nosuchexecution"), "{body}");
+}
+
+#[tokio::test]
+async fn an_unknown_execution_is_named_in_the_admins_words_once() {
+    let app = TestApp::spawn().await;
+
+    let html = app
+        .http
+        .get(
+            app.url("/console/projects/flytesnacks/domains/development/executions/nosuchexecution"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert!(
+        html.contains(
+            "not found: execution flytesnacks/development/nosuchexecution does not exist"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("does not exist was not found"), "{html}");
 }
 
 #[tokio::test]
