@@ -253,58 +253,53 @@ test("the executions list sorts in the chosen order, kept in the URL", async () 
   await context.close();
 });
 
-test("the live indicator says when updates stop: reconnecting, then stale", async () => {
-  const context = await browser.newContext();
-  // The stream answers once and ends, as a dropped connection does; the
-  // browser's retry then finds the BFF unreachable and gives up.
-  let streams = 0;
+/**
+ * Answers the first live stream of `context` with one change that ends (as a
+ * dropped connection does, the browser retrying after `retryMs`), and every
+ * later one with `later(route)`. Answers how many streams were asked for.
+ */
+async function dropLiveStreams(context, retryMs, later) {
+  const streams = { count: 0 };
   await context.route((url) => url.pathname.startsWith("/api/live/executions/"), async (route) => {
-    streams += 1;
-    if (streams === 1) {
+    streams.count += 1;
+    if (streams.count === 1) {
       await route.fulfill({
         status: 200,
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-        body: "retry: 3000\nevent: change\ndata: changed\n\n",
+        body: `retry: ${retryMs}\nevent: change\ndata: changed\n\n`,
       });
     } else {
-      await route.fulfill({ status: 503, body: "unavailable" });
+      await later(route);
     }
   });
+  return streams;
+}
+
+test("the live indicator says when updates stop: reconnecting, then stale", async () => {
+  const context = await browser.newContext();
+  // The browser's retry finds the BFF answering with an error, and gives up.
+  const streams = await dropLiveStreams(context, 3000, (route) => route.fulfill({ status: 503, body: "unavailable" }));
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
   const indicator = page.locator("[data-live]").first();
   await page.waitForSelector('[data-live="reconnecting"]');
   assert.equal(await indicator.innerText(), "Reconnecting…");
   await page.waitForSelector('[data-live="stale"]', { timeout: 15_000 });
   assert.equal(await indicator.innerText(), "Not updating: reload the page");
-  assert.equal(streams, 2);
+  assert.equal(streams.count, 2);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test("the live indicator turns stale when the console stays unreachable, and live again when it answers", async () => {
   const context = await browser.newContext();
-  // After one answer every connection is refused: the browser retries for
-  // ever, so the page itself must say when it has waited too long.
+  // Every retry is refused: the browser retries for ever, so the page itself
+  // must say when it has waited too long.
   let refusing = true;
-  let streams = 0;
-  await context.route((url) => url.pathname.startsWith("/api/live/executions/"), async (route) => {
-    streams += 1;
-    if (streams === 1) {
-      await route.fulfill({
-        status: 200,
-        headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
-        body: "retry: 1000\nevent: change\ndata: changed\n\n",
-      });
-    } else if (refusing) {
-      await route.abort("connectionrefused");
-    } else {
-      await route.continue();
-    }
-  });
+  const streams = await dropLiveStreams(context, 1000, (route) => (refusing ? route.abort("connectionrefused") : route.continue()));
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
   await page.waitForSelector('[data-live="reconnecting"]');
   await page.waitForSelector('[data-live="stale"]', { timeout: 40_000 });
-  assert.ok(streams >= 3, `the browser kept retrying: ${streams} connections`);
+  assert.ok(streams.count >= 3, `the browser kept retrying: ${streams.count} connections`);
   refusing = false;
   await page.waitForSelector('[data-live="live"]', { timeout: 15_000 });
   assert.deepEqual(errors, []);

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use updraft_proto::flyteidl::service::admin_service_server::{AdminService, AdminServiceServer};
 use updraft_proto::flyteidl::{admin, core};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, next_event_name};
 
 const PROJECT: &str = "flytesnacks";
 const DOMAIN: &str = "development";
@@ -781,26 +781,6 @@ async fn pages_say_when_the_admin_lacks_an_api() {
         html.contains("the control plane does not support this yet"),
         "{html}"
     );
-}
-
-/// The name of the next event on a server-sent event stream, skipping
-/// keep-alive comments.
-async fn next_event_name(stream: &mut reqwest::Response, buffered: &mut String) -> String {
-    loop {
-        if let Some(end) = buffered.find("\n\n") {
-            let event: String = buffered.drain(..end + 2).collect();
-            if let Some(name) = event.lines().find_map(|line| line.strip_prefix("event: ")) {
-                return name.to_string();
-            }
-            continue;
-        }
-        let chunk = stream
-            .chunk()
-            .await
-            .unwrap()
-            .expect("the stream stays open");
-        buffered.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 #[tokio::test]

@@ -72,3 +72,23 @@ impl TestApp {
             .expect("gRPC connects")
     }
 }
+
+/// The name of the next event on a server-sent event stream, skipping
+/// keep-alive comments.
+pub async fn next_event_name(stream: &mut reqwest::Response, buffered: &mut String) -> String {
+    loop {
+        if let Some(end) = buffered.find("\n\n") {
+            let event: String = buffered.drain(..end + 2).collect();
+            if let Some(name) = event.lines().find_map(|line| line.strip_prefix("event: ")) {
+                return name.to_string();
+            }
+            continue;
+        }
+        let chunk = stream
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the stream stays open");
+        buffered.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
