@@ -24,7 +24,10 @@ use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, workflow_execution::Phase};
 
 use crate::login::TokenSource;
-use updraft_app::api::{AdminClient, ApiClients, BearerToken, PropellerClient};
+use updraft_app::api::{
+    AdminClient, ApiClients, BearerToken, EXECUTIONS_PER_PAGE, EntityKind, ExecutionQuery,
+    PropellerClient, SignedInUser, execution_filters, now_millis,
+};
 use updraft_proto::updraft::propeller::v1::{
     ExecutionChange, TailLogsRequest, WatchExecutionRequest, WatchExecutionsRequest,
 };
@@ -34,16 +37,15 @@ use updraft_proto::updraft::propeller::v1::{
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 /// How often it looks anyway while the propeller's change stream is open.
 const FED_WATCH_INTERVAL: Duration = Duration::from_secs(5);
-/// How many executions the watched list covers (the console's first page).
-const LIST_WINDOW: u32 = 25;
 /// The least time between two `change` events of one stream: a burst of
 /// changes (a wide map starting) becomes a few refetches, not one per event.
-const CHANGE_SPACING: Duration = Duration::from_millis(250);
+const CHANGE_SPACING: Duration = Duration::from_millis(500);
 /// How many extra calls one look at an execution may make to see inside its
 /// running nodes (subworkflow children, retries, map indexes).
 const INSIDE_LOOKS: usize = 16;
 
-/// `GET /api/live/executions/{project}/{domain}[/{name}]`, and
+/// `GET /api/live/executions/{project}/{domain}[/{name}]` (a list's with its
+/// page's query), and
 /// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}[?index=N]`.
 pub fn live_router<S: Clone + Send + Sync + 'static>(clients: ApiClients) -> Router<S> {
     Router::new()
@@ -285,12 +287,46 @@ async fn watch_execution(
     })
 }
 
+/// The executions list a page shows, from its live URL's query: the list's
+/// own filters, sort and page, and the entity whose executions it lists.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ListWatch {
+    phase: String,
+    sort: String,
+    token: String,
+    created: String,
+    archived: String,
+    mine: String,
+    duration: String,
+    /// An [`EntityKind`] route segment (`workflows`), with `name`.
+    kind: String,
+    name: String,
+}
+
+impl ListWatch {
+    fn query(&self) -> ExecutionQuery {
+        ExecutionQuery {
+            phase: self.phase.clone(),
+            sort: self.sort.clone(),
+            token: self.token.clone(),
+            created: self.created.clone(),
+            archived: self.archived.clone(),
+            mine: self.mine.clone(),
+            duration: self.duration.clone(),
+        }
+    }
+}
+
 async fn watch_list(
     State(clients): State<ApiClients>,
     tokens: Option<Extension<TokenSource>>,
+    user: Option<Extension<SignedInUser>>,
     Path((project, domain)): Path<(String, String)>,
+    Query(list): Query<ListWatch>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watcher = Watcher::new(clients, tokens);
+    let me = user.map(|Extension(user)| user.subject);
     let request = WatchExecutionsRequest {
         project: project.clone(),
         domain: domain.clone(),
@@ -305,8 +341,45 @@ async fn watch_list(
         })
     });
     watch(watcher, nudges, move |admin| {
-        look_at_list(admin, project.clone(), domain.clone())
+        let request = list_request(&project, &domain, &list, me.as_deref());
+        look_at_list(admin, request)
     })
+}
+
+/// The request the list page makes, so the watch sees what the page shows.
+/// A query the page itself refuses falls back to the project's newest
+/// executions: the page shows its error, not a list.
+fn list_request(
+    project: &str,
+    domain: &str,
+    list: &ListWatch,
+    me: Option<&str>,
+) -> admin::ResourceListRequest {
+    let entity = EntityKind::from_route_segment(&list.kind).map(|kind| (kind, list.name.as_str()));
+    let (filters, key, descending, token) =
+        match execution_filters(&list.query(), entity, now_millis(), me) {
+            Ok((filters, key, descending)) => (filters, key, descending, list.token.clone()),
+            Err(_) => (String::new(), "created_at", true, String::new()),
+        };
+    let direction = if descending {
+        admin::sort::Direction::Descending
+    } else {
+        admin::sort::Direction::Ascending
+    };
+    admin::ResourceListRequest {
+        id: Some(admin::NamedEntityIdentifier {
+            project: project.to_string(),
+            domain: domain.to_string(),
+            ..Default::default()
+        }),
+        limit: EXECUTIONS_PER_PAGE,
+        token,
+        filters,
+        sort_by: Some(admin::Sort {
+            key: key.into(),
+            direction: direction as i32,
+        }),
+    }
 }
 
 /// A receiver that gets a nudge whenever the propeller's change stream
@@ -613,25 +686,9 @@ async fn look_inside_running_nodes(
 
 async fn look_at_list(
     mut admin: AdminClient,
-    project: String,
-    domain: String,
+    request: admin::ResourceListRequest,
 ) -> Result<Look, tonic::Status> {
-    let page = admin
-        .list_executions(admin::ResourceListRequest {
-            id: Some(admin::NamedEntityIdentifier {
-                project,
-                domain,
-                ..Default::default()
-            }),
-            limit: LIST_WINDOW,
-            sort_by: Some(admin::Sort {
-                key: "created_at".into(),
-                direction: admin::sort::Direction::Descending as i32,
-            }),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
+    let page = admin.list_executions(request).await?.into_inner();
     let fingerprint = page
         .executions
         .iter()

@@ -252,7 +252,7 @@ pub async fn list_executions(
 
 /// The server's clock, in milliseconds since the Unix epoch.
 #[cfg(feature = "ssr")]
-fn now_millis() -> i64 {
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {

@@ -14,7 +14,7 @@ use crate::components::styles;
 use crate::components::time::{DurationText, LocalTime};
 use crate::pages::entity_list::{Pagination, RunHint};
 use crate::pages::project::{ProjectHeader, use_project_domain};
-use crate::pages::{encode_component, project_path, query_string, use_query_value};
+use crate::pages::{append_query, encode_component, project_path, query_string, use_query_value};
 
 /// `/console/projects/{project}/domains/{domain}/executions`.
 #[component]
@@ -64,12 +64,31 @@ pub fn ExecutionsList(
             ExecutionQuery::default()
         }
     });
-    // Any change among the project's newest executions refetches the list.
+    // Any change among the executions this page lists refetches it.
+    let live_entity = entity
+        .clone()
+        .map(|(kind, name)| (kind.route_segment(), name))
+        .unwrap_or_default();
     let (changes, live) = use_live_updates(move || {
-        format!(
+        let query = query.get();
+        let path = format!(
             "/api/live/executions/{}/{}",
             encode_component(&project.get()),
             encode_component(&domain.get())
+        );
+        append_query(
+            &path,
+            &[
+                ("phase", &query.phase),
+                ("sort", &query.sort),
+                ("token", &query.token),
+                ("created", &query.created),
+                ("archived", &query.archived),
+                ("mine", &query.mine),
+                ("duration", &query.duration),
+                ("kind", live_entity.0),
+                ("name", &live_entity.1),
+            ],
         )
     });
     let executions = Resource::new(

@@ -931,3 +931,32 @@ async fn a_console_fronts_an_admin_behind_tls_signed_by_a_private_ca() {
     );
     assert!(!html.contains(&running_link), "{html}");
 }
+
+#[tokio::test]
+async fn a_watched_list_follows_the_pages_own_filters() {
+    let admin = ScriptedAdmin::default();
+    let app = console_with(&admin).await;
+
+    let mut stream = app
+        .http
+        .get(app.url(&format!(
+            "/api/live/executions/{PROJECT}/{DOMAIN}?phase=FAILED&kind=workflows&name={WORKFLOW}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        next_event_name(&mut stream, &mut String::new()).await,
+        "change"
+    );
+
+    // The watch asks for what a workflow's failed executions page lists, so
+    // a change outside the newest executions still reaches that page.
+    let filters = admin.filters();
+    assert!(
+        filters
+            .iter()
+            .any(|filter| filter.contains("eq(phase,FAILED)") && filter.contains(WORKFLOW)),
+        "{filters:?}"
+    );
+}
