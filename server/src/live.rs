@@ -25,9 +25,10 @@ use updraft_proto::flyteidl::core::{self, workflow_execution::Phase};
 
 use crate::login::TokenSource;
 use updraft_app::api::{
-    AdminClient, ApiClients, BearerToken, EXECUTIONS_PER_PAGE, EntityKind, ExecutionQuery,
-    PropellerClient, SignedInUser, execution_filters, now_millis,
+    AdminClient, ApiClients, BearerToken, EntityKind, ExecutionQuery, PropellerClient,
+    SignedInUser, executions_page_request, now_millis,
 };
+use updraft_app::error::ConsoleError;
 use updraft_proto::updraft::propeller::v1::{
     ExecutionChange, TailLogsRequest, WatchExecutionRequest, WatchExecutionsRequest,
 };
@@ -282,8 +283,11 @@ async fn watch_execution(
             propeller.watch_execution(request).await
         })
     });
-    watch(watcher, nudges, move |admin| {
-        look_at_execution(admin, id.clone())
+    // Without a propeller's changes, looking inside running nodes is the only
+    // way to see a subworkflow's children or a retry change.
+    let look_inside = watcher.clients.propeller.is_none();
+    watch(watcher, nudges, NudgeIs::Change, move |admin| {
+        look_at_execution(admin, id.clone(), look_inside)
     })
 }
 
@@ -292,30 +296,11 @@ async fn watch_execution(
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 struct ListWatch {
-    phase: String,
-    sort: String,
-    token: String,
-    created: String,
-    archived: String,
-    mine: String,
-    duration: String,
+    #[serde(flatten)]
+    query: ExecutionQuery,
     /// An [`EntityKind`] route segment (`workflows`), with `name`.
     kind: String,
     name: String,
-}
-
-impl ListWatch {
-    fn query(&self) -> ExecutionQuery {
-        ExecutionQuery {
-            phase: self.phase.clone(),
-            sort: self.sort.clone(),
-            token: self.token.clone(),
-            created: self.created.clone(),
-            archived: self.archived.clone(),
-            mine: self.mine.clone(),
-            duration: self.duration.clone(),
-        }
-    }
 }
 
 async fn watch_list(
@@ -340,9 +325,13 @@ async fn watch_list(
             propeller.watch_executions(request).await
         })
     });
-    watch(watcher, nudges, move |admin| {
+    watch(watcher, nudges, NudgeIs::Hint, move |admin| {
         let request = list_request(&project, &domain, &list, me.as_deref());
-        look_at_list(admin, request)
+        async move {
+            let request =
+                request.map_err(|error| tonic::Status::invalid_argument(error.to_string()))?;
+            look_at_list(admin, request).await
+        }
     })
 }
 
@@ -354,32 +343,12 @@ fn list_request(
     domain: &str,
     list: &ListWatch,
     me: Option<&str>,
-) -> admin::ResourceListRequest {
+) -> Result<admin::ResourceListRequest, ConsoleError> {
     let entity = EntityKind::from_route_segment(&list.kind).map(|kind| (kind, list.name.as_str()));
-    let (filters, key, descending, token) =
-        match execution_filters(&list.query(), entity, now_millis(), me) {
-            Ok((filters, key, descending)) => (filters, key, descending, list.token.clone()),
-            Err(_) => (String::new(), "created_at", true, String::new()),
-        };
-    let direction = if descending {
-        admin::sort::Direction::Descending
-    } else {
-        admin::sort::Direction::Ascending
-    };
-    admin::ResourceListRequest {
-        id: Some(admin::NamedEntityIdentifier {
-            project: project.to_string(),
-            domain: domain.to_string(),
-            ..Default::default()
-        }),
-        limit: EXECUTIONS_PER_PAGE,
-        token,
-        filters,
-        sort_by: Some(admin::Sort {
-            key: key.into(),
-            direction: direction as i32,
-        }),
-    }
+    let now = now_millis();
+    executions_page_request(project, domain, &list.query, entity, now, me).or_else(|_| {
+        executions_page_request(project, domain, &ExecutionQuery::default(), None, now, None)
+    })
 }
 
 /// A receiver that gets a nudge whenever the propeller's change stream
@@ -421,9 +390,21 @@ where
     receiver
 }
 
+/// What a nudge from the propeller means to a watch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NudgeIs {
+    /// A change of the watched execution, even one its fingerprint cannot
+    /// see (inside a running node).
+    Change,
+    /// A change somewhere in the project: look, and tell the page only if
+    /// what it shows changed.
+    Hint,
+}
+
 fn watch<F, Fut>(
     watcher: Watcher,
     nudges: Option<tokio::sync::mpsc::Receiver<()>>,
+    nudge_is: NudgeIs,
     look: F,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
 where
@@ -437,8 +418,9 @@ where
         let mut first = true;
         loop {
             // The propeller tells of a change only once admin holds it, so a
-            // nudge is a change even where the fingerprint cannot see it.
-            let nudged = !first && next_look(&mut nudges).await;
+            // nudge about the watched execution is a change even where the
+            // fingerprint cannot see it.
+            let nudged = !first && next_look(&mut nudges).await && nudge_is == NudgeIs::Change;
             first = false;
             let admin = match watcher.admin().await {
                 Ok(admin) => admin,
@@ -560,6 +542,7 @@ fn stamp(timestamp: Option<&prost_types::Timestamp>) -> String {
 async fn look_at_execution(
     mut admin: AdminClient,
     id: core::WorkflowExecutionIdentifier,
+    look_inside: bool,
 ) -> Result<Look, tonic::Status> {
     let execution = match admin
         .get_execution(admin::WorkflowExecutionGetRequest {
@@ -584,8 +567,8 @@ async fn look_at_execution(
     for node in &nodes.node_executions {
         add_node(&mut fingerprint, node);
     }
-    if !is_terminal(closure.phase) {
-        look_inside_running_nodes(&mut admin, &id, nodes.node_executions, &mut fingerprint).await;
+    if look_inside && !is_terminal(closure.phase) {
+        look_inside_running_nodes(&mut admin, &id, nodes.node_executions, &mut fingerprint).await?;
     }
     Ok(Look::Seen {
         fingerprint,
@@ -607,30 +590,31 @@ fn add_node(fingerprint: &mut String, node: &admin::NodeExecution) {
 }
 
 fn node_is_settled(node: &admin::NodeExecution) -> bool {
-    use core::node_execution::Phase as NodePhase;
-    matches!(
-        node.closure
-            .as_ref()
-            .map(|closure| NodePhase::try_from(closure.phase)),
-        Some(Ok(NodePhase::Succeeded
-            | NodePhase::Failed
-            | NodePhase::Aborted
-            | NodePhase::Skipped
-            | NodePhase::TimedOut
-            | NodePhase::Recovered))
-    )
+    node.closure
+        .as_ref()
+        .and_then(|closure| core::node_execution::Phase::try_from(closure.phase).ok())
+        .is_some_and(updraft_admin::phases::node_is_terminal)
 }
 
 /// Adds what changes inside running nodes without touching the node itself:
 /// a subworkflow's or dynamic node's children, and a task node's attempts
 /// (a retry, a map's indexes). A flyteadmin moves none of that onto the
-/// parent. What cannot be read is left out: the next look tries again.
+/// parent. An admin without one of the listings gives nothing for it, every
+/// time; any other failure fails the look, so the fingerprint never flips
+/// between looks that could and could not read.
 async fn look_inside_running_nodes(
     admin: &mut AdminClient,
     execution: &core::WorkflowExecutionIdentifier,
     top_level: Vec<admin::NodeExecution>,
     fingerprint: &mut String,
-) {
+) -> Result<(), tonic::Status> {
+    let unless_unsupported = |status: tonic::Status| {
+        if status.code() == tonic::Code::Unimplemented {
+            Ok(())
+        } else {
+            Err(status)
+        }
+    };
     let mut running: std::collections::VecDeque<admin::NodeExecution> = top_level
         .into_iter()
         .filter(|node| !node_is_settled(node))
@@ -655,7 +639,13 @@ async fn look_inside_running_nodes(
                     ..Default::default()
                 })
                 .await;
-            let Ok(children) = children else { continue };
+            let children = match children {
+                Ok(children) => children,
+                Err(status) => {
+                    unless_unsupported(status)?;
+                    continue;
+                }
+            };
             for child in children.into_inner().node_executions {
                 add_node(fingerprint, &child);
                 if !node_is_settled(&child) {
@@ -670,7 +660,13 @@ async fn look_inside_running_nodes(
                     ..Default::default()
                 })
                 .await;
-            let Ok(attempts) = attempts else { continue };
+            let attempts = match attempts {
+                Ok(attempts) => attempts,
+                Err(status) => {
+                    unless_unsupported(status)?;
+                    continue;
+                }
+            };
             for attempt in attempts.into_inner().task_executions {
                 let closure = attempt.closure.unwrap_or_default();
                 fingerprint.push_str(&format!(
@@ -682,6 +678,7 @@ async fn look_inside_running_nodes(
             }
         }
     }
+    Ok(())
 }
 
 async fn look_at_list(

@@ -177,12 +177,22 @@ impl Application {
                 format!("http://{}", crate::flytekit_config::dialable(local_addr))
             });
         let ca_certificate = match &config.console.ca_certificate {
-            Some(path) => Some(tonic::transport::Certificate::from_pem(
-                std::fs::read(path).map_err(|source| StartupError::CaCertificate {
+            Some(path) => {
+                let unreadable = |source| StartupError::CaCertificate {
                     path: path.clone(),
                     source,
-                })?,
-            )),
+                };
+                let pem = std::fs::read(path).map_err(unreadable)?;
+                // TLS skips what it cannot read: a file of no certificate
+                // would only show up later as every page failing.
+                if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(unreadable(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "it holds no PEM certificate",
+                    )));
+                }
+                Some(tonic::transport::Certificate::from_pem(pem))
+            }
             None => None,
         };
         let channel = api_channel(&admin_endpoint, ca_certificate.as_ref())

@@ -41,6 +41,7 @@ pub struct ExecutionPage {
 
 /// What the executions list shows: every field comes from the URL query.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ExecutionQuery {
     /// A phase name, or empty for all.
     pub phase: String,
@@ -214,39 +215,52 @@ pub async fn list_executions(
     entity_kind: Option<EntityKind>,
     entity_name: String,
 ) -> Result<ExecutionPage, ConsoleError> {
-    use updraft_proto::flyteidl::admin;
     let entity = entity_kind.map(|kind| (kind, entity_name.as_str()));
     let now_millis = now_millis();
     let me = use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<super::SignedInUser>().cloned())
         .map(|user| user.subject);
-    let (filters, key, descending) = execution_filters(&query, entity, now_millis, me.as_deref())?;
+    let request =
+        executions_page_request(&project, &domain, &query, entity, now_millis, me.as_deref())?;
+    let mut client = super::admin_client()?;
+    let response = client.list_executions(request).await?.into_inner();
+    Ok(ExecutionPage {
+        executions: response.executions.iter().map(execution_summary).collect(),
+        next_token: Some(response.token).filter(|token| !token.is_empty()),
+    })
+}
+
+/// The admin request for the page of executions `query` asks for: the
+/// executions list's, and what its live watch looks at.
+#[cfg(feature = "ssr")]
+pub fn executions_page_request(
+    project: &str,
+    domain: &str,
+    query: &ExecutionQuery,
+    entity: Option<(EntityKind, &str)>,
+    now_millis: i64,
+    me: Option<&str>,
+) -> Result<updraft_proto::flyteidl::admin::ResourceListRequest, ConsoleError> {
+    use updraft_proto::flyteidl::admin;
+    let (filters, key, descending) = execution_filters(query, entity, now_millis, me)?;
     let direction = if descending {
         admin::sort::Direction::Descending
     } else {
         admin::sort::Direction::Ascending
     };
-    let mut client = super::admin_client()?;
-    let response = client
-        .list_executions(admin::ResourceListRequest {
-            id: Some(admin::NamedEntityIdentifier {
-                project,
-                domain,
-                ..Default::default()
-            }),
-            limit: EXECUTIONS_PER_PAGE,
-            token: query.token,
-            filters,
-            sort_by: Some(admin::Sort {
-                key: key.into(),
-                direction: direction as i32,
-            }),
-        })
-        .await?
-        .into_inner();
-    Ok(ExecutionPage {
-        executions: response.executions.iter().map(execution_summary).collect(),
-        next_token: Some(response.token).filter(|token| !token.is_empty()),
+    Ok(admin::ResourceListRequest {
+        id: Some(admin::NamedEntityIdentifier {
+            project: project.to_string(),
+            domain: domain.to_string(),
+            ..Default::default()
+        }),
+        limit: EXECUTIONS_PER_PAGE,
+        token: query.token.clone(),
+        filters,
+        sort_by: Some(admin::Sort {
+            key: key.into(),
+            direction: direction as i32,
+        }),
     })
 }
 

@@ -264,16 +264,16 @@ mod server {
             }
         };
 
-        // A gate runs no task, so a node with attempts needs no look at the
-        // workflow. Nested gates are found by the id in their own workflow.
-        let spec_node_id = node
-            .metadata
-            .as_ref()
-            .map(|metadata| metadata.spec_node_id.as_str())
+        // A gate runs no task and holds no nodes, so other nodes need no
+        // look at the workflow. A nested gate is known by its id in its own
+        // workflow (`spec_node_id`); a top-level node's id is that id.
+        let metadata = node.metadata.unwrap_or_default();
+        let spec_node_id = Some(metadata.spec_node_id)
             .filter(|spec_node_id| !spec_node_id.is_empty())
-            .unwrap_or(&node_id);
-        let gate = if attempts.is_empty() {
-            gate_of(&mut client, &execution, spec_node_id).await?
+            .unwrap_or_else(|| node_id.clone());
+        let gate = if attempts.is_empty() && !metadata.is_parent_node {
+            let top_level = spec_node_id == node_id;
+            gate_of(&mut client, &execution, &spec_node_id, top_level).await?
         } else {
             None
         };
@@ -405,11 +405,12 @@ mod server {
     }
 
     /// The gate the node `spec_node_id` of the execution's workflow is, if
-    /// any: at the top level, in a subworkflow or in a branch.
+    /// any: at the top level, or nested in a subworkflow or a branch.
     async fn gate_of(
         client: &mut crate::api::AdminClient,
         execution: &core::WorkflowExecutionIdentifier,
         spec_node_id: &str,
+        top_level: bool,
     ) -> Result<Option<(GateKind, String)>, ConsoleError> {
         let found = client
             .get_execution(admin::WorkflowExecutionGetRequest {
@@ -429,7 +430,7 @@ mod server {
         let Some(gate) = workflow
             .closure
             .and_then(|closure| closure.compiled_workflow)
-            .and_then(|compiled| find_gate(compiled, spec_node_id))
+            .and_then(|compiled| find_gate(compiled, spec_node_id, top_level))
         else {
             return Ok(None);
         };
@@ -452,42 +453,72 @@ mod server {
         })
     }
 
-    /// The gate node `spec_node_id` among every workflow of `compiled`, the
-    /// primary one first, looking into branches' cases.
+    /// The gate node `spec_node_id`: among the primary workflow's own nodes
+    /// when the node is top-level, otherwise among the subworkflows' nodes
+    /// and every branch's cases. Ids repeat across workflows (flytekit names
+    /// the nodes of each n0, n1, …), so a nested gate is only trusted when
+    /// every node it could be is the same gate.
     fn find_gate(
         compiled: core::CompiledWorkflowClosure,
         spec_node_id: &str,
+        top_level: bool,
     ) -> Option<core::GateNode> {
-        let mut nodes: std::collections::VecDeque<core::Node> = compiled
+        let primary_nodes = compiled
             .primary
-            .into_iter()
-            .chain(compiled.sub_workflows)
-            .filter_map(|workflow| workflow.template)
-            .flat_map(|template| template.nodes)
-            .collect();
-        while let Some(node) = nodes.pop_front() {
-            match node.target {
-                Some(core::node::Target::GateNode(gate)) if node.id == spec_node_id => {
-                    return Some(gate);
-                }
-                Some(core::node::Target::BranchNode(branch)) => {
-                    let Some(if_else) = branch.if_else else {
-                        continue;
-                    };
-                    let cases = if_else
-                        .case
-                        .map(|case| *case)
-                        .into_iter()
-                        .chain(if_else.other);
-                    nodes.extend(cases.filter_map(|case| case.then_node.map(|node| *node)));
-                    if let Some(core::if_else_block::Default::ElseNode(node)) = if_else.default {
-                        nodes.push_back(*node);
-                    }
-                }
-                _ => {}
-            }
+            .and_then(|workflow| workflow.template)
+            .map(|template| template.nodes)
+            .unwrap_or_default();
+        if top_level {
+            return primary_nodes
+                .into_iter()
+                .find(|node| node.id == spec_node_id)
+                .and_then(|node| match node.target {
+                    Some(core::node::Target::GateNode(gate)) => Some(gate),
+                    _ => None,
+                });
         }
-        None
+        let branch_cases = |node: core::Node| -> Vec<core::Node> {
+            let Some(core::node::Target::BranchNode(branch)) = node.target else {
+                return Vec::new();
+            };
+            let Some(if_else) = branch.if_else else {
+                return Vec::new();
+            };
+            let mut cases: Vec<core::Node> = if_else
+                .case
+                .map(|case| *case)
+                .into_iter()
+                .chain(if_else.other)
+                .filter_map(|case| case.then_node.map(|node| *node))
+                .collect();
+            if let Some(core::if_else_block::Default::ElseNode(node)) = if_else.default {
+                cases.push(*node);
+            }
+            cases
+        };
+        let mut nested: Vec<core::Node> =
+            primary_nodes.into_iter().flat_map(branch_cases).collect();
+        nested.extend(
+            compiled
+                .sub_workflows
+                .into_iter()
+                .filter_map(|workflow| workflow.template)
+                .flat_map(|template| template.nodes),
+        );
+        let mut candidates = Vec::new();
+        while let Some(node) = nested.pop() {
+            if node.id == spec_node_id
+                && let Some(core::node::Target::GateNode(gate)) = &node.target
+            {
+                candidates.push(gate.clone());
+            }
+            nested.extend(branch_cases(node));
+        }
+        let first = candidates.first()?;
+        candidates
+            .iter()
+            .all(|gate| gate == first)
+            .then(|| first.clone())
     }
 
     pub async fn set_signal(
@@ -541,5 +572,76 @@ mod server {
             })
             .await?;
         Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::find_gate;
+        use updraft_proto::flyteidl::core;
+
+        fn task_node(id: &str) -> core::Node {
+            core::Node {
+                id: id.into(),
+                target: Some(core::node::Target::TaskNode(Default::default())),
+                ..Default::default()
+            }
+        }
+
+        fn approve_node(id: &str, signal_id: &str) -> core::Node {
+            core::Node {
+                id: id.into(),
+                target: Some(core::node::Target::GateNode(core::GateNode {
+                    condition: Some(core::gate_node::Condition::Approve(
+                        core::ApproveCondition {
+                            signal_id: signal_id.into(),
+                        },
+                    )),
+                })),
+                ..Default::default()
+            }
+        }
+
+        fn workflow(nodes: Vec<core::Node>) -> core::CompiledWorkflow {
+            core::CompiledWorkflow {
+                template: Some(core::WorkflowTemplate {
+                    nodes,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        }
+
+        fn signal_of(gate: Option<core::GateNode>) -> Option<String> {
+            match gate?.condition? {
+                core::gate_node::Condition::Approve(approve) => Some(approve.signal_id),
+                _ => None,
+            }
+        }
+
+        #[test]
+        fn a_gate_is_looked_for_in_the_workflow_its_node_belongs_to() {
+            // Both workflows name their nodes n0, n1: the top-level n1 is a
+            // task, the subworkflow's n1 a gate.
+            let closure = core::CompiledWorkflowClosure {
+                primary: Some(workflow(vec![task_node("n0"), task_node("n1")])),
+                sub_workflows: vec![workflow(vec![
+                    task_node("n0"),
+                    approve_node("n1", "approve-inner"),
+                ])],
+                ..Default::default()
+            };
+            assert_eq!(signal_of(find_gate(closure.clone(), "n1", true)), None);
+            assert_eq!(
+                signal_of(find_gate(closure.clone(), "n1", false)).as_deref(),
+                Some("approve-inner")
+            );
+
+            // Two different gates a nested n1 could be: neither is offered.
+            let mut ambiguous = closure;
+            ambiguous
+                .sub_workflows
+                .push(workflow(vec![approve_node("n1", "approve-other")]));
+            assert_eq!(signal_of(find_gate(ambiguous, "n1", false)), None);
+        }
     }
 }

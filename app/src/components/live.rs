@@ -56,7 +56,13 @@ fn subscribe(
         set_state.set(LiveState::Stale);
         return;
     };
-    let on_open = Closure::<dyn FnMut()>::new(move || set_state.set(LiveState::Live));
+    // Each spell of reconnecting has its own number: a timer left from an
+    // earlier one must not end a later one early.
+    let reconnecting_spell = StoredValue::new(0u64);
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        reconnecting_spell.update_value(|spell| *spell += 1);
+        set_state.set(LiveState::Live);
+    });
     let on_change = Closure::<dyn FnMut()>::new(move || {
         set_state.set(LiveState::Live);
         set_changes.update(|count| *count += 1);
@@ -81,9 +87,13 @@ fn subscribe(
             ) {
                 // A page already stale stays so until a connection opens.
                 set_state.set(LiveState::Reconnecting);
+                reconnecting_spell.update_value(|spell| *spell += 1);
+                let spell = reconnecting_spell.get_value();
                 set_timeout(
                     move || {
-                        if state.try_get_untracked() == Some(LiveState::Reconnecting) {
+                        if reconnecting_spell.try_get_value() == Some(spell)
+                            && state.try_get_untracked() == Some(LiveState::Reconnecting)
+                        {
                             set_state.try_set(LiveState::Stale);
                         }
                     },

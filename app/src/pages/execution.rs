@@ -43,6 +43,11 @@ pub fn ExecutionPage() -> impl IntoView {
             terminate_open.set(false);
         }
     });
+    // Another execution's page starts with the panel closed.
+    Effect::new(move |_| {
+        name.track();
+        terminate_open.set(false);
+    });
     // Bumped by every pushed change; every resource below refetches with it.
     let (refresh, live) = use_live_updates(move || {
         format!(
@@ -584,6 +589,8 @@ fn TerminateControl(
     terminate: ServerAction<TerminateExecution>,
 ) -> impl IntoView {
     if is_terminal_execution_phase(&phase) {
+        // It ended while a cause was being typed: nothing is left to stop.
+        open.set(false);
         return view! {
             <div class="max-w-xs text-right">
                 <button type="button" disabled aria-describedby="terminate-note"
@@ -631,6 +638,13 @@ fn TerminatePanel(
     let (project, domain) = use_project_domain();
     let pending = terminate.pending();
     let cause = NodeRef::<leptos::html::Textarea>::new();
+    // A cause typed for one execution is never sent for another.
+    Effect::new(move |_| {
+        name.track();
+        if let Some(cause) = cause.get_untracked() {
+            cause.set_value("");
+        }
+    });
     Effect::new(move |_| {
         if open.get() {
             // After the panel is shown: a hidden field takes no focus.

@@ -33,17 +33,25 @@ impl ExecutionPaths {
     /// prefix, from its launch options) instead of the store's `raw/` folder.
     /// A local folder (`/data/x`, `file:///data/x`) is used as one; any other
     /// URI (`s3://bucket/x`) is handed to the task, which writes there itself.
+    /// A relative folder or a bare scheme names no place, and is ignored.
     pub fn with_raw_output_prefix(mut self, prefix: &str) -> Self {
-        let prefix = prefix.trim().trim_end_matches('/');
+        let prefix = prefix.trim();
         if prefix.is_empty() {
             return self;
         }
-        let prefix = match prefix.strip_prefix("file://") {
-            Some(folder) if folder.starts_with('/') => folder,
-            _ => prefix,
+        let root = match prefix.split_once("://") {
+            Some((scheme, rest)) if scheme != "file" => {
+                Some(PathBuf::from(prefix.trim_end_matches('/')))
+                    .filter(|_| !rest.trim_matches('/').is_empty())
+            }
+            _ => Some(local_path(prefix)).filter(|folder| folder.is_absolute()),
         };
-        if let Some(folder) = self.raw_root.file_name() {
-            self.raw_root = PathBuf::from(prefix).join(folder);
+        match (root, self.raw_root.file_name()) {
+            (Some(root), Some(folder)) => self.raw_root = root.join(folder),
+            _ => tracing::warn!(
+                prefix,
+                "the raw output prefix is neither a URI nor an absolute folder; using the store"
+            ),
         }
         self
     }
@@ -144,5 +152,10 @@ mod tests {
             raw("s3://bucket/raw"),
             "s3://bucket/raw/flytesnacks-development-abc/n0/1"
         );
+        assert_eq!(raw("file:///"), "/flytesnacks-development-abc/n0/1");
+        // No place named: the store's own folder.
+        for nowhere in ["raw/here", "s3://", "file://raw"] {
+            assert_eq!(raw(nowhere), "/store/raw/flytesnacks-development-abc/n0/1");
+        }
     }
 }

@@ -33,10 +33,7 @@ async fn a_signal_for_an_unknown_execution_is_refused_naming_it() {
     .await;
 
     assert_eq!(status, 500, "{body}");
-    assert!(
-        body.contains("NotFound") || body.contains("Missing"),
-        "{body}"
-    );
+    assert!(body.contains("Missing"), "{body}");
     assert!(body.contains("nosuchexecution"), "{body}");
 }
 
