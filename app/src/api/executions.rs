@@ -61,6 +61,22 @@ pub struct ExecutionQuery {
     pub duration: String,
 }
 
+impl ExecutionQuery {
+    /// The query as the executions page's URL pairs, `token` naming the page
+    /// (empty for the first).
+    pub fn url_pairs<'a>(&'a self, token: &'a str) -> [(&'static str, &'a str); 7] {
+        [
+            ("phase", &self.phase),
+            ("created", &self.created),
+            ("archived", &self.archived),
+            ("mine", &self.mine),
+            ("duration", &self.duration),
+            ("sort", &self.sort),
+            ("token", token),
+        ]
+    }
+}
+
 /// The duration choices: URL value, label and admin filter.
 pub const DURATIONS: [(&str, &str, &str); 4] = [
     ("lt1m", "Under a minute", "lt(duration,60)"),

@@ -76,19 +76,10 @@ pub fn ExecutionsList(
             encode_component(&project.get()),
             encode_component(&domain.get())
         );
+        let entity = [("kind", live_entity.0), ("name", live_entity.1.as_str())];
         append_query(
             &path,
-            &[
-                ("phase", &query.phase),
-                ("sort", &query.sort),
-                ("token", &query.token),
-                ("created", &query.created),
-                ("archived", &query.archived),
-                ("mine", &query.mine),
-                ("duration", &query.duration),
-                ("kind", live_entity.0),
-                ("name", &live_entity.1),
-            ],
+            &[&query.url_pairs(&query.token)[..], &entity].concat(),
         )
     });
     let executions = Resource::new(
@@ -163,14 +154,18 @@ pub fn ExecutionsList(
             &format!(
                 "{}{}",
                 path(),
-                query_string(&[
-                    ("phase", &phase),
-                    ("created", &created),
-                    ("archived", &archived),
-                    ("mine", &mine),
-                    ("duration", &duration),
-                    ("sort", &sort)
-                ])
+                query_string(
+                    &ExecutionQuery {
+                        phase,
+                        sort,
+                        token: String::new(),
+                        created,
+                        archived,
+                        mine,
+                        duration,
+                    }
+                    .url_pairs("")
+                )
             ),
             Default::default(),
         );
@@ -256,26 +251,10 @@ pub fn ExecutionsList(
                         let current = query.get_untracked();
                         let here = path();
                         let next_href = controls.then_some(()).and(page.next_token.as_ref()).map(|next| {
-                            format!("{here}{}", query_string(&[
-                                ("phase", &current.phase),
-                                ("created", &current.created),
-                                ("archived", &current.archived),
-                                ("mine", &current.mine),
-                                ("duration", &current.duration),
-                                ("sort", &current.sort),
-                                ("token", next),
-                            ]))
+                            format!("{here}{}", query_string(&current.url_pairs(next)))
                         });
-                        let first_href = (controls && !current.token.is_empty()).then(|| {
-                            format!("{here}{}", query_string(&[
-                                ("phase", &current.phase),
-                                ("created", &current.created),
-                                ("archived", &current.archived),
-                                ("mine", &current.mine),
-                                ("duration", &current.duration),
-                                ("sort", &current.sort),
-                            ]))
-                        });
+                        let first_href = (controls && !current.token.is_empty())
+                            .then(|| format!("{here}{}", query_string(&current.url_pairs(""))));
                         view! {
                             <ExecutionsTable executions=page.executions />
                             <Pagination first_href next_href />
