@@ -31,28 +31,45 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def provider(tmp_path):
+def start_provider(log_path):
+    """Starts the test provider on a free port and answers (process, issuer),
+    or (None, why) when it did not come up: another process may take the
+    port between choosing and binding it, and a busy machine starts Node.js
+    slowly, so the caller tries again on a new port."""
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    log = open(tmp_path / "provider.log", "w")
-    process = subprocess.Popen(
-        ["node", str(PROVIDER)],
-        env=dict(os.environ, OIDC_PORT=str(port)),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            ["node", str(PROVIDER)],
+            env=dict(os.environ, OIDC_PORT=str(port)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration") as response:
+                if response.status == 200:
+                    return process, issuer
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                process.wait(timeout=10)
+                return None, f"exit {process.returncode}: {log_path.read_text()}"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def provider(tmp_path):
+    failures = []
+    for attempt in range(3):
+        process, issuer = start_provider(tmp_path / f"provider-{attempt}.log")
+        if process is not None:
+            break
+        failures.append(issuer)
+    else:
+        pytest.fail(f"the test provider did not start: {failures}")
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration") as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"the test provider did not start: {(tmp_path / 'provider.log').read_text()}")
-                time.sleep(0.1)
         yield issuer
     finally:
         process.terminate()
