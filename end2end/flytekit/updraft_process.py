@@ -67,6 +67,7 @@ def started_updraft(binary: Path, directory: Path, extra_environment=None):
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            # More than updraft's own grace for requests still open.
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()

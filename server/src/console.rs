@@ -37,6 +37,7 @@ pub struct ConsoleState {
     pub clients: ApiClients,
     pub flytekit_config_path: Option<String>,
     pub readiness: Readiness,
+    pub stopping: crate::live::Stopping,
 }
 
 /// The console, server functions, `/pkg` assets and `/healthz`.
@@ -60,7 +61,10 @@ pub fn console_router(state: ConsoleState) -> Router {
     Router::new()
         .route("/healthz", get(healthz).with_state(state.readiness.clone()))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg_files)
-        .merge(crate::live::live_router(state.clients.clone()))
+        .merge(crate::live::live_router(
+            state.clients.clone(),
+            state.stopping.clone(),
+        ))
         .leptos_routes_with_context(&state.leptos_options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -48,7 +48,10 @@ const INSIDE_LOOKS: usize = 16;
 /// `GET /api/live/executions/{project}/{domain}[/{name}]` (a list's with its
 /// page's query), and
 /// `GET /api/live/logs/{project}/{domain}/{name}/{node}/{attempt}[?index=N]`.
-pub fn live_router<S: Clone + Send + Sync + 'static>(clients: ApiClients) -> Router<S> {
+pub fn live_router<S: Clone + Send + Sync + 'static>(
+    clients: ApiClients,
+    stopping: Stopping,
+) -> Router<S> {
     Router::new()
         .route(
             "/api/live/executions/{project}/{domain}/{name}",
@@ -59,7 +62,29 @@ pub fn live_router<S: Clone + Send + Sync + 'static>(clients: ApiClients) -> Rou
             "/api/live/logs/{project}/{domain}/{name}/{node}/{attempt}",
             get(tail_task_log),
         )
+        .layer(Extension(stopping))
         .with_state(clients)
+}
+
+/// Tells the live streams that the server is stopping. An open page holds
+/// its stream for as long as it stays open, so without this a graceful
+/// shutdown would wait on every console tab left open.
+#[derive(Clone)]
+pub struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// The signal to send (`true`) when stopping, and what the streams watch.
+    pub fn channel() -> (tokio::sync::watch::Sender<bool>, Self) {
+        let (sender, receiver) = tokio::sync::watch::channel(false);
+        (sender, Self(receiver))
+    }
+
+    async fn wait(mut self) {
+        if self.0.wait_for(|stopping| *stopping).await.is_err() {
+            // Nobody is left to stop the server: streams run to their end.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// The APIs as the person watching may call them: with a current access
@@ -115,6 +140,7 @@ struct LogQuery {
 /// when there is no log to stream.
 async fn tail_task_log(
     State(clients): State<ApiClients>,
+    Extension(stopping): Extension<Stopping>,
     tokens: Option<Extension<TokenSource>>,
     Path((project, domain, name, node_id, attempt)): Path<(String, String, String, String, u32)>,
     Query(log_query): Query<LogQuery>,
@@ -143,7 +169,7 @@ async fn tail_task_log(
         follow: true,
         map_index: log_query.index,
     };
-    let stream = async_stream(move |sender| async move {
+    let stream = async_stream(stopping, move |sender| async move {
         let unavailable = |message: &str| {
             Event::default()
                 .event("unavailable")
@@ -261,6 +287,7 @@ enum Look {
 
 async fn watch_execution(
     State(clients): State<ApiClients>,
+    Extension(stopping): Extension<Stopping>,
     tokens: Option<Extension<TokenSource>>,
     Path((project, domain, name)): Path<(String, String, String)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -286,7 +313,7 @@ async fn watch_execution(
     // Without a propeller's changes, looking inside running nodes is the only
     // way to see a subworkflow's children or a retry change.
     let look_inside = watcher.clients.propeller.is_none();
-    watch(watcher, nudges, NudgeIs::Change, move |admin| {
+    watch(watcher, stopping, nudges, NudgeIs::Change, move |admin| {
         look_at_execution(admin, id.clone(), look_inside)
     })
 }
@@ -305,6 +332,7 @@ struct ListWatch {
 
 async fn watch_list(
     State(clients): State<ApiClients>,
+    Extension(stopping): Extension<Stopping>,
     tokens: Option<Extension<TokenSource>>,
     user: Option<Extension<SignedInUser>>,
     Path((project, domain)): Path<(String, String)>,
@@ -325,7 +353,7 @@ async fn watch_list(
             propeller.watch_executions(request).await
         })
     });
-    watch(watcher, nudges, NudgeIs::Hint, move |admin| {
+    watch(watcher, stopping, nudges, NudgeIs::Hint, move |admin| {
         let request = list_request(&project, &domain, &list, me.as_deref());
         async move {
             let request =
@@ -403,6 +431,7 @@ enum NudgeIs {
 
 fn watch<F, Fut>(
     watcher: Watcher,
+    stopping: Stopping,
     nudges: Option<tokio::sync::mpsc::Receiver<()>>,
     nudge_is: NudgeIs,
     look: F,
@@ -411,7 +440,7 @@ where
     F: Fn(AdminClient) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Look, tonic::Status>> + Send,
 {
-    let stream = async_stream(move |sender| async move {
+    let stream = async_stream(stopping, move |sender| async move {
         let mut nudges = nudges;
         let mut last: Option<String> = None;
         let mut stale = false;
@@ -505,13 +534,27 @@ async fn next_look(nudges: &mut Option<tokio::sync::mpsc::Receiver<()>>) -> bool
 
 /// A stream fed by `produce` through a small channel; it stops producing as
 /// soon as the client goes away (the send fails).
-fn async_stream<P, Fut>(produce: P) -> impl Stream<Item = Result<Event, Infallible>>
+fn async_stream<P, Fut>(
+    stopping: Stopping,
+    produce: P,
+) -> impl Stream<Item = Result<Event, Infallible>>
 where
     P: FnOnce(EventSender) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(produce(EventSender(sender)));
+    let client_gone = sender.clone();
+    let producing = produce(EventSender(sender));
+    // A producer may wait a long time between events (a quiet execution is
+    // looked at every few seconds and sends nothing), so it stops when the
+    // page goes rather than at its next send; and when the server stops.
+    tokio::spawn(async move {
+        tokio::select! {
+            () = producing => {}
+            () = client_gone.closed() => {}
+            () = stopping.wait() => {}
+        }
+    });
     futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|event| (Ok(event), receiver))
     })
@@ -712,7 +755,60 @@ async fn look_at_list(
 
 #[cfg(test)]
 mod tests {
-    use super::Utf8Chunks;
+    use super::{Stopping, Utf8Chunks, async_stream};
+
+    /// Tells when it is dropped, as a producer's held resources would be.
+    struct Held(Option<tokio::sync::oneshot::Sender<()>>);
+
+    impl Drop for Held {
+        fn drop(&mut self) {
+            let _ = self.0.take().map(|dropped| dropped.send(()));
+        }
+    }
+
+    /// A producer that waits for ever without sending, as a watch of a
+    /// quiet execution does, and whether it was let go.
+    fn quiet_stream(
+        stopping: Stopping,
+    ) -> (impl futures::Stream, tokio::sync::oneshot::Receiver<()>) {
+        let (dropped, released) = tokio::sync::oneshot::channel();
+        let held = Held(Some(dropped));
+        let stream = async_stream(stopping, move |_sender| async move {
+            let _held = held;
+            std::future::pending::<()>().await;
+        });
+        (stream, released)
+    }
+
+    async fn within_a_minute<T>(future: impl Future<Output = T>) -> T {
+        tokio::time::timeout(std::time::Duration::from_secs(60), future)
+            .await
+            .expect("the producer was let go")
+    }
+
+    #[tokio::test]
+    async fn a_producer_stops_when_its_page_goes_even_if_it_never_sends() {
+        let (_stop, stopping) = Stopping::channel();
+        let (stream, released) = quiet_stream(stopping);
+
+        drop(stream);
+
+        within_a_minute(released).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_producer_stops_and_its_stream_ends_when_the_server_stops() {
+        use futures::StreamExt;
+
+        let (stop, stopping) = Stopping::channel();
+        let (stream, released) = quiet_stream(stopping);
+        let mut stream = Box::pin(stream);
+
+        stop.send_replace(true);
+
+        within_a_minute(released).await.unwrap();
+        assert!(within_a_minute(stream.next()).await.is_none());
+    }
 
     #[test]
     fn holds_back_a_character_split_across_chunks() {

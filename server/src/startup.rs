@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::console::{ConsoleState, Readiness, console_router};
 use crate::flytekit_config::write_flytekit_config;
 use crate::grpc::grpc_router;
+use crate::live::Stopping;
 
 /// Why updraft could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,9 @@ pub enum StartupError {
 const API_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long the console waits for an API call's answer to begin.
 const API_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a stopping server waits for requests still open before it
+/// stops without them.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The endpoint the console calls an API on: `http://` as it is, `https://`
 /// with TLS trusting the public web authorities, or `ca_certificate` instead
@@ -87,6 +91,7 @@ pub struct Application {
     router: Router,
     flytekit_config_path: PathBuf,
     propeller: Option<updraft_propeller::engine::Propeller>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -223,11 +228,13 @@ impl Application {
             admin: channel,
             propeller,
         };
+        let (stop, stopping) = Stopping::channel();
         let console = console_router(ConsoleState {
             leptos_options: leptos_options(&config, local_addr),
             clients,
             flytekit_config_path: Some(flytekit_config_path.display().to_string()),
             readiness: readiness.clone(),
+            stopping,
         });
 
         let mut http = console.merge(upload_routes).merge(log_routes);
@@ -259,6 +266,7 @@ impl Application {
             router: route_by_content_type(grpc, http),
             flytekit_config_path,
             propeller: data_plane.map(|plane| plane.propeller),
+            stop,
         })
     }
 
@@ -296,9 +304,21 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr, "serving console and gRPC");
-        if let Some(propeller) = self.propeller {
-            tokio::spawn(propeller.run());
-        }
+        let propeller = self
+            .propeller
+            .map(|propeller| tokio::spawn(propeller.run()));
+        let stop = self.stop;
+        let mut stopped = stop.subscribe();
+        let signal = async move {
+            shutdown.await;
+            // Open pages' live streams end, and no new executions are
+            // claimed; a task already running keeps running, to be adopted
+            // by the next start as after a crash.
+            stop.send_replace(true);
+            if let Some(propeller) = propeller {
+                propeller.abort();
+            }
+        };
         // Without TCP_NODELAY a response written in several pieces waits on
         // the client's delayed ACK: about 40 ms added to every list call.
         let listener = self.listener.tap_io(|stream| {
@@ -306,9 +326,28 @@ impl Application {
                 tracing::warn!(%error, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let serving = axum::serve(listener, self.router)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        // A client holding a stream open (`pyflyte` tailing, another
+        // console's watch) must not keep the process from stopping.
+        let grace_over = async move {
+            if stopped.wait_for(|stopping| *stopping).await.is_err() {
+                // Never signalled: the server runs on.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = serving => result,
+            () = grace_over => {
+                tracing::warn!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "requests still open after the shutdown grace period; stopping without them"
+                );
+                Ok(())
+            }
+        }
     }
 }
 

@@ -10,6 +10,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub data_dir: TempDir,
     pub http: reqwest::Client,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestApp {
@@ -48,7 +50,10 @@ impl TestApp {
             .await
             .expect("application builds");
         let addr = application.local_addr();
-        tokio::spawn(application.run_until(std::future::pending()));
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(application.run_until(async move {
+            let _ = signal.await;
+        }));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -57,7 +62,15 @@ impl TestApp {
             addr,
             data_dir,
             http,
+            shutdown,
+            serving,
         }
+    }
+
+    /// Stops it as SIGTERM would; answers once it has stopped serving.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.serving.await.expect("the server task does not panic")
     }
 
     pub fn url(&self, path: &str) -> String {
