@@ -28,8 +28,12 @@ pub enum InputKind {
     Map(Box<InputKind>),
     /// The kind, or nothing (`Optional[T]`): an empty field means `None`.
     Optional(Box<InputKind>),
-    /// One of several kinds, tried in order (`Union[int, str]`).
-    Union(Vec<InputKind>),
+    /// One of several types (`Union[int, str]`): the form asks which, and
+    /// reads the text as that type. Typed as JSON (in a list, say), the
+    /// first type that fits is used.
+    Union(Vec<UnionVariant>),
+    /// `None`, as one type of a union (`Optional[Union[int, str]]`).
+    Nothing,
     /// A dataclass whose fields flytekit described: one input per field.
     Record(Vec<RecordField>),
     /// A dict or other JSON document without a known shape.
@@ -43,6 +47,14 @@ pub enum InputKind {
     Dataset,
     /// A type the form cannot take yet; named so the person knows which.
     Unsupported(String),
+}
+
+/// One type a union input may take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnionVariant {
+    /// The type in Python syntax.
+    pub type_name: String,
+    pub kind: InputKind,
 }
 
 /// One field of a dataclass input.
@@ -138,6 +150,7 @@ impl InputKind {
             InputKind::Map(_) => "A JSON object, e.g. {\"a\": 1}.".into(),
             InputKind::Optional(inner) => format!("Leave empty for None. {}", inner.hint()),
             InputKind::Union(_) => "JSON; the first type of the union that fits is used.".into(),
+            InputKind::Nothing => "Sends None.".into(),
             InputKind::Json => "A JSON object.".into(),
             InputKind::Record(fields) => format!(
                 "A JSON object with the dataclass's fields: {}.",
@@ -161,6 +174,9 @@ impl InputKind {
     /// Reads a field's text. `Ok(None)` means the field was left empty.
     pub fn parse_field(&self, text: &str) -> Result<Option<LaunchValue>, String> {
         let trimmed = text.trim();
+        if *self == InputKind::Nothing {
+            return Ok(Some(LaunchValue::None));
+        }
         if let InputKind::Optional(inner) = self {
             return if trimmed.is_empty() || trimmed == "null" || trimmed == "None" {
                 Ok(Some(LaunchValue::None))
@@ -177,6 +193,32 @@ impl InputKind {
             return self.parse_json(&json).map(Some);
         }
         self.parse_text(text).map(Some)
+    }
+
+    /// Reads a union's field as the type the person chose (`variant`, an
+    /// index into the union's types). `Ok(None)` means the field was left empty.
+    pub fn parse_variant(&self, variant: usize, text: &str) -> Result<Option<LaunchValue>, String> {
+        let InputKind::Union(variants) = self else {
+            return Err("a type was chosen for an input that is not a union".into());
+        };
+        let chosen = variants
+            .get(variant)
+            .ok_or_else(|| format!("the union has no type number {variant}"))?;
+        Ok(chosen
+            .kind
+            .parse_field(text)?
+            .map(|value| LaunchValue::Union(variant, Box::new(value))))
+    }
+
+    /// Which of a union's types a value in JSON is read as: the first that
+    /// fits, as when it is typed as JSON.
+    pub fn variant_of_json(&self, json: &serde_json::Value) -> Option<usize> {
+        match self {
+            InputKind::Union(variants) => variants
+                .iter()
+                .position(|variant| variant.kind.parse_json(json).is_ok()),
+            _ => None,
+        }
     }
 
     fn parse_text(&self, text: &str) -> Result<LaunchValue, String> {
@@ -234,7 +276,7 @@ impl InputKind {
     fn parse_json(&self, json: &serde_json::Value) -> Result<LaunchValue, String> {
         use serde_json::Value;
         match (self, json) {
-            (InputKind::Optional(_), Value::Null) => Ok(LaunchValue::None),
+            (InputKind::Optional(_) | InputKind::Nothing, Value::Null) => Ok(LaunchValue::None),
             (InputKind::Optional(inner), other) => inner.parse_json(other),
             (InputKind::Integer, Value::Number(number)) => number
                 .as_i64()
@@ -284,6 +326,7 @@ impl InputKind {
                 .enumerate()
                 .find_map(|(index, variant)| {
                     variant
+                        .kind
                         .parse_json(value)
                         .ok()
                         .map(|parsed| LaunchValue::Union(index, Box::new(parsed)))
@@ -334,6 +377,7 @@ impl InputKind {
             InputKind::Boolean => "true or false",
             InputKind::List(_) => "a JSON array",
             InputKind::Map(_) | InputKind::Json | InputKind::Record(_) => "a JSON object",
+            InputKind::Nothing => "None",
             _ => "a string",
         }
     }
@@ -536,7 +580,7 @@ pub use convert::{input_kind, to_literal};
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use super::{InputKind, LaunchValue, RecordField};
+    use super::{InputKind, LaunchValue, RecordField, UnionVariant};
     use updraft_proto::flyteidl::core;
 
     /// What the form accepts for a Flyte type.
@@ -572,7 +616,20 @@ mod convert {
                 let has_none = others.len() < union.variants.len();
                 match (has_none, others.as_slice()) {
                     (true, [only]) => InputKind::Optional(Box::new(input_kind(only))),
-                    _ => InputKind::Union(union.variants.iter().map(input_kind).collect()),
+                    _ => InputKind::Union(
+                        union
+                            .variants
+                            .iter()
+                            .map(|variant| UnionVariant {
+                                type_name: crate::literals::render_type(variant),
+                                kind: if is_none(variant) {
+                                    InputKind::Nothing
+                                } else {
+                                    input_kind(variant)
+                                },
+                            })
+                            .collect(),
+                    ),
                 }
             }
             _ => InputKind::Unsupported(crate::literals::render_type(literal_type)),
@@ -973,6 +1030,71 @@ mod convert {
 mod tests {
     use super::*;
 
+    fn variant(type_name: &str, kind: InputKind) -> UnionVariant {
+        UnionVariant {
+            type_name: type_name.into(),
+            kind,
+        }
+    }
+
+    fn int_or_str() -> InputKind {
+        InputKind::Union(vec![
+            variant("int", InputKind::Integer),
+            variant("str", InputKind::String),
+        ])
+    }
+
+    #[test]
+    fn a_union_reads_its_text_as_the_chosen_type() {
+        let union = int_or_str();
+        assert_eq!(
+            union.parse_variant(1, "5"),
+            Ok(Some(LaunchValue::Union(
+                1,
+                Box::new(LaunchValue::String("5".into()))
+            )))
+        );
+        assert_eq!(
+            union.parse_variant(0, "5"),
+            Ok(Some(LaunchValue::Union(
+                0,
+                Box::new(LaunchValue::Integer(5))
+            )))
+        );
+        assert_eq!(
+            union.parse_variant(0, "five"),
+            Err("\"five\" is not a whole number".into())
+        );
+        assert_eq!(union.parse_variant(0, " "), Ok(None));
+        assert!(union.parse_variant(2, "5").is_err());
+        assert!(InputKind::Integer.parse_variant(0, "5").is_err());
+    }
+
+    #[test]
+    fn an_optional_union_takes_none_as_a_type_of_its_own() {
+        let union = InputKind::Union(vec![
+            variant("datetime", InputKind::Datetime),
+            variant("str", InputKind::String),
+            variant("None", InputKind::Nothing),
+        ]);
+        assert_eq!(
+            union.parse_variant(2, ""),
+            Ok(Some(LaunchValue::Union(2, Box::new(LaunchValue::None))))
+        );
+        assert_eq!(
+            union.parse_field("null"),
+            Ok(Some(LaunchValue::Union(2, Box::new(LaunchValue::None))))
+        );
+        // Typed as JSON, text that is also a date goes to the first type.
+        assert_eq!(
+            union.variant_of_json(&serde_json::json!("2026-01-02T03:04:05Z")),
+            Some(0)
+        );
+        assert_eq!(union.variant_of_json(&serde_json::json!("soon")), Some(1));
+        assert_eq!(union.variant_of_json(&serde_json::Value::Null), Some(2));
+        assert_eq!(union.variant_of_json(&serde_json::json!([1])), None);
+    }
+
     #[test]
     fn fields_parse_in_their_own_syntax() {
         assert_eq!(
@@ -1010,7 +1132,7 @@ mod tests {
             .unwrap_err();
         assert!(error.contains("RED, GREEN"), "{error}");
         assert_eq!(
-            InputKind::Union(vec![InputKind::Integer, InputKind::String]).parse_field("\"a\""),
+            int_or_str().parse_field("\"a\""),
             Ok(Some(LaunchValue::Union(
                 1,
                 Box::new(LaunchValue::String("a".into()))

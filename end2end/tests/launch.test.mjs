@@ -111,13 +111,22 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   await field("wait").fill("1h30m");
 
   // Each mistyped value is refused next to its own field, with the reason.
-  await field("key").fill("[1]");
+  // A union asks which of its types the value is, the first by default.
+  assert.equal(await field("key-type").inputValue(), "0");
+  await field("key-0").fill("k7");
   await field("report").fill("notes.txt");
   await field("sizes").focus();
-  await refusal("key").getByText("fits none of the union's types").waitFor();
+  await refusal("key-0").getByText('"k7" is not a whole number').waitFor();
   await refusal("report").getByText("is not a URI").waitFor();
-  await field("key").fill('"k7"');
+  // Text that reads as a number is sent as text when the type says so.
+  await field("key-type").selectOption("str");
+  await field("key-1").fill("5");
   await field("report").fill("s3://my-s3-bucket/reports/q3.csv");
+  // An optional union starts at None (its default), and a date typed as
+  // a datetime reaches the task as one, not as text.
+  assert.equal(await field("stamp-type").inputValue(), "2");
+  await field("stamp-type").selectOption("datetime");
+  await field("stamp-0").fill("2026-01-02T03:04:05Z");
   await field("table").fill("s3://my-s3-bucket/tables/q3");
 
   // The dataclass is a group with an input per field, nested dataclasses
@@ -148,7 +157,8 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
   const echoed = await page.getByRole("table", { name: "Outputs" }).innerText();
   for (const part of [
-    "color=green", "sizes=6", "weights=[('a', 0.5), ('b', 2.0)]", "key='k7'",
+    "color=green", "sizes=6", "weights=[('a', 0.5), ('b', 2.0)]", "key='5'",
+    "stamp=datetime.datetime(2026, 1, 2, 3, 4, 5",
     "report=s3://my-s3-bucket/reports/q3.csv", "table=s3://my-s3-bucket/tables/q3", "start=2026-11-22T14:30:00", "wait=5400s",
     "comment=None", "settings=nightly/2/0.25/True/4/1Gi/2/a,b/None",
   ]) {
@@ -164,6 +174,11 @@ test("every kind of input is typed in the form, checked, and reaches the task as
   assert.equal(await field("settings-verbose").isChecked(), true);
   assert.equal(await field("color").inputValue(), "green");
   assert.equal(await field("wait").inputValue(), "5400000ms");
+  // Each union keeps the type it was sent as.
+  assert.equal(await field("key-type").inputValue(), "1");
+  assert.equal(await field("key-1").inputValue(), "5");
+  assert.equal(await field("stamp-type").inputValue(), "0");
+  assert.match(await field("stamp-0").inputValue(), /^2026-01-02T03:04:05/);
   // A member the original had is still required when cleared.
   await field("settings-limits-cpu").fill("");
   await page.getByRole("button", { name: "Launch" }).click();

@@ -21,6 +21,8 @@ pub struct LaunchField {
     pub required: bool,
     /// The default, in the field's own syntax.
     pub default_text: Option<String>,
+    /// For a union, which of its types the default is.
+    pub default_variant: Option<usize>,
 }
 
 /// What the launch form of one workflow, task or launch plan shows.
@@ -64,6 +66,10 @@ pub struct LaunchRequest {
     pub version: String,
     pub target_is_task: bool,
     pub inputs: Vec<(String, String)>,
+    /// The type chosen for each union input (an index into its types); a
+    /// union without one is read as JSON, the first type that fits.
+    #[serde(default)]
+    pub union_variants: Vec<(String, usize)>,
     pub options: LaunchOptions,
     /// The execution this one relaunches, if any.
     pub relaunch_of: String,
@@ -113,7 +119,7 @@ mod server {
     use crate::api::EntityKind;
     use crate::api::entities::{identifier_view, newest_first};
     use crate::error::ConsoleError;
-    use crate::launch::{LaunchValue, input_kind, parse_key_values, to_literal};
+    use crate::launch::{InputKind, LaunchValue, input_kind, parse_key_values, to_literal};
     use crate::literals::{literal_map_values, literal_value, render_type};
 
     type Client = crate::api::AdminClient;
@@ -299,6 +305,10 @@ mod server {
                     .default
                     .as_ref()
                     .and_then(|literal| kind.default_text(&literal_value(literal)));
+                let default_variant = parameter
+                    .default
+                    .as_ref()
+                    .and_then(|literal| union_variant(literal, &kind));
                 LaunchField {
                     name: parameter.name.clone(),
                     type_name: render_type(&literal_type),
@@ -310,6 +320,7 @@ mod server {
                     kind,
                     required: parameter.required,
                     default_text,
+                    default_variant,
                 }
             })
             .collect();
@@ -327,6 +338,24 @@ mod server {
             relaunch_of: None,
             options: LaunchOptions::default(),
         })
+    }
+
+    /// Which of a union input's types `literal` holds: flytekit keeps the
+    /// type with the value.
+    fn union_variant(literal: &core::Literal, kind: &InputKind) -> Option<usize> {
+        let InputKind::Union(variants) = kind else {
+            return None;
+        };
+        let Some(core::literal::Value::Scalar(scalar)) = &literal.value else {
+            return None;
+        };
+        let Some(core::scalar::Value::Union(union)) = &scalar.value else {
+            return None;
+        };
+        let held = render_type(union.r#type.as_ref()?);
+        variants
+            .iter()
+            .position(|variant| variant.type_name == held)
     }
 
     /// The form of the exact launch plan (or task) version `execution` ran,
@@ -376,11 +405,12 @@ mod server {
             .into_inner();
         let given = data.full_inputs.unwrap_or_default().literals;
         for field in &mut form.fields {
-            if let Some(text) = given
-                .get(&field.name)
-                .and_then(|literal| field.kind.default_text(&literal_value(literal)))
-            {
+            let Some(literal) = given.get(&field.name) else {
+                continue;
+            };
+            if let Some(text) = field.kind.default_text(&literal_value(literal)) {
                 field.default_text = Some(text);
+                field.default_variant = union_variant(literal, &field.kind);
             }
         }
         form.relaunch_of = Some(execution.to_string());
@@ -452,20 +482,30 @@ mod server {
             .collect();
         if let Some(unknown) = texts
             .keys()
-            .find(|name| !target.parameters.iter().any(|p| p.name == **name))
+            .copied()
+            .chain(request.union_variants.iter().map(|(name, _)| name.as_str()))
+            .find(|name| !target.parameters.iter().any(|p| p.name == *name))
         {
             return Err(invalid(format!(
                 "{} has no input named {unknown}",
                 request.name
             )));
         }
+        let chosen: HashMap<&str, usize> = request
+            .union_variants
+            .iter()
+            .map(|(name, variant)| (name.as_str(), *variant))
+            .collect();
         let mut inputs = HashMap::new();
         for parameter in &target.parameters {
             let literal_type = parameter.variable.r#type.clone().unwrap_or_default();
             let text = texts.get(parameter.name.as_str()).copied().unwrap_or("");
-            let value = input_kind(&literal_type)
-                .parse_field(text)
-                .map_err(|reason| invalid(format!("input {}: {reason}", parameter.name)))?;
+            let kind = input_kind(&literal_type);
+            let value = match chosen.get(parameter.name.as_str()) {
+                Some(variant) => kind.parse_variant(*variant, text),
+                None => kind.parse_field(text),
+            }
+            .map_err(|reason| invalid(format!("input {}: {reason}", parameter.name)))?;
             match value {
                 Some(value) => {
                     inputs.insert(parameter.name.clone(), to_literal(&value, &literal_type));

@@ -157,6 +157,10 @@ fn LaunchFormView(form: LaunchForm, project: String, domain: String) -> impl Int
                 .iter()
                 .map(|field| (field.name().to_string(), field.text()))
                 .collect(),
+            union_variants: fields_for_submit
+                .iter()
+                .filter_map(FormField::chosen_variant)
+                .collect(),
             options: LaunchOptions {
                 labels: labels.get_untracked(),
                 annotations: annotations.get_untracked(),
@@ -242,6 +246,13 @@ enum FormField {
         field: LaunchField,
         members: Vec<FormField>,
     },
+    /// A union: which of its types, and an entry for each type (the chosen
+    /// one shown), so switching back keeps what was typed.
+    Choice {
+        field: LaunchField,
+        chosen: RwSignal<usize>,
+        options: Vec<FormField>,
+    },
 }
 
 impl FormField {
@@ -250,6 +261,49 @@ impl FormField {
     /// dataclass member's prefill is not (the server gets only what the
     /// group sends), so members carry none and stay required.
     fn new(field: LaunchField, initial: Option<String>) -> Self {
+        if let InputKind::Union(variants) = &field.kind {
+            // A union's default is in JSON, the syntax it is typed in
+            // elsewhere; each type's entry takes its own syntax.
+            let default: Option<serde_json::Value> = initial
+                .as_deref()
+                .and_then(|text| serde_json::from_str(text).ok());
+            let chosen = field
+                .default_variant
+                .or_else(|| {
+                    default
+                        .as_ref()
+                        .and_then(|json| field.kind.variant_of_json(json))
+                })
+                .unwrap_or(0);
+            let options = variants
+                .iter()
+                .enumerate()
+                .map(|(index, variant)| {
+                    let initial = default
+                        .as_ref()
+                        .filter(|_| index == chosen)
+                        .map(|json| variant.kind.text_from_json(json));
+                    FormField::new(
+                        LaunchField {
+                            name: format!("{}.{index}", field.name),
+                            type_name: variant.type_name.clone(),
+                            description: String::new(),
+                            kind: variant.kind.clone(),
+                            required: field.required,
+                            // Left empty, the union's own default applies.
+                            default_text: field.default_text.clone(),
+                            default_variant: None,
+                        },
+                        initial,
+                    )
+                })
+                .collect();
+            return FormField::Choice {
+                field,
+                chosen: RwSignal::new(chosen),
+                options,
+            };
+        }
         let InputKind::Record(record) = &field.kind else {
             let initial = initial.unwrap_or_else(|| {
                 if field.kind == InputKind::Boolean {
@@ -286,6 +340,7 @@ impl FormField {
                         kind: member.kind.clone(),
                         required: member.required,
                         default_text: None,
+                        default_variant: None,
                     },
                     from_whole.or_else(|| member.default_text.clone()),
                 )
@@ -296,7 +351,29 @@ impl FormField {
 
     fn name(&self) -> &str {
         match self {
-            FormField::Input { field, .. } | FormField::Group { field, .. } => &field.name,
+            FormField::Input { field, .. }
+            | FormField::Group { field, .. }
+            | FormField::Choice { field, .. } => &field.name,
+        }
+    }
+
+    /// The entry of the type the person chose, for a union.
+    fn chosen_option(&self) -> Option<&FormField> {
+        match self {
+            FormField::Choice {
+                chosen, options, ..
+            } => options.get(chosen.get_untracked()),
+            _ => None,
+        }
+    }
+
+    /// A union's name and the type chosen for it, sent with its text.
+    fn chosen_variant(&self) -> Option<(String, usize)> {
+        match self {
+            FormField::Choice { field, chosen, .. } => {
+                Some((field.name.clone(), chosen.get_untracked()))
+            }
+            _ => None,
         }
     }
 
@@ -316,6 +393,11 @@ impl FormField {
                     member.check_all(first_invalid);
                 }
             }
+            FormField::Choice { .. } => {
+                if let Some(option) = self.chosen_option() {
+                    option.check_all(first_invalid);
+                }
+            }
         }
     }
 
@@ -326,6 +408,10 @@ impl FormField {
         match self {
             FormField::Input { state, .. } => state.text.get_untracked(),
             FormField::Group { .. } => self.json().unwrap_or_default().to_string(),
+            FormField::Choice { .. } => self
+                .chosen_option()
+                .map(FormField::text)
+                .unwrap_or_default(),
         }
     }
 
@@ -348,6 +434,7 @@ impl FormField {
                     .flatten()
                     .map(|value| value.to_json())
             }
+            FormField::Choice { .. } => self.chosen_option().and_then(FormField::json),
             FormField::Group { members, .. } => Some(serde_json::Value::Object(
                 members
                     .iter()
@@ -362,33 +449,100 @@ impl FormField {
 }
 
 fn render_form_field(form_field: FormField) -> AnyView {
+    render_form_field_as(form_field, None)
+}
+
+/// `caption` replaces the entry's own name in its label: a union's entry
+/// for one type is labelled "value".
+fn render_form_field_as(form_field: FormField, caption: Option<&'static str>) -> AnyView {
     match form_field {
-        FormField::Input { field, state } => view! { <Field field state /> }.into_any(),
-        FormField::Group { field, members } => {
-            let short_name = field
-                .name
-                .rsplit('.')
-                .next()
-                .unwrap_or_default()
-                .to_string();
+        FormField::Input { field, .. } if field.kind == InputKind::Nothing => {
+            let id = field_id(&field.name);
+            view! { <p id=id class="text-sm text-slate-500 dark:text-slate-400">{field.kind.hint()}</p> }
+                .into_any()
+        }
+        FormField::Input { field, state } => view! { <Field field state caption /> }.into_any(),
+        FormField::Choice {
+            field,
+            chosen,
+            options,
+        } => {
+            let type_id = format!("{}-type", field_id(&field.name));
+            let type_names: Vec<String> = options
+                .iter()
+                .map(|option| match option {
+                    FormField::Input { field, .. }
+                    | FormField::Group { field, .. }
+                    | FormField::Choice { field, .. } => field.type_name.clone(),
+                })
+                .collect();
             view! {
                 <fieldset class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
-                    <legend class="px-1 text-sm font-medium">
-                        <span class="font-mono">{short_name}</span>
-                        // The members below spell out its fields; the legend names the dataclass.
-                        <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.split('(').next().unwrap_or_default().to_string()}</span>
-                        {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
-                    </legend>
-                    {(!field.description.is_empty()).then(|| view! {
-                        <p class="text-xs text-slate-500 dark:text-slate-400">{field.description.clone()}</p>
-                    })}
-                    <div class="mt-2 space-y-4">
-                        {members.into_iter().map(render_form_field).collect_view()}
+                    <EntryLegend field=field.clone() caption />
+                    <div class="mt-2 flex flex-wrap items-start gap-4">
+                        <div>
+                            <label for=type_id.clone() class="block text-sm font-medium">"type"</label>
+                            <select id=type_id class=styles::INPUT
+                                prop:value=move || chosen.get().to_string()
+                                on:change=move |event| {
+                                    if let Ok(index) = event_target_value(&event).parse() {
+                                        chosen.set(index);
+                                    }
+                                }>
+                                {type_names.into_iter().enumerate().map(|(index, type_name)| view! {
+                                    <option value=index.to_string()>{type_name}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="min-w-0 flex-1">
+                            {options.into_iter().enumerate().map(|(index, option)| view! {
+                                <div hidden=move || chosen.get() != index>
+                                    {render_form_field_as(option, Some("value"))}
+                                </div>
+                            }).collect_view()}
+                        </div>
                     </div>
                 </fieldset>
             }
             .into_any()
         }
+        FormField::Group { field, members } => view! {
+            <fieldset class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
+                <EntryLegend field caption />
+                <div class="mt-2 space-y-4">
+                    {members.into_iter().map(render_form_field).collect_view()}
+                </div>
+            </fieldset>
+        }
+        .into_any(),
+    }
+}
+
+/// A group's or a union's legend: its name, its type, whether it is
+/// required, and its description.
+#[component]
+fn EntryLegend(field: LaunchField, caption: Option<&'static str>) -> impl IntoView {
+    let name = caption.map_or_else(
+        || {
+            field
+                .name
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        },
+        str::to_string,
+    );
+    view! {
+        <legend class="px-1 text-sm font-medium">
+            <span class="font-mono">{name}</span>
+            // A dataclass's members spell out its fields: the legend names it only.
+            <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.split('(').next().unwrap_or_default().to_string()}</span>
+            {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
+        </legend>
+        {(!field.description.is_empty()).then(|| view! {
+            <p class="text-xs text-slate-500 dark:text-slate-400">{field.description.clone()}</p>
+        })}
     }
 }
 
@@ -409,7 +563,7 @@ fn focus_field(name: &str) {
 }
 
 #[component]
-fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
+fn Field(field: LaunchField, state: FieldState, caption: Option<&'static str>) -> impl IntoView {
     let id = field_id(&field.name);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
@@ -455,7 +609,7 @@ fn Field(field: LaunchField, state: FieldState) -> impl IntoView {
     view! {
         <div>
             <label for=id class="block text-sm font-medium">
-                <span class="font-mono">{field.name.rsplit('.').next().unwrap_or_default().to_string()}</span>
+                <span class="font-mono">{caption.map_or_else(|| field.name.rsplit('.').next().unwrap_or_default().to_string(), str::to_string)}</span>
                 <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{field.type_name.clone()}</span>
                 {field.required.then(|| view! { <span class="ml-2 text-xs text-red-700 dark:text-red-400">"required"</span> })}
             </label>

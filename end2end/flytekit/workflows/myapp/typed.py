@@ -1,5 +1,6 @@
 """A task whose inputs cover the literal types the console's launch form must
-take: enum, list, map, union, optional, blob, dataframe, datetime, duration
+take: enum, list, map, unions (one whose types only the form's type choice
+tells apart), optional, blob, dataframe, datetime, duration
 and nested dataclasses. It echoes what it received, so a test can read back what the
 form sent."""
 
@@ -49,6 +50,7 @@ def describe(
     wait: timedelta,
     settings: Settings,
     comment: Optional[str] = None,
+    stamp: Optional[Union[datetime, str]] = None,
 ) -> str:
     # The file and the table are named, never read: their URIs are what the
     # form sent.
@@ -56,7 +58,7 @@ def describe(
         f"color={color.value} sizes={sum(sizes)} weights={sorted(weights.items())} "
         f"key={key!r} report={report.remote_source} table={table.literal.uri} "
         f"start={start.isoformat()} "
-        f"wait={int(wait.total_seconds())}s comment={comment} "
+        f"wait={int(wait.total_seconds())}s comment={comment} stamp={stamp!r} "
         f"settings={settings.title}/{settings.retries}/{settings.ratio}/{settings.verbose}/"
         f"{settings.limits.cpu}/{settings.limits.memory}/{settings.workers}/{','.join(settings.tags)}/{settings.note}"
     )
@@ -74,6 +76,7 @@ def typed_wf(
     wait: timedelta,
     settings: Settings,
     comment: Optional[str] = None,
+    stamp: Optional[Union[datetime, str]] = None,
 ) -> str:
     return describe(
         color=color,
@@ -86,4 +89,5 @@ def typed_wf(
         wait=wait,
         settings=settings,
         comment=comment,
+        stamp=stamp,
     )
