@@ -117,8 +117,8 @@ impl LogReader {
     }
 }
 
-/// A stream fed by a task writing into a channel; the task learns the
-/// reader left when a send fails.
+/// A stream fed by a task writing into a channel. The task stops when the
+/// reader leaves, even while it waits without sending (a quiet log).
 pub(crate) fn async_stream_like<T, F, Fut>(
     producer: F,
 ) -> impl Stream<Item = Result<T, Status>> + Send + 'static
@@ -128,6 +128,36 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let (sender, receiver) = tokio::sync::mpsc::channel(16);
-    tokio::spawn(producer(sender));
+    let reader_gone = sender.clone();
+    let producing = producer(sender);
+    tokio::spawn(async move {
+        tokio::select! {
+            () = producing => {}
+            () = reader_gone.closed() => {}
+        }
+    });
     tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::async_stream_like;
+
+    #[tokio::test]
+    async fn a_producer_that_never_sends_stops_when_its_reader_leaves() {
+        let (let_go, released) = tokio::sync::oneshot::channel::<()>();
+        let stream = async_stream_like::<(), _, _>(move |_sender| async move {
+            // Dropped, and so closed, only when the producer is.
+            let _held = let_go;
+            std::future::pending::<()>().await;
+        });
+
+        drop(stream);
+
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(60), released).await;
+        assert!(
+            matches!(waited, Ok(Err(_))),
+            "the producer was never let go"
+        );
+    }
 }
