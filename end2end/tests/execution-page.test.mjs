@@ -129,6 +129,30 @@ test("a gate inside a subworkflow shows under its running parent by push, and is
   await context.close();
 });
 
+test("a gate a dynamic node made is approved from the page", async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openHydrated(context, `${projectPath}/executions`);
+  const executionPath = await launchFromForm(page, "myapp.gates.dynamic_approval_wf", { a: 2 });
+  const table = page.getByRole("table", { name: "Nodes" });
+  await table.getByRole("link", { name: "Show children of n0" }).click({ timeout: 60_000 });
+  await page.waitForURL((url) => url.searchParams.get("expand") === "n0");
+
+  // The gate is in no registered workflow: only the dynamic node's own
+  // workflow, made while it ran, says what it waits for.
+  const gateRow = table.getByRole("row").filter({ has: page.locator('[data-node-link="n0-0-dn1"]') });
+  await gateRow.locator('[data-phase="RUNNING"]').waitFor({ timeout: 60_000 });
+  await nodeLink(page, "n0-0-dn1").click();
+  const drawer = page.getByRole("dialog", { name: "Node n0-0-dn1" });
+  await drawer.getByRole("heading", { name: "Waiting for approval: approve-made" }).waitFor({ timeout: 60_000 });
+  await drawer.getByRole("button", { name: "Approve" }).click();
+  await drawer.getByText("Sent; the gate continues in a moment.").waitFor();
+
+  await waitForExecutionPhase(page, executionPath, "SUCCEEDED");
+  await page.getByRole("table", { name: "Outputs" }).getByText("4", { exact: true }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("an approval gate is rejected from the page and the execution fails saying so", async () => {
   const context = await browser.newContext();
   const { page, errors } = await openHydrated(context, `${projectPath}/executions`);

@@ -103,8 +103,11 @@ pub async fn get_node_detail(
     domain: String,
     name: String,
     node_id: String,
+    /// The parents the page has open (`?expand=`): a gate a dynamic node
+    /// made is known only from its parent's own workflow.
+    open_parents: Vec<String>,
 ) -> Result<NodeDetail, ConsoleError> {
-    server::node_detail(project, domain, name, node_id).await
+    server::node_detail(project, domain, name, node_id, open_parents).await
 }
 
 /// Gives a waiting gate its value: `"true"`/`"false"` for an approval, the
@@ -158,6 +161,7 @@ mod server {
         domain: String,
         name: String,
         node_id: String,
+        open_parents: Vec<String>,
     ) -> Result<NodeDetail, ConsoleError> {
         let mut client = crate::api::admin_client()?;
         let execution = execution_id(project, domain, name);
@@ -273,7 +277,14 @@ mod server {
             .unwrap_or_else(|| node_id.clone());
         let gate = if attempts.is_empty() && !metadata.is_parent_node {
             let top_level = spec_node_id == node_id;
-            gate_of(&mut client, &execution, &spec_node_id, top_level).await?
+            gate_of(
+                &mut client,
+                &execution,
+                &spec_node_id,
+                top_level,
+                &open_parents,
+            )
+            .await?
         } else {
             None
         };
@@ -404,13 +415,18 @@ mod server {
         })
     }
 
+    /// How many open parents a nested node's gate is looked for in.
+    const DYNAMIC_PARENT_LOOKS: usize = 8;
+
     /// The gate the node `spec_node_id` of the execution's workflow is, if
-    /// any: at the top level, or nested in a subworkflow or a branch.
+    /// any: at the top level, or nested in a subworkflow or a branch, or in
+    /// the workflow a dynamic node among `open_parents` made.
     async fn gate_of(
         client: &mut crate::api::AdminClient,
         execution: &core::WorkflowExecutionIdentifier,
         spec_node_id: &str,
         top_level: bool,
+        open_parents: &[String],
     ) -> Result<Option<(GateKind, String)>, ConsoleError> {
         let found = client
             .get_execution(admin::WorkflowExecutionGetRequest {
@@ -427,10 +443,32 @@ mod server {
             })
             .await?
             .into_inner();
+        let mut dynamic_workflows = Vec::new();
+        if !top_level {
+            for parent in open_parents.iter().take(DYNAMIC_PARENT_LOOKS) {
+                // Only a dynamic parent has a workflow of its own; others,
+                // and an admin that keeps none, give nothing.
+                let data = client
+                    .get_node_execution_data(admin::NodeExecutionGetDataRequest {
+                        id: Some(core::NodeExecutionIdentifier {
+                            node_id: parent.clone(),
+                            execution_id: Some(execution.clone()),
+                        }),
+                    })
+                    .await;
+                if let Some(compiled) = data
+                    .ok()
+                    .and_then(|data| data.into_inner().dynamic_workflow)
+                    .and_then(|dynamic| dynamic.compiled_workflow)
+                {
+                    dynamic_workflows.push(compiled);
+                }
+            }
+        }
         let Some(gate) = workflow
             .closure
             .and_then(|closure| closure.compiled_workflow)
-            .and_then(|compiled| find_gate(compiled, spec_node_id, top_level))
+            .and_then(|compiled| find_gate(compiled, dynamic_workflows, spec_node_id, top_level))
         else {
             return Ok(None);
         };
@@ -454,12 +492,14 @@ mod server {
     }
 
     /// The gate node `spec_node_id`: among the primary workflow's own nodes
-    /// when the node is top-level, otherwise among the subworkflows' nodes
-    /// and every branch's cases. Ids repeat across workflows (flytekit names
+    /// when the node is top-level, otherwise among the subworkflows' nodes,
+    /// the nodes of `dynamic_workflows` (what dynamic parents made) and
+    /// every branch's cases. Ids repeat across workflows (flytekit names
     /// the nodes of each n0, n1, …), so a nested gate is only trusted when
     /// every node it could be is the same gate.
     fn find_gate(
         compiled: core::CompiledWorkflowClosure,
+        dynamic_workflows: Vec<core::CompiledWorkflowClosure>,
         spec_node_id: &str,
         top_level: bool,
     ) -> Option<core::GateNode> {
@@ -498,13 +538,18 @@ mod server {
         };
         let mut nested: Vec<core::Node> =
             primary_nodes.into_iter().flat_map(branch_cases).collect();
-        nested.extend(
-            compiled
-                .sub_workflows
-                .into_iter()
-                .filter_map(|workflow| workflow.template)
-                .flat_map(|template| template.nodes),
-        );
+        let workflow_nodes = |workflow: core::CompiledWorkflow| {
+            workflow
+                .template
+                .map(|template| template.nodes)
+                .unwrap_or_default()
+        };
+        nested.extend(compiled.sub_workflows.into_iter().flat_map(workflow_nodes));
+        // A dynamic node's own workflow: its nodes are nested under it.
+        for dynamic in dynamic_workflows {
+            nested.extend(dynamic.primary.into_iter().flat_map(workflow_nodes));
+            nested.extend(dynamic.sub_workflows.into_iter().flat_map(workflow_nodes));
+        }
         let mut candidates = Vec::new();
         while let Some(node) = nested.pop() {
             if node.id == spec_node_id
@@ -630,9 +675,12 @@ mod server {
                 ])],
                 ..Default::default()
             };
-            assert_eq!(signal_of(find_gate(closure.clone(), "n1", true)), None);
             assert_eq!(
-                signal_of(find_gate(closure.clone(), "n1", false)).as_deref(),
+                signal_of(find_gate(closure.clone(), Vec::new(), "n1", true)),
+                None
+            );
+            assert_eq!(
+                signal_of(find_gate(closure.clone(), Vec::new(), "n1", false)).as_deref(),
                 Some("approve-inner")
             );
 
@@ -641,7 +689,35 @@ mod server {
             ambiguous
                 .sub_workflows
                 .push(workflow(vec![approve_node("n1", "approve-other")]));
-            assert_eq!(signal_of(find_gate(ambiguous, "n1", false)), None);
+            assert_eq!(
+                signal_of(find_gate(ambiguous, Vec::new(), "n1", false)),
+                None
+            );
+        }
+
+        #[test]
+        fn a_gate_a_dynamic_node_made_is_found_in_that_nodes_workflow() {
+            let closure = core::CompiledWorkflowClosure {
+                primary: Some(workflow(vec![task_node("n0")])),
+                ..Default::default()
+            };
+            let made = core::CompiledWorkflowClosure {
+                primary: Some(workflow(vec![
+                    task_node("dn0"),
+                    approve_node("dn1", "approve-made"),
+                ])),
+                ..Default::default()
+            };
+            assert_eq!(
+                signal_of(find_gate(closure.clone(), Vec::new(), "dn1", false)),
+                None
+            );
+            assert_eq!(
+                signal_of(find_gate(closure.clone(), vec![made.clone()], "dn1", false)).as_deref(),
+                Some("approve-made")
+            );
+            // Its ids are not the top level's.
+            assert_eq!(signal_of(find_gate(closure, vec![made], "dn1", true)), None);
         }
     }
 }

@@ -79,12 +79,13 @@ pub fn ExecutionPage() -> impl IntoView {
     let nodes = Resource::new(
         move || (key(), expand.get(), from.get()),
         |((project, domain, name, _, _), expand, from)| {
-            let expand = expand
-                .split(',')
-                .filter(|id| !id.is_empty())
-                .map(str::to_string)
-                .collect();
-            list_node_executions(project, domain, name, expand, from.parse().unwrap_or(0))
+            list_node_executions(
+                project,
+                domain,
+                name,
+                expanded_parents(&expand),
+                from.parse().unwrap_or(0),
+            )
         },
     );
     // The open node lives in the URL (`?node=…&attempt=…`): shareable, and
@@ -103,13 +104,16 @@ pub fn ExecutionPage() -> impl IntoView {
                 open_node.get(),
                 refresh.get(),
                 gate_signal.version().get(),
+                expand.get(),
             )
         },
-        |(project, domain, name, node, _, _)| async move {
+        |(project, domain, name, node, _, _, expand)| async move {
             if node.is_empty() {
                 Ok(None)
             } else {
-                get_node_detail(project, domain, name, node).await.map(Some)
+                get_node_detail(project, domain, name, node, expanded_parents(&expand))
+                    .await
+                    .map(Some)
             }
         },
     );
@@ -728,6 +732,15 @@ fn InputsOutputs(data: ExecutionData) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// The parents the table shows the children of, from `?expand=n1,n3`.
+fn expanded_parents(expand: &str) -> Vec<String> {
+    expand
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[component]

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flytekit import approve, sleep, task, wait_for_input, workflow
+from flytekit import approve, dynamic, sleep, task, wait_for_input, workflow
 
 from myapp.arithmetic import add
 
@@ -37,3 +37,14 @@ def approved_sum(a: int) -> int:
 @workflow
 def nested_approval_wf(a: int = 2) -> int:
     return add(a=approved_sum(a=a), b=1)
+
+
+@dynamic
+def approve_made(a: int) -> int:
+    first = add(a=a, b=1)
+    return approve(first, "approve-made", timeout=timedelta(minutes=10))
+
+
+@workflow
+def dynamic_approval_wf(a: int = 2) -> int:
+    return add(a=approve_made(a=a), b=1)
