@@ -142,8 +142,13 @@ test("a gate a dynamic node made is approved from the page", async () => {
   const gateRow = table.getByRole("row").filter({ has: page.locator('[data-node-link="n0-0-dn1"]') });
   await gateRow.locator('[data-phase="RUNNING"]').waitFor({ timeout: 60_000 });
   await nodeLink(page, "n0-0-dn1").click();
-  const drawer = page.getByRole("dialog", { name: "Node n0-0-dn1" });
+  let drawer = page.getByRole("dialog", { name: "Node n0-0-dn1" });
   await drawer.getByRole("heading", { name: "Waiting for approval: approve-made" }).waitFor({ timeout: 60_000 });
+  // A link to the node alone, with no parent open, finds the gate too.
+  await page.goto(`${baseUrl}${executionPath}?node=n0-0-dn1`);
+  await page.waitForSelector("body[data-hydrated=true]");
+  drawer = page.getByRole("dialog", { name: "Node n0-0-dn1" });
+  await drawer.getByRole("heading", { name: "Waiting for approval: approve-made" }).waitFor();
   await drawer.getByRole("button", { name: "Approve" }).click();
   await drawer.getByText("Sent; the gate continues in a moment.").waitFor();
 

@@ -280,6 +280,7 @@ mod server {
             gate_of(
                 &mut client,
                 &execution,
+                &node_id,
                 &spec_node_id,
                 top_level,
                 &open_parents,
@@ -424,6 +425,7 @@ mod server {
     async fn gate_of(
         client: &mut crate::api::AdminClient,
         execution: &core::WorkflowExecutionIdentifier,
+        node_id: &str,
         spec_node_id: &str,
         top_level: bool,
         open_parents: &[String],
@@ -445,7 +447,15 @@ mod server {
             .into_inner();
         let mut dynamic_workflows = Vec::new();
         if !top_level {
-            for parent in open_parents.iter().take(DYNAMIC_PARENT_LOOKS) {
+            // The parents the node's own id names come too, so a link to
+            // the node with no parent open still finds its gate.
+            let mut parents: Vec<String> = open_parents.to_vec();
+            for named in parents_named_in(node_id) {
+                if !parents.contains(&named) {
+                    parents.push(named);
+                }
+            }
+            for parent in parents.iter().take(DYNAMIC_PARENT_LOOKS) {
                 // Only a dynamic parent has a workflow of its own; others,
                 // and an admin that keeps none, give nothing.
                 let data = client
@@ -489,6 +499,28 @@ mod server {
             Some(gate_node::Condition::Sleep(_)) => Some((GateKind::Sleep, String::new())),
             None => None,
         })
+    }
+
+    /// The parents a nested node's id names, nearest first: propellers name
+    /// a child `{parent}-{retry}-{id}` (`n0-0-dn1` under `n0`). A hint only:
+    /// a flytepropeller shortens long ids to hashes.
+    fn parents_named_in(node_id: &str) -> Vec<String> {
+        let mut parents = Vec::new();
+        let mut parts: Vec<&str> = node_id.split('-').collect();
+        while let Some(retry) = parts
+            .iter()
+            .enumerate()
+            .rev()
+            .skip(1)
+            .find(|(at, part)| {
+                *at > 0 && !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit())
+            })
+            .map(|(at, _)| at)
+        {
+            parts.truncate(retry);
+            parents.push(parts.join("-"));
+        }
+        parents
     }
 
     /// The gate node `spec_node_id`: among the primary workflow's own nodes
@@ -621,7 +653,7 @@ mod server {
 
     #[cfg(test)]
     mod tests {
-        use super::find_gate;
+        use super::{find_gate, parents_named_in};
         use updraft_proto::flyteidl::core;
 
         fn task_node(id: &str) -> core::Node {
@@ -693,6 +725,15 @@ mod server {
                 signal_of(find_gate(ambiguous, Vec::new(), "n1", false)),
                 None
             );
+        }
+
+        #[test]
+        fn a_nested_nodes_id_names_its_parents() {
+            assert_eq!(parents_named_in("n0-0-dn1"), vec!["n0"]);
+            assert_eq!(parents_named_in("n0-0-n1-2-dn3"), vec!["n0-0-n1", "n0"]);
+            assert!(parents_named_in("n0").is_empty());
+            assert!(parents_named_in("start-node").is_empty());
+            assert!(parents_named_in("0-1").is_empty());
         }
 
         #[test]

@@ -44,13 +44,13 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
         .unwrap_or_else(|_| panic!("{what} did not happen within a minute"))
 }
 
-#[tokio::test]
-async fn stopping_ends_open_pages_streams_and_the_server_stops() {
-    let app = TestApp::spawn().await;
-    // A list's stream stays open for as long as the page does.
-    let mut page = app
-        .http
-        .get(app.url("/api/live/executions/flytesnacks/development"))
+/// An executions list page's stream, open past its first event. A list's
+/// stream stays open for as long as its page does.
+async fn open_list_page(http: &reqwest::Client, base: &str) -> reqwest::Response {
+    let mut page = http
+        .get(format!(
+            "{base}/api/live/executions/flytesnacks/development"
+        ))
         .send()
         .await
         .unwrap();
@@ -58,6 +58,13 @@ async fn stopping_ends_open_pages_streams_and_the_server_stops() {
         next_event_name(&mut page, &mut String::new()).await,
         "change"
     );
+    page
+}
+
+#[tokio::test]
+async fn stopping_ends_open_pages_streams_and_the_server_stops() {
+    let app = TestApp::spawn().await;
+    let mut page = open_list_page(&app.http, &app.url("")).await;
 
     within("stopping", app.stop()).await.unwrap();
     // It ends as a stream does, not cut off: the chunked body completes.
@@ -106,18 +113,7 @@ async fn updraft_stops_on_sigterm_while_a_page_and_a_grpc_stream_are_open() {
 
     let data_dir = tempfile::tempdir().unwrap();
     let (mut updraft, address) = start_updraft(data_dir.path()).await;
-    let http = reqwest::Client::new();
-    let mut page = http
-        .get(format!(
-            "http://{address}/api/live/executions/flytesnacks/development"
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        next_event_name(&mut page, &mut String::new()).await,
-        "change"
-    );
+    let _page = open_list_page(&reqwest::Client::new(), &format!("http://{address}")).await;
     // Another client's stream, which only the server's end can close.
     let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
         .unwrap()
