@@ -63,6 +63,17 @@ pub fn live_router<S: Clone + Send + Sync + 'static>(
             get(tail_task_log),
         )
         .layer(Extension(stopping))
+        // A reverse proxy (nginx, an ingress) buffers responses by default,
+        // which holds events back until its buffer fills.
+        .layer(axum::middleware::map_response(
+            |mut response: axum::response::Response| async move {
+                response.headers_mut().insert(
+                    axum::http::HeaderName::from_static("x-accel-buffering"),
+                    axum::http::HeaderValue::from_static("no"),
+                );
+                response
+            },
+        ))
         .with_state(clients)
 }
 

@@ -6,6 +6,8 @@ use crate::helpers::{TestApp, next_event_name};
 async fn first_event(app: &TestApp, path: &str) -> (String, String) {
     let mut response = app.http.get(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), 200);
+    // Proxies that buffer would hold the events back.
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
     let content_type = response.headers()["content-type"]
         .to_str()
         .unwrap()
