@@ -220,6 +220,27 @@ test("a launch plan's page shows its fixed inputs and launches with them", async
   await context.close();
 });
 
+test("a launch plan is activated and deactivated from its page", async () => {
+  const context = await browser.newContext();
+  const lpPath = `${projectPath}/launchPlans/myapp.launch_plans.square_plus_nightly`;
+  const { page, errors } = await openHydrated(context, lpPath);
+  // Registered inactive, as flytekit registers a scheduled launch plan.
+  await page.getByText("Inactive: no schedule runs it.").waitFor();
+
+  await page.getByRole("button", { name: "Activate" }).click();
+  await page.getByText("Active: its schedule and triggers run.").waitFor();
+  // The admin holds it: a reload shows the same.
+  await page.reload();
+  await page.waitForSelector("body[data-hydrated=true]");
+  await page.getByText("Active: its schedule and triggers run.").waitFor();
+
+  await page.getByRole("button", { name: "Deactivate" }).click();
+  await page.getByText("Inactive: no schedule runs it.").waitFor();
+  await page.getByRole("button", { name: "Activate" }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the executions list sorts in the chosen order, kept in the URL", async () => {
   await runHelloWorkflow({ name: "sort-a" });
   await runHelloWorkflow({ name: "sort-b" });

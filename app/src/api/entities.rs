@@ -269,6 +269,39 @@ pub async fn list_named_entities(
 }
 
 /// The versions, interface and description of one workflow, task or launch plan.
+/// Activates a launch plan version, so its schedule runs (admin
+/// deactivates the name's other versions), or deactivates it.
+#[server(endpoint = "set_launch_plan_active")]
+pub async fn set_launch_plan_active(
+    project: String,
+    domain: String,
+    name: String,
+    version: String,
+    active: bool,
+) -> Result<(), ConsoleError> {
+    use updraft_proto::flyteidl::{admin, core};
+    let state = if active {
+        admin::LaunchPlanState::Active
+    } else {
+        admin::LaunchPlanState::Inactive
+    };
+    let mut client = super::admin_client()?;
+    client
+        .update_launch_plan(admin::LaunchPlanUpdateRequest {
+            id: Some(core::Identifier {
+                resource_type: core::ResourceType::LaunchPlan as i32,
+                project,
+                domain,
+                name,
+                version,
+                org: String::new(),
+            }),
+            state: state as i32,
+        })
+        .await?;
+    Ok(())
+}
+
 #[server(input = Json)]
 pub async fn get_entity_overview(
     project: String,

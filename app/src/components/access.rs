@@ -74,6 +74,40 @@ pub fn SignedInOnly(children: ChildrenFn) -> impl IntoView {
     .into_any()
 }
 
+/// An action the signed-in person may not take: its label on a disabled
+/// button, and why.
+#[component]
+pub fn RoleMissing(role: &'static str, label: String, reason: String) -> impl IntoView {
+    view! {
+        <div class="max-w-xs text-right">
+            <button type="button" disabled data-needs-role=role
+                class=styles::BUTTON_UNAVAILABLE>
+                {label}
+            </button>
+            <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{format!("You cannot do this: {reason}.")}</p>
+        </div>
+    }
+}
+
+/// The role check of [`NeedsRole`] for a view already inside a `Suspend`,
+/// where a `Suspense` of its own would break hydration of what follows.
+/// Take it when the component is made; await it inside the `Suspend`.
+#[derive(Clone, Copy)]
+pub struct RoleCheck(Option<CurrentUser>);
+
+impl RoleCheck {
+    pub fn from_context() -> Self {
+        Self(use_context::<CurrentUser>())
+    }
+
+    /// Why the signed-in person may not act with `role` in `project`;
+    /// `None` when they may, or when nobody signs in here.
+    pub async fn missing(self, project: &str, role: &'static str) -> Option<String> {
+        let CurrentUser(user) = self.0?;
+        user.await.and_then(|user| user.missing_role(project, role))
+    }
+}
+
 /// Shows `children` (an action) when the signed-in person holds `role` in
 /// the page's project, else the action's `label` on a disabled button that
 /// says which role is missing.
@@ -98,16 +132,7 @@ pub fn NeedsRole(
                         .and_then(|user| user.missing_role(&project.get_untracked(), role));
                     match missing {
                         None => children.with_value(|children| children()).into_any(),
-                        Some(reason) => view! {
-                            <div class="max-w-xs text-right">
-                                <button type="button" disabled data-needs-role=role
-                                    class=styles::BUTTON_UNAVAILABLE>
-                                    {label}
-                                </button>
-                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{format!("You cannot do this: {reason}.")}</p>
-                            </div>
-                        }
-                        .into_any(),
+                        Some(reason) => view! { <RoleMissing role label reason /> }.into_any(),
                     }
                 })
             }}

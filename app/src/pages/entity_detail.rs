@@ -2,8 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{EntityKind, EntityOverview, LaunchPlanLink, get_entity_overview};
-use crate::components::access::NeedsRole;
+use crate::api::{
+    EntityKind, EntityOverview, LaunchPlanLink, SetLaunchPlanActive, get_entity_overview,
+};
+use crate::components::access::{NeedsRole, RoleCheck, RoleMissing};
 use crate::components::states::{ErrorNotice, Loading};
 use crate::components::styles;
 use crate::components::time::LocalTime;
@@ -37,12 +39,22 @@ fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
     // A version other than the newest (`?version=`), as FlyteConsole's
     // version pages and flytekit's links to them show.
     let version = use_query_value("version");
+    let activation = ServerAction::<SetLaunchPlanActive>::new();
+    let role_check = RoleCheck::from_context();
     let overview = Resource::new(
         {
             let name = name.clone();
-            move || (project.get(), domain.get(), name.clone(), version.get())
+            move || {
+                (
+                    project.get(),
+                    domain.get(),
+                    name.clone(),
+                    version.get(),
+                    activation.version().get(),
+                )
+            }
         },
-        move |(project, domain, name, version)| {
+        move |(project, domain, name, version, _)| {
             get_entity_overview(project, domain, kind, name, version)
         },
     );
@@ -91,7 +103,12 @@ fn EntityDetail(kind: EntityKind, name: String) -> impl IntoView {
         <Transition fallback=move || view! { <Loading what=kind.singular() /> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview /> }.into_any(),
+                    Ok(overview) => {
+                        let may_not_change = role_check
+                            .missing(&project.get_untracked(), "contributor")
+                            .await;
+                        view! { <Overview overview activation may_not_change /> }.into_any()
+                    }
                     Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
                 }
             })}
@@ -144,8 +161,61 @@ fn WorkflowLaunchPlans(launch_plans: Vec<LaunchPlanLink>) -> impl IntoView {
     }
 }
 
+/// Whether the launch plan version shown is active, and the button that
+/// turns it the other way.
 #[component]
-fn Overview(overview: EntityOverview) -> impl IntoView {
+fn LaunchPlanState(
+    name: String,
+    version: String,
+    active: bool,
+    activation: ServerAction<SetLaunchPlanActive>,
+    may_not_change: Option<String>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let pending = activation.pending();
+    let (state, label) = if active {
+        ("Active: its schedule and triggers run.", "Deactivate")
+    } else {
+        ("Inactive: no schedule runs it.", "Activate")
+    };
+    let action = match may_not_change {
+        Some(reason) => {
+            view! { <RoleMissing role="contributor" label=label.to_string() reason /> }.into_any()
+        }
+        None => view! {
+            <ActionForm action=activation>
+                <input type="hidden" name="project" value=move || project.get() />
+                <input type="hidden" name="domain" value=move || domain.get() />
+                <input type="hidden" name="name" value=name />
+                <input type="hidden" name="version" value=version />
+                <input type="hidden" name="active" value=if active { "false" } else { "true" } />
+                <button type="submit" disabled=move || pending.get() class=styles::BUTTON_SECONDARY>
+                    {label}
+                </button>
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <div>
+            <div class="flex flex-wrap items-center gap-3">
+                <p>{state}</p>
+                {action}
+            </div>
+            {move || activation.value().get().and_then(Result::err).map(|error| view! {
+                <div class="mt-2"><ErrorNotice error /></div>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Overview(
+    overview: EntityOverview,
+    activation: ServerAction<SetLaunchPlanActive>,
+    /// Why the person may not change the entity, if they may not.
+    may_not_change: Option<String>,
+) -> impl IntoView {
     let (project, domain) = use_project_domain();
     let entity_path = project_path(
         &project.get_untracked(),
@@ -171,6 +241,7 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
         ..
     } = overview;
     let is_launch_plan = kind == EntityKind::LaunchPlan;
+    let overview_name = overview.name.clone();
     let older_shown = versions
         .first()
         .is_some_and(|newest| newest.version != shown_version);
@@ -200,12 +271,15 @@ fn Overview(overview: EntityOverview) -> impl IntoView {
                         </p>
                     }
                 });
-                let state = if details.active { "Active: its schedule and triggers run." } else { "Inactive: no schedule runs it." };
                 let schedule = match &details.schedule {
                     Some(schedule) => format!("Schedule: {schedule}"),
                     None => "No schedule: it runs when launched.".to_string(),
                 };
-                view! { {workflow} <p>{state}</p> <p>{schedule}</p> }
+                view! {
+                    {workflow}
+                    <LaunchPlanState name=overview_name.clone() version=shown_version.clone() active=details.active activation may_not_change=may_not_change.clone() />
+                    <p>{schedule}</p>
+                }
             })}
         </div>
         <section class="mt-6" aria-labelledby="interface-heading">
