@@ -312,8 +312,8 @@ impl Application {
         let signal = async move {
             shutdown.await;
             // Open pages' live streams end, and no new executions are
-            // claimed; a task already running keeps running, to be adopted
-            // by the next start as after a crash.
+            // claimed. A task process already running is left alone: the
+            // next start deals with it as after a crash.
             stop.send_replace(true);
             if let Some(propeller) = propeller {
                 propeller.abort();
