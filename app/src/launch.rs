@@ -615,6 +615,8 @@ mod convert {
                     .collect();
                 let has_none = others.len() < union.variants.len();
                 match (has_none, others.as_slice()) {
+                    // No type to choose: nothing the form could send.
+                    (_, []) => InputKind::Unsupported(crate::literals::render_type(literal_type)),
                     (true, [only]) => InputKind::Optional(Box::new(input_kind(only))),
                     _ => InputKind::Union(
                         union

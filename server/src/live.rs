@@ -544,7 +544,7 @@ async fn next_look(nudges: &mut Option<tokio::sync::mpsc::Receiver<()>>) -> bool
 }
 
 /// A stream fed by `produce` through a small channel; it stops producing as
-/// soon as the client goes away (the send fails).
+/// soon as the client goes away or the server stops.
 fn async_stream<P, Fut>(
     stopping: Stopping,
     produce: P,

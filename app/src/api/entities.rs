@@ -268,7 +268,6 @@ pub async fn list_named_entities(
     })
 }
 
-/// The versions, interface and description of one workflow, task or launch plan.
 /// Activates a launch plan version, so its schedule runs (admin
 /// deactivates the name's other versions), or deactivates it.
 #[server(endpoint = "set_launch_plan_active")]
@@ -302,6 +301,7 @@ pub async fn set_launch_plan_active(
     Ok(())
 }
 
+/// The versions, interface and description of one workflow, task or launch plan.
 #[server(input = Json)]
 pub async fn get_entity_overview(
     project: String,

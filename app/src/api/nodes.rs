@@ -416,8 +416,59 @@ mod server {
         })
     }
 
-    /// How many open parents a nested node's gate is looked for in.
+    /// How many parents a nested node's gate is looked for in, one admin
+    /// call each: enough for dynamic nodes nested a few deep, while a queued
+    /// task (which looks the same until it starts) stays cheap to open.
     const DYNAMIC_PARENT_LOOKS: usize = 8;
+
+    /// Where a nested node's dynamic parent may be, nearest first: the
+    /// parents its id names, the open ones it is named under, then the other
+    /// open ones (an admin that shortens long ids names none).
+    fn dynamic_parents(node_id: &str, open_parents: &[String]) -> Vec<String> {
+        let mut parents = parents_named_in(node_id);
+        let (under, others): (Vec<&String>, Vec<&String>) = open_parents
+            .iter()
+            .partition(|parent| node_id.starts_with(&format!("{parent}-")));
+        for parent in under.into_iter().chain(others) {
+            if !parents.contains(parent) {
+                parents.push(parent.clone());
+            }
+        }
+        parents.truncate(DYNAMIC_PARENT_LOOKS);
+        parents
+    }
+
+    /// The workflow the dynamic node `parent` made, if it is one.
+    async fn dynamic_workflow(
+        client: &mut crate::api::AdminClient,
+        execution: &core::WorkflowExecutionIdentifier,
+        parent: &str,
+    ) -> Option<core::CompiledWorkflowClosure> {
+        let id = core::NodeExecutionIdentifier {
+            node_id: parent.to_string(),
+            execution_id: Some(execution.clone()),
+        };
+        match client
+            .get_dynamic_node_workflow(admin::GetDynamicNodeWorkflowRequest {
+                id: Some(id.clone()),
+            })
+            .await
+        {
+            Ok(response) => response.into_inner().compiled_workflow,
+            // An admin older than that call keeps it in the node's data.
+            Err(status) if status.code() == tonic::Code::Unimplemented => {
+                client
+                    .get_node_execution_data(admin::NodeExecutionGetDataRequest { id: Some(id) })
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .dynamic_workflow?
+                    .compiled_workflow
+            }
+            // Not a dynamic node, or gone: nothing to look in.
+            Err(_) => None,
+        }
+    }
 
     /// The gate the node `spec_node_id` of the execution's workflow is, if
     /// any: at the top level, or nested in a subworkflow or a branch, or in
@@ -445,41 +496,28 @@ mod server {
             })
             .await?
             .into_inner();
-        let mut dynamic_workflows = Vec::new();
-        if !top_level {
-            // The parents the node's own id names come too, so a link to
-            // the node with no parent open still finds its gate.
-            let mut parents: Vec<String> = open_parents.to_vec();
-            for named in parents_named_in(node_id) {
-                if !parents.contains(&named) {
-                    parents.push(named);
-                }
-            }
-            for parent in parents.iter().take(DYNAMIC_PARENT_LOOKS) {
-                // Only a dynamic parent has a workflow of its own; others,
-                // and an admin that keeps none, give nothing.
-                let data = client
-                    .get_node_execution_data(admin::NodeExecutionGetDataRequest {
-                        id: Some(core::NodeExecutionIdentifier {
-                            node_id: parent.clone(),
-                            execution_id: Some(execution.clone()),
-                        }),
-                    })
-                    .await;
-                if let Some(compiled) = data
-                    .ok()
-                    .and_then(|data| data.into_inner().dynamic_workflow)
-                    .and_then(|dynamic| dynamic.compiled_workflow)
-                {
-                    dynamic_workflows.push(compiled);
+        let Some(compiled) = workflow
+            .closure
+            .and_then(|closure| closure.compiled_workflow)
+        else {
+            return Ok(None);
+        };
+        let mut gate = find_gate(compiled, Vec::new(), spec_node_id, top_level);
+        if gate.is_none() && !top_level {
+            // Each parent on its own, nearest first: dynamic workflows reuse
+            // their ids (dn0, dn1, …), so two of them together would leave
+            // the id ambiguous.
+            for parent in dynamic_parents(node_id, open_parents) {
+                let Some(made) = dynamic_workflow(client, execution, &parent).await else {
+                    continue;
+                };
+                gate = find_gate(Default::default(), vec![made], spec_node_id, false);
+                if gate.is_some() {
+                    break;
                 }
             }
         }
-        let Some(gate) = workflow
-            .closure
-            .and_then(|closure| closure.compiled_workflow)
-            .and_then(|compiled| find_gate(compiled, dynamic_workflows, spec_node_id, top_level))
-        else {
+        let Some(gate) = gate else {
             return Ok(None);
         };
         Ok(match gate.condition {
@@ -653,7 +691,7 @@ mod server {
 
     #[cfg(test)]
     mod tests {
-        use super::{find_gate, parents_named_in};
+        use super::{dynamic_parents, find_gate, parents_named_in};
         use updraft_proto::flyteidl::core;
 
         fn task_node(id: &str) -> core::Node {
@@ -734,6 +772,17 @@ mod server {
             assert!(parents_named_in("n0").is_empty());
             assert!(parents_named_in("start-node").is_empty());
             assert!(parents_named_in("0-1").is_empty());
+        }
+
+        #[test]
+        fn the_nearest_parent_is_looked_in_first() {
+            let open = vec!["n3".to_string(), "n0".to_string(), "n0-0-dn2".to_string()];
+            assert_eq!(
+                dynamic_parents("n0-0-dn2-0-dn1", &open),
+                vec!["n0-0-dn2", "n0", "n3"]
+            );
+            // Ids an admin shortened name no parent: the open ones remain.
+            assert_eq!(dynamic_parents("a1b2c3", &open), open);
         }
 
         #[test]

@@ -261,7 +261,15 @@ impl FormField {
     /// dataclass member's prefill is not (the server gets only what the
     /// group sends), so members carry none and stay required.
     fn new(field: LaunchField, initial: Option<String>) -> Self {
-        if let InputKind::Union(variants) = &field.kind {
+        Self::entry(field, initial, true)
+    }
+
+    /// `choose_union_type`: whether a union asks which of its types the
+    /// value is. Inside a dataclass it does not: the dataclass travels as
+    /// JSON, which flytekit reads as the first type that fits whatever the
+    /// form chose, so a choice there would only mislead.
+    fn entry(field: LaunchField, initial: Option<String>, choose_union_type: bool) -> Self {
+        if let (InputKind::Union(variants), true) = (&field.kind, choose_union_type) {
             // A union's default is in JSON, the syntax it is typed in
             // elsewhere; each type's entry takes its own syntax.
             let default: Option<serde_json::Value> = initial
@@ -290,8 +298,10 @@ impl FormField {
                             description: String::new(),
                             kind: variant.kind.clone(),
                             required: field.required,
-                            // Left empty, the union's own default applies.
-                            default_text: field.default_text.clone(),
+                            // Left empty, the default applies, but only
+                            // the default's own type may stand for it: an
+                            // empty int must not send a default str.
+                            default_text: field.default_text.clone().filter(|_| index == chosen),
                             default_variant: None,
                         },
                         initial,
@@ -332,7 +342,7 @@ impl FormField {
                     .as_ref()
                     .and_then(|whole| whole.get(&member.name))
                     .map(|value| member.kind.text_from_json(value));
-                FormField::new(
+                FormField::entry(
                     LaunchField {
                         name: format!("{}.{}", field.name, member.name),
                         type_name: member.type_name.clone(),
@@ -343,6 +353,7 @@ impl FormField {
                         default_variant: None,
                     },
                     from_whole.or_else(|| member.default_text.clone()),
+                    false,
                 )
             })
             .collect();
@@ -489,8 +500,10 @@ fn render_form_field_as(form_field: FormField, caption: Option<&'static str>) ->
                                         chosen.set(index);
                                     }
                                 }>
+                                // Marked in the markup too, so the page shows the
+                                // chosen type before it is hydrated.
                                 {type_names.into_iter().enumerate().map(|(index, type_name)| view! {
-                                    <option value=index.to_string()>{type_name}</option>
+                                    <option value=index.to_string() selected=index == chosen.get_untracked()>{type_name}</option>
                                 }).collect_view()}
                             </select>
                         </div>
