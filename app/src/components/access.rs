@@ -117,9 +117,10 @@ pub fn NeedsRole(
     #[prop(into)] label: String,
     children: ChildrenFn,
 ) -> impl IntoView {
-    let Some(CurrentUser(user)) = use_context::<CurrentUser>() else {
+    let check = RoleCheck::from_context();
+    if check.0.is_none() {
         return children().into_any();
-    };
+    }
     let (project, _) = use_project_domain();
     let children = StoredValue::new(children);
     view! {
@@ -127,10 +128,7 @@ pub fn NeedsRole(
             {move || {
                 let label = label.clone();
                 Suspend::new(async move {
-                    let missing = user
-                        .await
-                        .and_then(|user| user.missing_role(&project.get_untracked(), role));
-                    match missing {
+                    match check.missing(&project.get_untracked(), role).await {
                         None => children.with_value(|children| children()).into_any(),
                         Some(reason) => view! { <RoleMissing role label reason /> }.into_any(),
                     }

@@ -360,12 +360,16 @@ impl FormField {
         FormField::Group { field, members }
     }
 
-    fn name(&self) -> &str {
+    fn field(&self) -> &LaunchField {
         match self {
             FormField::Input { field, .. }
             | FormField::Group { field, .. }
-            | FormField::Choice { field, .. } => &field.name,
+            | FormField::Choice { field, .. } => field,
         }
+    }
+
+    fn name(&self) -> &str {
+        &self.field().name
     }
 
     /// The entry of the type the person chose, for a union.
@@ -481,11 +485,7 @@ fn render_form_field_as(form_field: FormField, caption: Option<&'static str>) ->
             let type_id = format!("{}-type", field_id(&field.name));
             let type_names: Vec<String> = options
                 .iter()
-                .map(|option| match option {
-                    FormField::Input { field, .. }
-                    | FormField::Group { field, .. }
-                    | FormField::Choice { field, .. } => field.type_name.clone(),
-                })
+                .map(|option| option.field().type_name.clone())
                 .collect();
             view! {
                 <fieldset class="rounded-lg border border-slate-200 p-4 dark:border-slate-800">
