@@ -134,6 +134,14 @@ pub type AdminClient =
 pub type SignalClient =
     updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient<Authorized>;
 
+/// The client of updraft's own execution queue on admin: where an
+/// execution runs or waits (a stock flyteadmin answers `Unimplemented`).
+#[cfg(feature = "ssr")]
+pub type QueueClient =
+    updraft_proto::updraft::admin::v1::execution_queue_service_client::ExecutionQueueServiceClient<
+        Authorized,
+    >;
+
 /// The propeller API client (live task logs).
 #[cfg(feature = "ssr")]
 pub type PropellerClient =
@@ -166,6 +174,10 @@ impl ApiClients {
         updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient::with_interceptor(self.admin.clone(), ForwardToken::new(token))
     }
 
+    pub fn queue(&self, token: Option<&BearerToken>) -> QueueClient {
+        updraft_proto::updraft::admin::v1::execution_queue_service_client::ExecutionQueueServiceClient::with_interceptor(self.admin.clone(), ForwardToken::new(token))
+    }
+
     pub fn propeller(&self, token: Option<&BearerToken>) -> Option<PropellerClient> {
         self.propeller
             .clone()
@@ -192,6 +204,11 @@ pub(crate) fn admin_client() -> Result<AdminClient, ConsoleError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn signal_client() -> Result<SignalClient, ConsoleError> {
     api_clients().map(|(clients, token)| clients.signals(token.as_ref()))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn queue_client() -> Result<QueueClient, ConsoleError> {
+    api_clients().map(|(clients, token)| clients.queue(token.as_ref()))
 }
 
 #[cfg(feature = "ssr")]

@@ -54,7 +54,9 @@ ensure_npm_packages() {
   for dir in "$UPDRAFT_ROOT" "$UPDRAFT_ROOT/end2end" "$UPDRAFT_ROOT/auth/test-provider"; do
     if [ ! -f "$dir/node_modules/.updraft-installed" ] || [ "$dir/package.json" -nt "$dir/node_modules/.updraft-installed" ]; then
       echo "==> npm install in ${dir/#"$UPDRAFT_ROOT"/.}"
-      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+      # --no-save: npm 11 writes other platforms' optional packages into the
+      # lock file, which would leave a fresh clone dirty.
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --no-save)
       touch "$dir/node_modules/.updraft-installed"
     fi
   done

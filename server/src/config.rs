@@ -28,9 +28,15 @@ pub struct Config {
     pub storage: StorageConfig,
     /// `[propeller]`: how tasks run in this process.
     pub propeller: crate::propeller::PropellerConfig,
+    /// `[admin]`: how the control plane's admin places executions.
+    pub admin: AdminConfig,
     /// `[auth]`: single sign-on. Absent, nobody logs in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthConfig>,
+    /// Listen beyond loopback without `[auth]`: anyone who reaches the port
+    /// can then upload code and run it as updraft's user. Default: false,
+    /// and such an address is refused at start.
+    pub allow_anonymous: bool,
 }
 
 /// `[auth]`: the OpenID provider every API call's token must come from, and
@@ -91,6 +97,12 @@ pub struct ConsoleLoginConfig {
     /// several consoles share sessions). Default: `memory`.
     #[serde(default)]
     pub sessions: SessionStoreKind,
+    /// Keys that seal the session tokens `sessions = "database"` keeps, newest
+    /// first, each the base64 of 32 random bytes: a TOML list, or one string
+    /// separated by commas (`UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS`,
+    /// better than a file). Required with `sessions = "database"`.
+    #[serde(default)]
+    pub token_encryption_keys: crate::login::token_encryption::TokenEncryptionKeys,
     /// Access tokens are refreshed when they expire within this many
     /// seconds. Default: 60.
     #[serde(default = "default_refresh_margin")]
@@ -188,6 +200,28 @@ impl AuthConfig {
     }
 }
 
+/// `[admin]`: how admin places executions on data planes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// The execution cluster label of executions that neither their launch
+    /// request nor an `EXECUTION_CLUSTER_LABEL` attribute gives one: only
+    /// propellers serving it (`propeller.labels`) run them. Default: none,
+    /// and such executions go to any propeller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_execution_cluster_label: Option<String>,
+}
+
+impl AdminConfig {
+    /// Admin's setting for the default label: a blank one means none.
+    pub fn default_execution_cluster_label(&self) -> Option<String> {
+        self.default_execution_cluster_label
+            .as_ref()
+            .map(|label| label.trim().to_string())
+            .filter(|label| !label.is_empty())
+    }
+}
+
 /// `[database]`: which database the control plane keeps its state in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -209,18 +243,52 @@ impl DatabaseConfig {
     }
 }
 
-/// `[storage]`: where blobs live. Only a local folder for now.
+/// `[storage]`: where blobs live: a local folder or an S3 bucket.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
+    /// `local` (the folder `root`) or `s3` (the bucket `[storage.s3]`).
+    pub kind: StorageKindConfig,
     /// The folder of the local object store. Default: `DATA_DIR/store`.
     pub root: Option<PathBuf>,
+    /// `[storage.s3]`: the bucket, when `kind = "s3"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<updraft_storage::S3Settings>,
+}
+
+/// `storage.kind`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKindConfig {
+    #[default]
+    Local,
+    S3,
 }
 
 impl StorageConfig {
     /// The configured folder, or `store` in `data_dir`.
     pub fn root_or_default(&self, data_dir: &std::path::Path) -> PathBuf {
         self.root.clone().unwrap_or_else(|| data_dir.join("store"))
+    }
+
+    /// The store this configuration names.
+    pub fn settings(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> Result<updraft_storage::StorageSettings, ConfigError> {
+        match self.kind {
+            StorageKindConfig::Local => Ok(updraft_storage::StorageSettings::Local {
+                root: self.root_or_default(data_dir),
+            }),
+            StorageKindConfig::S3 => match &self.s3 {
+                Some(s3) if !s3.bucket.trim().is_empty() => {
+                    Ok(updraft_storage::StorageSettings::S3(s3.clone()))
+                }
+                _ => Err(ConfigError::Invalid(
+                    "key `storage.s3.bucket`: storage.kind = \"s3\" needs a bucket".to_string(),
+                )),
+            },
+        }
     }
 }
 
@@ -253,7 +321,9 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             storage: StorageConfig::default(),
             propeller: crate::propeller::PropellerConfig::default(),
+            admin: AdminConfig::default(),
             auth: None,
+            allow_anonymous: false,
         }
     }
 }
@@ -272,6 +342,10 @@ pub struct CommandLineOverrides {
     pub addr: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// `Some(true)` from `--allow-anonymous`; `None` leaves the file's and
+    /// the environment's choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_anonymous: Option<bool>,
 }
 
 /// Why the configuration could not be loaded.
@@ -307,11 +381,11 @@ impl Config {
     }
 }
 
-/// `UPDRAFT_ADDR` and `UPDRAFT_DATA_DIR` set top-level keys; `UPDRAFT_CONSOLE__SITE_ROOT`
+/// `UPDRAFT_ADDR`, `UPDRAFT_DATA_DIR` and `UPDRAFT_ALLOW_ANONYMOUS` set top-level keys; `UPDRAFT_CONSOLE__SITE_ROOT`
 /// sets a nested one. Other `UPDRAFT_*` variables (test settings such as
 /// `UPDRAFT_TEST_POSTGRES`) are not configuration and are left alone.
 fn environment_overrides(environment: impl IntoIterator<Item = (String, String)>) -> Figment {
-    const TOP_LEVEL: &[&str] = &["ADDR", "DATA_DIR"];
+    const TOP_LEVEL: &[&str] = &["ADDR", "DATA_DIR", "ALLOW_ANONYMOUS"];
     let selected: Vec<(String, String)> = environment
         .into_iter()
         .filter_map(|(name, value)| {
@@ -371,6 +445,75 @@ mod tests {
             config.storage.root_or_default(&config.data_dir),
             PathBuf::from("/srv/updraft/store")
         );
+    }
+
+    #[test]
+    fn allow_anonymous_comes_from_the_file_the_environment_or_the_flag() {
+        let loaded = |environment: &[(&str, &str)], file: Option<&str>, flag: Option<bool>| {
+            let directory = tempfile::tempdir().unwrap();
+            let path = directory.path().join("updraft.toml");
+            if let Some(text) = file {
+                std::fs::write(&path, text).unwrap();
+            }
+            let environment = environment
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()));
+            let overrides = CommandLineOverrides {
+                allow_anonymous: flag,
+                ..CommandLineOverrides::default()
+            };
+            Config::load(file.map(|_| path.as_path()), environment, &overrides)
+                .unwrap()
+                .allow_anonymous
+        };
+        assert!(!loaded(&[], None, None));
+        assert!(loaded(&[], Some("allow_anonymous = true\n"), None));
+        assert!(loaded(&[("UPDRAFT_ALLOW_ANONYMOUS", "true")], None, None));
+        assert!(loaded(&[], None, Some(true)));
+        // The environment wins over the file, as for every key.
+        assert!(!loaded(
+            &[("UPDRAFT_ALLOW_ANONYMOUS", "false")],
+            Some("allow_anonymous = true\n"),
+            None
+        ));
+    }
+
+    #[test]
+    fn token_encryption_keys_come_from_the_environment_separated_by_commas() {
+        use crate::login::token_encryption::TokenEncryptionKeys;
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("updraft.toml");
+        std::fs::write(
+            &file,
+            "[auth]\nissuer = \"https://login.example.com\"\n[auth.console]\n\
+             client_id = \"console\"\nclient_secret = \"s\"\nsessions = \"database\"\n",
+        )
+        .unwrap();
+        let newest = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+        let older = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let environment = [(
+            "UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS".to_string(),
+            format!("{newest},{older}"),
+        )];
+        let config =
+            Config::load(Some(&file), environment, &CommandLineOverrides::default()).unwrap();
+        let console = config.auth.unwrap().console.unwrap();
+        assert_eq!(
+            console.token_encryption_keys,
+            TokenEncryptionKeys::parse([newest, older]).unwrap()
+        );
+        let shown = format!("{console:?}");
+        assert!(!shown.contains(newest) && !shown.contains(older), "{shown}");
+
+        let environment = [(
+            "UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS".to_string(),
+            "dG9vIHNob3J0".to_string(),
+        )];
+        let error = Config::load(Some(&file), environment, &CommandLineOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("token_encryption_keys"), "{error}");
+        assert!(!error.contains("dG9vIHNob3J0"), "{error}");
     }
 
     #[test]

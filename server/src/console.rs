@@ -1,34 +1,14 @@
 //! The HTTP side of the shared address: the server-rendered console, its
-//! server functions, static files and `/healthz`.
+//! server functions and static files.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 use updraft_app::api::{ApiClients, FlytekitConfigPath};
 use updraft_app::{App, shell};
-
-/// Whether every component in this process has finished starting.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
-
-impl Readiness {
-    /// Marks the process ready; `/healthz` answers 200 from now on.
-    pub fn set_ready(&self) {
-        self.0.store(true, Ordering::Release);
-    }
-
-    fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Acquire)
-    }
-}
 
 /// What the console's router needs.
 #[derive(Clone)]
@@ -36,7 +16,6 @@ pub struct ConsoleState {
     pub leptos_options: LeptosOptions,
     pub clients: ApiClients,
     pub flytekit_config_path: Option<String>,
-    pub readiness: Readiness,
     pub stopping: crate::live::Stopping,
 }
 
@@ -59,7 +38,6 @@ pub fn console_router(state: ConsoleState) -> Router {
         .precompressed_br()
         .precompressed_gzip();
     Router::new()
-        .route("/healthz", get(healthz).with_state(state.readiness.clone()))
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg_files)
         .merge(crate::live::live_router(
             state.clients.clone(),
@@ -86,7 +64,59 @@ pub fn console_router(state: ConsoleState) -> Router {
             let options = options.clone();
             move |_| shell(options.clone())
         }))
+        .layer(axum::middleware::from_fn(record_request_duration))
         .with_state(options)
+}
+
+/// The histogram of console requests, by matched route.
+const REQUEST_DURATION_MS: &str = "updraft:console:request_duration_ms";
+
+/// Describes the console's metrics for `/metrics`.
+pub(crate) fn describe_console_metrics() {
+    metrics::describe_histogram!(
+        REQUEST_DURATION_MS,
+        metrics::Unit::Milliseconds,
+        "time from a console request's arrival to its response head, by route template, method and status class"
+    );
+}
+
+/// Times each request under its route template (`/console/projects/{project}`),
+/// never the concrete path, so page views cannot mint series.
+async fn record_request_duration(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::PATCH => "PATCH",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let response = next.run(request).await;
+    let status = match response.status().as_u16() / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    metrics::histogram!(
+        REQUEST_DURATION_MS,
+        "route" => route,
+        "method" => method,
+        "status" => status
+    )
+    .record(started.elapsed().as_secs_f64() * 1_000.0);
+    response
 }
 
 /// The console's routes, generated once per process. Generating runs the app
@@ -97,12 +127,4 @@ pub fn console_router(state: ConsoleState) -> Router {
 fn console_routes() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-async fn healthz(State(readiness): State<Readiness>) -> impl IntoResponse {
-    if readiness.is_ready() {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
-    }
 }

@@ -18,12 +18,39 @@ use updraft_proto::updraft::admin::v1::execution_queue_service_server::Execution
 use updraft_proto::updraft::propeller::v1::propeller_service_server::PropellerServiceServer;
 
 /// Builds the gRPC router and the health reporter that marks services as
-/// serving: admin's services, and the propeller API when this process runs one.
+/// serving: admin's services when this process runs admin, and the
+/// propeller API when it runs a propeller. With `access`, every call needs
+/// a token (health checks and `AuthMetadataService` aside).
 pub async fn grpc_router(
-    admin: AdminApi,
+    admin: Option<AdminApi>,
     propeller: Option<PropellerApi>,
+    access: Option<std::sync::Arc<updraft_admin::access::Access>>,
 ) -> (Router, HealthReporter) {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let mut routes = Routes::new(health_service);
+    if let Some(admin) = admin {
+        routes = admin_routes(routes, admin, &health_reporter).await;
+    }
+    if let Some(propeller) = propeller {
+        health_reporter
+            .set_serving::<PropellerServiceServer<PropellerApi>>()
+            .await;
+        routes = routes.add_service(PropellerServiceServer::new(propeller));
+    }
+    let mut router =
+        updraft_admin::message_limits::refuse_oversized_requests(routes.into_axum_router());
+    if let Some(access) = access {
+        router = updraft_admin::access::require_tokens(router, access);
+    }
+    // Outermost, so calls refused before a handler (no token, too large) are
+    // counted with their codes too.
+    (
+        crate::grpc_metrics::with_rpc_metrics(router),
+        health_reporter,
+    )
+}
+
+async fn admin_routes(routes: Routes, admin: AdminApi, health_reporter: &HealthReporter) -> Routes {
     health_reporter
         .set_serving::<AdminServiceServer<AdminApi>>()
         .await;
@@ -42,24 +69,11 @@ pub async fn grpc_router(
     health_reporter
         .set_serving::<IdentityServiceServer<AuthApi>>()
         .await;
-    let access = admin.access();
-    let mut routes = Routes::new(health_service)
+    routes
         .add_service(admin.data_proxy().into_service())
         .add_service(admin.execution_queue().into_service())
         .add_service(admin.signals().into_service())
         .add_service(admin.auth().into_auth_metadata_service())
         .add_service(admin.auth().into_identity_service())
-        .add_service(admin.into_service());
-    if let Some(propeller) = propeller {
-        health_reporter
-            .set_serving::<PropellerServiceServer<PropellerApi>>()
-            .await;
-        routes = routes.add_service(PropellerServiceServer::new(propeller));
-    }
-    let mut router =
-        updraft_admin::message_limits::refuse_oversized_requests(routes.into_axum_router());
-    if let Some(access) = access {
-        router = updraft_admin::access::require_tokens(router, access);
-    }
-    (router, health_reporter)
+        .add_service(admin.into_service())
 }

@@ -3,11 +3,15 @@
 
 pub mod config;
 pub mod console;
+pub mod exposure;
 pub mod flytekit_config;
 pub mod grpc;
+pub mod grpc_metrics;
+pub mod health;
 pub mod live;
 pub mod login;
 mod login_setup;
+pub mod metrics;
 pub mod propeller;
 pub mod startup;
 pub mod telemetry;

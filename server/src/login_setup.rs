@@ -9,6 +9,7 @@ use axum::Router;
 use tower_sessions::ExpiredDeletion;
 
 use crate::config::{AuthConfig, ConsoleLoginConfig, SessionStoreKind};
+use crate::login::token_encryption::TokenCipher;
 use crate::login::{Login, LoginSettings, SessionStore, TokenStore, protect};
 use crate::startup::StartupError;
 
@@ -58,25 +59,41 @@ pub(crate) async fn protect_console(
             SessionStore::Memory(tower_sessions::MemoryStore::default()),
             TokenStore::Memory(Default::default()),
         ),
-        SessionStoreKind::Database if database_url.starts_with("postgres") => {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(4)
-                .connect(database_url)
-                .await
-                .map_err(database_error)?;
-            let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-            store.migrate().await.map_err(database_error)?;
-            (SessionStore::Postgres(store), TokenStore::Postgres(pool))
-        }
         SessionStoreKind::Database => {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect(database_url)
-                .await
-                .map_err(database_error)?;
-            let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
-            store.migrate().await.map_err(database_error)?;
-            (SessionStore::Sqlite(store), TokenStore::Sqlite(pool))
+            let cipher = TokenCipher::new(&console.token_encryption_keys).ok_or_else(|| {
+                StartupError::Login(
+                    "sessions = \"database\" needs auth.console.token_encryption_keys \
+                     (better: UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS), one or more keys \
+                     of 32 random bytes in base64, newest first: make one with \
+                     `openssl rand -base64 32`"
+                        .into(),
+                )
+            })?;
+            if database_url.starts_with("postgres") {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect(database_url)
+                    .await
+                    .map_err(database_error)?;
+                let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+                store.migrate().await.map_err(database_error)?;
+                (
+                    SessionStore::Postgres(store),
+                    TokenStore::Postgres { pool, cipher },
+                )
+            } else {
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect(database_url)
+                    .await
+                    .map_err(database_error)?;
+                let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
+                store.migrate().await.map_err(database_error)?;
+                (
+                    SessionStore::Sqlite(store),
+                    TokenStore::Sqlite { pool, cipher },
+                )
+            }
         }
     };
     let login = Arc::new(Login::new(settings, tokens).await.map_err(login_error)?);

@@ -16,12 +16,20 @@ use updraft_propeller::engine::{DEFAULT_LEASE, Propeller, PropellerSettings};
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
 use updraft_propeller::logs::LogReader;
 
+/// The cluster name of a propeller that is not given one.
+pub const DEFAULT_CLUSTER: &str = "default";
+
 /// `[propeller]`: how tasks run in this process.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PropellerConfig {
     /// Run the propeller in this process (`updraft start`).
     pub enabled: bool,
+    /// The admin a propeller of its own (`updraft propeller`) claims
+    /// executions from and reports to (`http://host:port` or `https://…`).
+    /// `updraft start` uses its own admin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_endpoint: Option<String>,
     /// A folder with `pyflyte-execute` (a virtualenv's `bin/`) put first on the
     /// tasks' `PATH`. Default: the `PATH` updraft was started with.
     pub python_bin_dir: Option<PathBuf>,
@@ -34,6 +42,68 @@ pub struct PropellerConfig {
     /// Seconds a claimed execution stays with this propeller without renewal:
     /// how long after a crash its executions are claimed again and continue.
     pub lease_seconds: u64,
+    /// The cluster (data plane) this propeller runs in, recorded on each
+    /// execution it claims and shown in the console's execution header.
+    #[serde(deserialize_with = "cluster_name")]
+    pub cluster: String,
+    /// The execution cluster labels this propeller serves: it runs executions
+    /// labelled with one of them (by the launch request, an
+    /// `EXECUTION_CLUSTER_LABEL` attribute or `admin.default_execution_cluster_label`)
+    /// and unlabelled ones. Empty: only unlabelled ones. A TOML list, or
+    /// one string separated by commas (`UPDRAFT_PROPELLER__LABELS=gpu,a100`).
+    #[serde(deserialize_with = "cluster_labels")]
+    pub labels: Vec<String>,
+}
+
+/// Most labels one propeller serves; admin refuses claims with more.
+const MOST_LABELS: usize = 32;
+/// Longest label admin accepts.
+const LONGEST_LABEL: usize = 255;
+
+fn cluster_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = String::deserialize(deserializer)?.trim().to_string();
+    if name.is_empty() {
+        return Err(serde::de::Error::custom(
+            "the cluster name must not be empty",
+        ));
+    }
+    Ok(name)
+}
+
+fn cluster_labels<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    /// A list in a file; one string in the environment.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        List(Vec<String>),
+        CommaSeparated(String),
+    }
+    let given = match Given::deserialize(deserializer)? {
+        Given::List(labels) => labels,
+        Given::CommaSeparated(text) if text.trim().is_empty() => Vec::new(),
+        Given::CommaSeparated(text) => text.split(',').map(str::to_string).collect(),
+    };
+    let mut labels = Vec::with_capacity(given.len());
+    for label in given {
+        let label = label.trim().to_string();
+        if label.is_empty() || label.len() > LONGEST_LABEL {
+            return Err(serde::de::Error::custom(format!(
+                "a label has 1 to {LONGEST_LABEL} characters, not {label:?}"
+            )));
+        }
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    if labels.len() > MOST_LABELS {
+        return Err(serde::de::Error::custom(format!(
+            "a propeller serves at most {MOST_LABELS} labels, not {}",
+            labels.len()
+        )));
+    }
+    Ok(labels)
 }
 
 impl Default for PropellerConfig {
@@ -41,6 +111,7 @@ impl Default for PropellerConfig {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             enabled: true,
+            admin_endpoint: None,
             python_bin_dir: None,
             // flytekit tasks spend much of their life importing; two per core
             // keeps the machine busy without thrashing it.
@@ -48,6 +119,8 @@ impl Default for PropellerConfig {
             max_concurrent_executions: 100,
             max_parallelism: 25,
             lease_seconds: DEFAULT_LEASE.as_secs(),
+            cluster: DEFAULT_CLUSTER.to_string(),
+            labels: Vec::new(),
         }
     }
 }
@@ -60,11 +133,11 @@ pub struct DataPlane {
 }
 
 /// Builds the local data plane: task work folders under `data_dir/work`,
-/// execution files in the object-store folder `store_root`.
+/// execution files in `storage` (a folder or a bucket).
 pub fn local_data_plane(
     config: &PropellerConfig,
     data_dir: &Path,
-    store_root: PathBuf,
+    storage: updraft_storage::Storage,
     admin_channel: tonic::transport::Channel,
     public_http_base: String,
 ) -> DataPlane {
@@ -73,11 +146,14 @@ pub fn local_data_plane(
         work_root: work_root.clone(),
         python_bin_dir: config.python_bin_dir.clone(),
         max_concurrent_tasks: config.max_concurrent_tasks,
+        store_environment: storage.task_environment(),
     });
     let logs = LogReader::new(work_root, runtime.running_attempts());
     let settings = PropellerSettings {
         propeller_id: format!("{}-{}", hostname(), std::process::id()),
-        store_root,
+        cluster: config.cluster.clone(),
+        labels: config.labels.clone(),
+        storage,
         log_url_base: Some(public_http_base),
         max_concurrent_executions: config.max_concurrent_executions,
         default_max_parallelism: config.max_parallelism,
@@ -136,5 +212,82 @@ async fn task_log(State(logs): State<LogReader>, UrlPath(attempt): UrlPath<Strin
             tracing::error!(%error, attempt, "cannot read task log");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{CommandLineOverrides, Config};
+
+    fn load(file: Option<&str>, environment: &[(&str, &str)]) -> Result<Config, String> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("updraft.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let environment = environment
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()));
+        Config::load(
+            file.map(|_| path.as_path()),
+            environment,
+            &CommandLineOverrides::default(),
+        )
+        .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn cluster_and_labels_default_to_the_default_cluster_and_none() {
+        let config = load(None, &[]).unwrap();
+        assert_eq!(config.propeller.cluster, "default");
+        assert!(config.propeller.labels.is_empty());
+        assert_eq!(config.admin.default_execution_cluster_label(), None);
+    }
+
+    #[test]
+    fn labels_come_as_a_list_in_the_file_or_separated_by_commas_in_the_environment() {
+        let config = load(
+            Some(
+                "[propeller]\ncluster = \"gpu-west\"\nlabels = [\"gpu\", \"a100\", \"gpu\"]\n\
+                 [admin]\ndefault_execution_cluster_label = \"cpu\"\n",
+            ),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.propeller.cluster, "gpu-west");
+        assert_eq!(config.propeller.labels, ["gpu", "a100"]);
+        assert_eq!(
+            config.admin.default_execution_cluster_label().as_deref(),
+            Some("cpu")
+        );
+
+        let config = load(
+            None,
+            &[
+                ("UPDRAFT_PROPELLER__LABELS", "gpu, a100"),
+                ("UPDRAFT_PROPELLER__CLUSTER", "east"),
+                ("UPDRAFT_ADMIN__DEFAULT_EXECUTION_CLUSTER_LABEL", " "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.propeller.labels, ["gpu", "a100"]);
+        assert_eq!(config.propeller.cluster, "east");
+        assert_eq!(config.admin.default_execution_cluster_label(), None);
+    }
+
+    #[test]
+    fn bad_labels_and_cluster_names_stop_start_up_naming_the_key() {
+        let error = load(Some("[propeller]\nlabels = [\"gpu\", \"\"]\n"), &[]).unwrap_err();
+        assert!(error.contains("propeller.labels"), "{error}");
+        let error = load(None, &[("UPDRAFT_PROPELLER__CLUSTER", " ")]).unwrap_err();
+        assert!(error.contains("propeller.cluster"), "{error}");
+        let many = (0..33)
+            .map(|index| format!("l{index}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let error = load(None, &[("UPDRAFT_PROPELLER__LABELS", &many)]).unwrap_err();
+        assert!(error.contains("at most 32"), "{error}");
+        let error = load(Some("[admin]\ndefault_label = \"x\"\n"), &[]).unwrap_err();
+        assert!(error.contains("default_label"), "{error}");
     }
 }

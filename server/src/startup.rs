@@ -14,9 +14,10 @@ use updraft_admin::{AdminApi, AdminSettings, OpenError};
 use updraft_app::api::ApiClients;
 
 use crate::config::Config;
-use crate::console::{ConsoleState, Readiness, console_router};
+use crate::console::{ConsoleState, console_router};
 use crate::flytekit_config::write_flytekit_config;
 use crate::grpc::grpc_router;
+use crate::health::Health;
 use crate::live::Stopping;
 
 /// Why updraft could not start.
@@ -46,8 +47,22 @@ pub enum StartupError {
         #[source]
         source: OpenError,
     },
+    #[error("{source}")]
+    Storage {
+        #[source]
+        source: updraft_storage::StorageError,
+    },
+    #[error("invalid configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("`{key}` is required: {why}")]
+    MissingSetting {
+        key: &'static str,
+        why: &'static str,
+    },
     #[error("cannot set up the console's login: {0}")]
     Login(String),
+    #[error(transparent)]
+    AnonymousExposure(#[from] crate::exposure::AnonymousExposureRefused),
 }
 
 /// How long the console waits to connect to an API endpoint.
@@ -84,19 +99,75 @@ fn api_channel(
     }
 }
 
+/// Which components one process runs: all of them (`updraft start`) or one
+/// (`updraft admin`, `updraft propeller`, `updraft console`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Components {
+    /// Console, admin and (unless `propeller.enabled = false`) a propeller.
+    All,
+    /// Admin alone: Flyte's APIs and the signed-URL routes.
+    Admin,
+    /// A propeller alone, dialling out to `propeller.admin_endpoint`.
+    Propeller,
+    /// The console alone, fronting `console.admin_endpoint`.
+    Console,
+}
+
+impl Components {
+    fn runs_admin(self) -> bool {
+        matches!(self, Self::All | Self::Admin)
+    }
+
+    fn runs_propeller(self, config: &Config) -> bool {
+        match self {
+            Self::All => config.propeller.enabled,
+            Self::Propeller => true,
+            Self::Admin | Self::Console => false,
+        }
+    }
+
+    fn runs_console(self) -> bool {
+        matches!(self, Self::All | Self::Console)
+    }
+
+    /// How the component calls itself in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "updraft",
+            Self::Admin => "admin",
+            Self::Propeller => "propeller",
+            Self::Console => "console",
+        }
+    }
+}
+
 /// A started (bound) updraft; call [`Application::run_until_stopped`] to serve.
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
-    flytekit_config_path: PathBuf,
+    components: Components,
+    flytekit_config_path: Option<PathBuf>,
     propeller: Option<updraft_propeller::engine::Propeller>,
+    health: Health,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
     /// Binds the listener, prepares storage and builds every component.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_components(config, Components::All).await
+    }
+
+    /// Binds the listener and builds the components `components` names,
+    /// each on the stores and endpoints the configuration gives it.
+    pub async fn build_components(
+        config: Config,
+        components: Components,
+    ) -> Result<Self, StartupError> {
+        // Before anything listens: no door opened by accident.
+        crate::exposure::check_exposure(&config)?;
+        install_crypto_provider();
         let listener =
             TcpListener::bind(config.addr)
                 .await
@@ -112,160 +183,181 @@ impl Application {
             path: config.data_dir.clone(),
             source,
         })?;
-        let flytekit_config_path =
-            write_flytekit_config(&config.data_dir, local_addr).map_err(|source| {
-                StartupError::DataDir {
-                    path: config.data_dir.clone(),
-                    source,
-                }
-            })?;
-
-        let readiness = Readiness::default();
-        let admin = AdminApi::open(
-            &config.database.url_or_default(&config.data_dir),
-            &config.storage.root_or_default(&config.data_dir),
-            {
-                let mut settings = AdminSettings::new(format!(
-                    "http://{}",
-                    crate::flytekit_config::dialable(local_addr)
-                ));
-                if let Some(auth) = &config.auth {
-                    settings.auth = auth.to_settings();
-                }
-                settings
-            },
-        )
-        .await
-        .map_err(|source| StartupError::AdminStorage { source })?;
-        // Signed upload URLs point at these routes on the HTTP side.
-        let upload_routes = admin.upload_router();
         let own_address = format!("http://{}", crate::flytekit_config::dialable(local_addr));
-        let data_plane = if config.propeller.enabled {
-            // The propeller reaches admin as a separate propeller would: over
-            // gRPC, here to this very process.
-            let endpoint_error = |error: tonic::transport::Error| StartupError::AdminEndpoint {
-                endpoint: own_address.clone(),
-                reason: error.to_string(),
-            };
-            let mut admin_endpoint = tonic::transport::Endpoint::from_shared(own_address.clone())
-                .map_err(endpoint_error)?;
-            if admin.access().is_some() {
-                // With login on, this process's data plane has no token of its
-                // own: it proves it is in-process with a per-process secret.
-                admin_endpoint = admin_endpoint
-                    .user_agent(admin.internal_user_agent().to_string())
-                    .map_err(endpoint_error)?;
-            }
-            let admin_channel = admin_endpoint.connect_lazy();
-            // Tasks write where admin reads: the same object-store folder.
-            let store_root = config.storage.root_or_default(&config.data_dir);
-            let store_root = store_root.canonicalize().unwrap_or(store_root);
-            Some(crate::propeller::local_data_plane(
-                &config.propeller,
-                &config.data_dir,
-                store_root,
-                admin_channel,
-                own_address.clone(),
-            ))
+        // Only the all-in-one process is where flytekit users point.
+        let flytekit_config_path = if components == Components::All {
+            Some(
+                write_flytekit_config(&config.data_dir, local_addr).map_err(|source| {
+                    StartupError::DataDir {
+                        path: config.data_dir.clone(),
+                        source,
+                    }
+                })?,
+            )
         } else {
             None
         };
-        let (grpc, _health) =
-            grpc_router(admin, data_plane.as_ref().map(|plane| plane.api.clone())).await;
+        let health = Health::default();
+        let ca_certificate = read_ca_certificate(&config)?;
+
+        let storage = if components.runs_admin() || components.runs_propeller(&config) {
+            Some(open_storage(&config, &health).await?)
+        } else {
+            None
+        };
+
+        let admin = match (&storage, components.runs_admin()) {
+            (Some(storage), true) => {
+                let admin = open_admin(&config, storage.clone(), &own_address).await?;
+                let store = admin.store().clone();
+                health.add_probe("database", move || {
+                    let store = store.clone();
+                    async move { store.ping().await.map_err(|error| error.to_string()) }
+                });
+                Some(admin)
+            }
+            _ => None,
+        };
+        // Token checks: admin's own, or, for a propeller on its own, the
+        // same checks over the same provider, so its API is not open.
+        let access = match &admin {
+            Some(admin) => admin.access(),
+            None => config
+                .auth
+                .as_ref()
+                .and_then(|auth| match auth.to_settings() {
+                    updraft_admin::auth::AuthSettings::Oidc(oidc) => {
+                        Some(std::sync::Arc::new(updraft_admin::access::Access::new(
+                            *oidc,
+                            format!(
+                                "updraft-internal/{}",
+                                hex::encode(rand::random::<[u8; 32]>())
+                            ),
+                        )))
+                    }
+                    _ => None,
+                }),
+        };
+        let upload_routes = admin
+            .as_ref()
+            .map(|admin| admin.upload_router())
+            .unwrap_or_default();
+
+        let data_plane = match (&storage, components.runs_propeller(&config)) {
+            (Some(storage), true) => {
+                let admin_channel = match &admin {
+                    // The propeller reaches admin as a separate propeller
+                    // would: over gRPC, here to this very process.
+                    Some(admin) => {
+                        let endpoint_error =
+                            |error: tonic::transport::Error| StartupError::AdminEndpoint {
+                                endpoint: own_address.clone(),
+                                reason: error.to_string(),
+                            };
+                        let mut endpoint =
+                            tonic::transport::Endpoint::from_shared(own_address.clone())
+                                .map_err(endpoint_error)?;
+                        if admin.access().is_some() {
+                            // With login on, this process's data plane has no
+                            // token of its own: it proves it is in-process
+                            // with a per-process secret.
+                            endpoint = endpoint
+                                .user_agent(admin.internal_user_agent().to_string())
+                                .map_err(endpoint_error)?;
+                        }
+                        endpoint.connect_lazy()
+                    }
+                    None => {
+                        let endpoint =
+                            config.propeller.admin_endpoint.clone().ok_or_else(|| {
+                                StartupError::MissingSetting {
+                                    key: "propeller.admin_endpoint",
+                                    why: "a propeller of its own claims executions from an admin",
+                                }
+                            })?;
+                        let channel = api_channel(&endpoint, ca_certificate.as_ref())
+                            .map_err(|reason| StartupError::AdminEndpoint {
+                                endpoint: endpoint.clone(),
+                                reason,
+                            })?
+                            .connect_lazy();
+                        add_endpoint_probe(&health, "admin", channel.clone());
+                        channel
+                    }
+                };
+                Some(crate::propeller::local_data_plane(
+                    &config.propeller,
+                    &config.data_dir,
+                    storage.clone(),
+                    admin_channel,
+                    own_address.clone(),
+                ))
+            }
+            _ => None,
+        };
+        let (grpc, _health_reporter) = grpc_router(
+            admin,
+            data_plane.as_ref().map(|plane| plane.api.clone()),
+            access,
+        )
+        .await;
         let log_routes = data_plane
             .as_ref()
             .map(|plane| crate::propeller::log_router(plane.logs.clone()))
             .unwrap_or_default();
 
-        let admin_endpoint =
-            config.console.admin_endpoint.clone().unwrap_or_else(|| {
-                format!("http://{}", crate::flytekit_config::dialable(local_addr))
-            });
-        let ca_certificate = match &config.console.ca_certificate {
-            Some(path) => {
-                let unreadable = |source| StartupError::CaCertificate {
-                    path: path.clone(),
-                    source,
-                };
-                let pem = std::fs::read(path).map_err(unreadable)?;
-                // TLS skips what it cannot read: a file of no certificate
-                // would only show up later as every page failing.
-                if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-                    return Err(unreadable(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "it holds no PEM certificate",
-                    )));
-                }
-                Some(tonic::transport::Certificate::from_pem(pem))
-            }
-            None => None,
-        };
-        let channel = api_channel(&admin_endpoint, ca_certificate.as_ref())
-            .map_err(|reason| StartupError::AdminEndpoint {
-                endpoint: admin_endpoint.clone(),
-                reason,
-            })?
-            // Pages wait on admin: a hung one fails the page, not the server.
-            .timeout(API_CALL_TIMEOUT)
-            .connect_lazy();
-        let propeller_endpoint = config.console.propeller_endpoint.clone().or_else(|| {
-            data_plane
-                .as_ref()
-                .map(|_| format!("http://{}", crate::flytekit_config::dialable(local_addr)))
-        });
-        let propeller = match propeller_endpoint {
-            Some(endpoint) => Some(
-                api_channel(&endpoint, ca_certificate.as_ref())
-                    .map_err(|reason| StartupError::PropellerEndpoint {
-                        endpoint: endpoint.clone(),
-                        reason,
-                    })?
-                    .connect_lazy(),
-            ),
-            None => None,
-        };
-        let clients = ApiClients {
-            admin: channel,
-            propeller,
-        };
         let (stop, stopping) = Stopping::channel();
-        let console = console_router(ConsoleState {
-            leptos_options: leptos_options(&config, local_addr),
-            clients,
-            flytekit_config_path: Some(flytekit_config_path.display().to_string()),
-            readiness: readiness.clone(),
-            stopping,
-        });
-
-        let mut http = console.merge(upload_routes).merge(log_routes);
-        match config
-            .auth
-            .as_ref()
-            .map(|auth| (auth, auth.console.as_ref()))
-        {
-            Some((auth, Some(console_login))) => {
-                http = crate::login_setup::protect_console(
-                    http,
-                    auth,
-                    console_login,
-                    &config.database.url_or_default(&config.data_dir),
-                    local_addr,
-                )
-                .await?;
+        let mut http = if components.runs_console() {
+            let console = build_console(
+                &config,
+                components,
+                &own_address,
+                data_plane.is_some(),
+                ca_certificate.as_ref(),
+                &health,
+                local_addr,
+                flytekit_config_path.as_deref(),
+                stopping,
+            )?;
+            console.merge(upload_routes).merge(log_routes)
+        } else {
+            upload_routes.merge(log_routes)
+        };
+        http = http.merge(crate::metrics::metrics_router());
+        if components.runs_console() {
+            match config
+                .auth
+                .as_ref()
+                .map(|auth| (auth, auth.console.as_ref()))
+            {
+                Some((auth, Some(console_login))) => {
+                    http = crate::login_setup::protect_console(
+                        http,
+                        auth,
+                        console_login,
+                        &config.database.url_or_default(&config.data_dir),
+                        local_addr,
+                    )
+                    .await?;
+                }
+                Some((_, None)) => tracing::warn!(
+                    "[auth] is on without [auth.console]: nobody can log in to the console, and its API calls are refused"
+                ),
+                None => {}
             }
-            Some((_, None)) => tracing::warn!(
-                "[auth] is on without [auth.console]: nobody can log in to the console, and its API calls are refused"
-            ),
-            None => {}
         }
+        // Health answers whatever the login would say: probes come first.
+        let http = crate::health::health_router(health.clone()).merge(http);
 
-        readiness.set_ready();
+        health.set_started();
         Ok(Self {
             listener,
             local_addr,
             router: route_by_content_type(grpc, http),
+            components,
             flytekit_config_path,
             propeller: data_plane.map(|plane| plane.propeller),
+            health,
             stop,
         })
     }
@@ -275,21 +367,37 @@ impl Application {
         self.local_addr
     }
 
-    /// Where the flytekit configuration for this instance was written.
-    pub fn flytekit_config_path(&self) -> &std::path::Path {
-        &self.flytekit_config_path
+    /// Where the flytekit configuration for this instance was written
+    /// (`updraft start` only).
+    pub fn flytekit_config_path(&self) -> Option<&std::path::Path> {
+        self.flytekit_config_path.as_deref()
     }
 
     /// Tells the person at the terminal where things are.
     pub fn print_welcome(&self) {
         let addr = crate::flytekit_config::dialable(self.local_addr);
-        println!("updraft is running");
-        println!("  console:  http://{addr}/console");
-        println!("  gRPC:     {addr} (plaintext, same port)");
-        println!(
-            "  flytekit: pyflyte --config {} run --remote <file.py> <workflow>",
-            self.flytekit_config_path.display()
-        );
+        match self.components {
+            Components::All => {
+                println!("updraft is running");
+                println!("  console:  http://{addr}/console");
+                println!("  gRPC:     {addr} (plaintext, same port)");
+                if let Some(path) = &self.flytekit_config_path {
+                    println!(
+                        "  flytekit: pyflyte --config {} run --remote <file.py> <workflow>",
+                        path.display()
+                    );
+                }
+            }
+            Components::Console => {
+                println!("updraft console is running");
+                println!("  console:  http://{addr}/console");
+            }
+            component => {
+                println!("updraft {} is running", component.name());
+                println!("  gRPC and HTTP: {addr} (plaintext, same port)");
+            }
+        }
+        println!("  health:   http://{addr}/healthz   metrics: http://{addr}/metrics");
     }
 
     /// Serves until Ctrl-C or SIGTERM.
@@ -304,11 +412,27 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr, "serving console and gRPC");
-        let propeller = self
-            .propeller
-            .map(|propeller| tokio::spawn(propeller.run()));
         let stop = self.stop;
         let mut stopped = stop.subscribe();
+        let (engine_stopped_sender, engine_stopped) = tokio::sync::oneshot::channel::<String>();
+        let propeller = self.propeller.map(|propeller| {
+            let engine = tokio::spawn(propeller.run());
+            let health = self.health.clone();
+            let abort = engine.abort_handle();
+            tokio::spawn(async move {
+                // The engine runs until the process stops; ending (or
+                // panicking) before that leaves a server with no data plane.
+                let reason = match engine.await {
+                    Ok(()) => "the propeller's engine stopped".to_string(),
+                    Err(error) if error.is_cancelled() => return,
+                    Err(error) => format!("the propeller's engine panicked: {error}"),
+                };
+                tracing::error!(reason, "data plane lost");
+                health.set_failed(format!("propeller: {reason}"));
+                let _ = engine_stopped_sender.send(reason);
+            });
+            abort
+        });
         let signal = async move {
             shutdown.await;
             // Open pages' live streams end, and no new executions are
@@ -338,8 +462,16 @@ impl Application {
             }
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         };
+        let engine_lost = async move {
+            match engine_stopped.await {
+                Ok(reason) => reason,
+                // No engine here, or it was stopped on purpose.
+                Err(_) => std::future::pending().await,
+            }
+        };
         tokio::select! {
             result = serving => result,
+            reason = engine_lost => Err(std::io::Error::other(reason)),
             () = grace_over => {
                 tracing::warn!(
                     grace = ?SHUTDOWN_GRACE,
@@ -349,6 +481,154 @@ impl Application {
             }
         }
     }
+}
+
+/// Two TLS crypto providers are linked in (ring for gRPC, aws-lc-rs for the
+/// S3 client); rustls uses neither until one is the process default.
+fn install_crypto_provider() {
+    // A second call (tests build many servers) finds it installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Opens the configured object store and checks it answers: a wrong
+/// endpoint, bucket or key stops start-up naming the key.
+async fn open_storage(
+    config: &Config,
+    health: &Health,
+) -> Result<updraft_storage::Storage, StartupError> {
+    let settings = config.storage.settings(&config.data_dir)?;
+    let storage = updraft_storage::Storage::open(&settings)
+        .map_err(|source| StartupError::Storage { source })?;
+    storage
+        .check()
+        .await
+        .map_err(|source| StartupError::Storage { source })?;
+    tracing::info!(store = storage.base_uri(), "object store ready");
+    if storage.kind() == updraft_storage::StorageKind::S3 {
+        let probed = storage.clone();
+        health.add_probe("object store", move || {
+            let storage = probed.clone();
+            async move { storage.check().await.map_err(|error| error.to_string()) }
+        });
+    }
+    Ok(storage)
+}
+
+async fn open_admin(
+    config: &Config,
+    storage: updraft_storage::Storage,
+    own_address: &str,
+) -> Result<AdminApi, StartupError> {
+    let mut settings = AdminSettings::new(own_address.to_string());
+    if let Some(auth) = &config.auth {
+        settings.auth = auth.to_settings();
+    }
+    settings.default_execution_cluster_label = config.admin.default_execution_cluster_label();
+    AdminApi::open_with_storage(
+        &config.database.url_or_default(&config.data_dir),
+        storage,
+        settings,
+    )
+    .await
+    .map_err(|source| StartupError::AdminStorage { source })
+}
+
+/// Ready only while `channel`'s endpoint accepts connections.
+fn add_endpoint_probe(health: &Health, name: &'static str, channel: tonic::transport::Channel) {
+    health.add_probe(name, move || {
+        let mut client = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+        async move {
+            client
+                .check(tonic_health::pb::HealthCheckRequest::default())
+                .await
+                .map(drop)
+                .map_err(|status| status.message().to_string())
+        }
+    });
+}
+
+fn read_ca_certificate(
+    config: &Config,
+) -> Result<Option<tonic::transport::Certificate>, StartupError> {
+    let Some(path) = &config.console.ca_certificate else {
+        return Ok(None);
+    };
+    let unreadable = |source| StartupError::CaCertificate {
+        path: path.clone(),
+        source,
+    };
+    let pem = std::fs::read(path).map_err(unreadable)?;
+    // TLS skips what it cannot read: a file of no certificate would only
+    // show up later as every call failing.
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(unreadable(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it holds no PEM certificate",
+        )));
+    }
+    Ok(Some(tonic::transport::Certificate::from_pem(pem)))
+}
+
+/// The console's router, calling admin (and a propeller's API for logs) at
+/// the configured endpoints, or at this process when it runs them.
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
+fn build_console(
+    config: &Config,
+    components: Components,
+    own_address: &str,
+    runs_propeller: bool,
+    ca_certificate: Option<&tonic::transport::Certificate>,
+    health: &Health,
+    local_addr: SocketAddr,
+    flytekit_config_path: Option<&std::path::Path>,
+    stopping: Stopping,
+) -> Result<Router, StartupError> {
+    let admin_endpoint = match (&config.console.admin_endpoint, components) {
+        (Some(endpoint), _) => endpoint.clone(),
+        (None, Components::All) => own_address.to_string(),
+        (None, _) => {
+            return Err(StartupError::MissingSetting {
+                key: "console.admin_endpoint",
+                why: "a console of its own fronts an admin",
+            });
+        }
+    };
+    let channel = api_channel(&admin_endpoint, ca_certificate)
+        .map_err(|reason| StartupError::AdminEndpoint {
+            endpoint: admin_endpoint.clone(),
+            reason,
+        })?
+        // Pages wait on admin: a hung one fails the page, not the server.
+        .timeout(API_CALL_TIMEOUT)
+        .connect_lazy();
+    if config.console.admin_endpoint.is_some() {
+        add_endpoint_probe(health, "admin", channel.clone());
+    }
+    let propeller_endpoint = config
+        .console
+        .propeller_endpoint
+        .clone()
+        .or_else(|| runs_propeller.then(|| own_address.to_string()));
+    let propeller = match propeller_endpoint {
+        Some(endpoint) => Some(
+            api_channel(&endpoint, ca_certificate)
+                .map_err(|reason| StartupError::PropellerEndpoint {
+                    endpoint: endpoint.clone(),
+                    reason,
+                })?
+                .connect_lazy(),
+        ),
+        None => None,
+    };
+    Ok(console_router(ConsoleState {
+        leptos_options: leptos_options(config, local_addr),
+        clients: ApiClients {
+            admin: channel,
+            propeller,
+        },
+        flytekit_config_path: flytekit_config_path.map(|path| path.display().to_string()),
+        stopping,
+    }))
 }
 
 /// gRPC and HTTP share one port: requests whose content type is

@@ -404,6 +404,15 @@ pub struct ExecutionDetail {
     /// What it was launched with besides its inputs: annotations, service
     /// account, raw output prefix, parallelism, cache overwrite.
     pub options: crate::api::LaunchOptions,
+    /// The cluster (data plane) that runs or ran it, once one claimed it
+    /// (`spec.metadata.system_metadata.execution_cluster`).
+    pub cluster: Option<String>,
+    /// The execution cluster label that decides which data planes may run it.
+    pub cluster_label: Option<String>,
+    /// Whether it waits for a data plane that no live propeller is (one
+    /// serving its label, or any when it has none). Only updraft's admin
+    /// tells; in front of a stock flyteadmin it stays false.
+    pub awaiting_data_plane: bool,
 }
 
 /// Where another execution is.
@@ -478,6 +487,16 @@ pub async fn get_execution(
     let reference = metadata
         .and_then(|m| m.reference_execution.as_ref())
         .map(ExecutionRef::from);
+    let cluster = metadata
+        .and_then(|m| m.system_metadata.as_ref())
+        .map(|system| system.execution_cluster.clone())
+        .filter(|cluster| !cluster.is_empty());
+    let cluster_label = execution
+        .spec
+        .as_ref()
+        .and_then(|s| s.execution_cluster_label.as_ref())
+        .map(|label| label.value.clone())
+        .filter(|label| !label.is_empty());
     let mut labels: Vec<(String, String)> = execution
         .spec
         .as_ref()
@@ -485,8 +504,12 @@ pub async fn get_execution(
         .map(|labels| labels.values.clone().into_iter().collect())
         .unwrap_or_default();
     labels.sort();
+    let summary = execution_summary(&execution);
+    let awaiting_data_plane =
+        !crate::components::phase::is_terminal_execution_phase(&summary.phase)
+            && awaiting_data_plane(execution.id.clone()).await;
     Ok(ExecutionDetail {
-        summary: execution_summary(&execution),
+        summary,
         error,
         abort_cause,
         abort_principal,
@@ -509,7 +532,35 @@ pub async fn get_execution(
             .as_ref()
             .map(crate::api::launch::launch_options)
             .unwrap_or_default(),
+        cluster,
+        cluster_label,
+        awaiting_data_plane,
     })
+}
+
+/// Whether admin says the execution waits for a data plane that no live
+/// propeller is. Only updraft's admin knows; a stock flyteadmin answers
+/// `Unimplemented`, and then (or on any failure of this extra look) the
+/// page simply says nothing about it.
+#[cfg(feature = "ssr")]
+async fn awaiting_data_plane(
+    id: Option<updraft_proto::flyteidl::core::WorkflowExecutionIdentifier>,
+) -> bool {
+    use updraft_proto::updraft::admin::v1::GetExecutionPlacementRequest;
+    let Ok(mut client) = super::queue_client() else {
+        return false;
+    };
+    match client
+        .get_execution_placement(GetExecutionPlacementRequest { id })
+        .await
+    {
+        Ok(placement) => placement.into_inner().awaiting_data_plane,
+        Err(status) if status.code() == tonic::Code::Unimplemented => false,
+        Err(status) => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "cannot ask admin where an execution is placed");
+            false
+        }
+    }
 }
 
 /// The graph of the workflow an execution runs, laid out for drawing.

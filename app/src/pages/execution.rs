@@ -427,8 +427,19 @@ fn ExecutionHeader(
                     </ul>
                 </HeaderField>
             })}
+            {detail.cluster.clone().map(|cluster| view! {
+                <HeaderField label="Cluster"><span class="break-all font-mono text-xs">{cluster}</span></HeaderField>
+            })}
+            {detail.cluster_label.clone().map(|label| view! {
+                <HeaderField label="Cluster label"><span class="break-all font-mono text-xs">{label}</span></HeaderField>
+            })}
             <LaunchSettings options=detail.options />
         </dl>
+        {detail.awaiting_data_plane.then(|| view! {
+            <p role="status" class="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+                {waiting_for_data_plane(detail.cluster_label.as_deref())}
+            </p>
+        })}
         {detail.error.map(|error| view! {
             <div role="alert" class=format!("mt-4 {}", styles::ALERT)>
                 <p class="font-semibold">
@@ -450,6 +461,17 @@ fn ExecutionHeader(
                 }}
             </p>
         })}
+    }
+}
+
+/// Why an execution does not start: no live propeller serves its label (or,
+/// unlabelled, none is connected at all).
+fn waiting_for_data_plane(cluster_label: Option<&str>) -> String {
+    match cluster_label {
+        Some(label) => format!(
+            "Waiting for a data plane labelled {label}: no running propeller serves this label, so the execution stays queued until one does."
+        ),
+        None => "Waiting for a data plane: no propeller is connected, so the execution stays queued until one is.".to_string(),
     }
 }
 

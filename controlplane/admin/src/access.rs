@@ -647,6 +647,10 @@ fn required_role(path: &str) -> Needed {
         ("flyteidl.service.DataProxyService", _) => (Viewer, Scope::AnyProject),
         ("flyteidl.service.IdentityService", _) => (Viewer, Scope::Authenticated),
         ("updraft.propeller.v1.PropellerService", _) => (Viewer, Scope::AnyProject),
+        // The console reads where an execution runs or waits.
+        ("updraft.admin.v1.ExecutionQueueService", "GetExecutionPlacement") => {
+            (Viewer, Scope::Project(&[1, 1]))
+        }
         // Claiming executions is the data plane's job.
         _ => (Admin, Scope::Project(&[])),
     };

@@ -1,8 +1,10 @@
 //! `DataProxyService` and the HTTP side of its signed URLs. flytekit asks for
-//! an upload location, then PUTs the file to the returned `signed_url`; here
-//! that URL points at updraft's own HTTP address, carries an expiry and an
-//! HMAC signature, and the handler writes into the object store, where the
-//! returned `native_url` (`file://…`) lets tasks read it.
+//! an upload location, then PUTs the file to the returned `signed_url`. On
+//! S3 that is a presigned S3 URL (the upload's Content-MD5 bound into its
+//! signature), so code goes straight to the bucket. On a local folder the
+//! URL points at updraft's own HTTP address, carries an expiry and an HMAC
+//! signature, and the handler writes into the folder. Either way the
+//! returned `native_url` (`s3://…`, `file://…`) is where tasks read it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,10 +26,10 @@ use updraft_proto::flyteidl::service::data_proxy_service_server::{
     DataProxyService, DataProxyServiceServer,
 };
 
-use crate::blobs::BlobStoreError;
 use crate::error::AdminError;
 use crate::identifiers::{require, require_project_and_domain};
 use crate::{AdminState, MAX_MESSAGE_BYTES};
+use updraft_storage::{SignedMethod, StorageError as BlobStoreError};
 
 /// Largest upload the signed-URL handler accepts (code archives, file inputs).
 pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024 * 1024;
@@ -134,6 +136,38 @@ impl DataProxyApi {
         )
     }
 
+    /// A URL for `method` on `key`: the store's own presigned URL when it
+    /// has them (S3), else one to this server's routes.
+    async fn signed_url_for(
+        &self,
+        method: SignedMethod,
+        key: &str,
+        lifetime: Duration,
+        expires: u64,
+        content_md5: &[u8],
+    ) -> Result<String, AdminError> {
+        let md5_base64 = (!content_md5.is_empty()).then(|| BASE64.encode(content_md5));
+        if let Some(url) = self
+            .state
+            .blobs
+            .signed_url(method, key, lifetime, md5_base64.as_deref())
+            .await?
+        {
+            return Ok(url);
+        }
+        let (route_prefix, method_name) = match method {
+            SignedMethod::Put => (UPLOAD_ROUTE_PREFIX, "PUT"),
+            SignedMethod::Get => (DOWNLOAD_ROUTE_PREFIX, "GET"),
+        };
+        Ok(self.signed_url(
+            route_prefix,
+            method_name,
+            key,
+            expires,
+            &hex::encode(content_md5),
+        ))
+    }
+
     fn lifetime(&self, requested: Option<&prost_types::Duration>) -> Result<Duration, AdminError> {
         let requested = requested
             .filter(|duration| duration.seconds > 0 || duration.nanos > 0)
@@ -184,7 +218,6 @@ impl DataProxyApi {
             "uploads/{}/{}/{prefix}/{filename}",
             request.project, request.domain
         );
-        let md5_hex = hex::encode(&request.content_md5);
         if !request.filename.is_empty()
             && !request.filename_root.is_empty()
             && self.state.blobs.size(&key).await?.is_some()
@@ -210,8 +243,16 @@ impl DataProxyApi {
         }
         tracing::info!(key = %key, "issued upload location");
         Ok(service::CreateUploadLocationResponse {
-            signed_url: self.signed_url(UPLOAD_ROUTE_PREFIX, "PUT", &key, expires, &md5_hex),
-            native_url: self.state.blobs.url_for(&key),
+            signed_url: self
+                .signed_url_for(
+                    SignedMethod::Put,
+                    &key,
+                    lifetime,
+                    expires,
+                    &request.content_md5,
+                )
+                .await?,
+            native_url: self.state.blobs.uri_for(&key),
             expires_at: Some(prost_types::Timestamp {
                 seconds: i64::try_from(expires).unwrap_or(i64::MAX),
                 nanos: 0,
@@ -229,7 +270,7 @@ impl DataProxyApi {
         let key = self
             .state
             .blobs
-            .key_for_url(&request.native_url)
+            .key_for_uri(&request.native_url)
             .ok_or_else(|| {
                 AdminError::invalid(format!(
                     "{} is not in this server's object store",
@@ -246,7 +287,9 @@ impl DataProxyApi {
         let lifetime = self.lifetime(request.expires_in.as_ref())?;
         let expires = unix_seconds(SystemTime::now() + lifetime);
         Ok(service::CreateDownloadLocationResponse {
-            signed_url: self.signed_url(DOWNLOAD_ROUTE_PREFIX, "GET", &key, expires, ""),
+            signed_url: self
+                .signed_url_for(SignedMethod::Get, &key, lifetime, expires, &[])
+                .await?,
             expires_at: Some(prost_types::Timestamp {
                 seconds: i64::try_from(expires).unwrap_or(i64::MAX),
                 nanos: 0,
@@ -298,7 +341,7 @@ impl DataProxyApi {
         let object_key = self
             .state
             .blobs
-            .key_for_url(&closure.deck_uri)
+            .key_for_uri(&closure.deck_uri)
             .ok_or_else(|| {
                 AdminError::invalid(format!(
                     "the deck of {key} ({}) is not in this server's object store",
@@ -312,7 +355,9 @@ impl DataProxyApi {
             seconds: i64::try_from(expires).unwrap_or(i64::MAX),
             nanos: 0,
         };
-        let signed_url = self.signed_url(DOWNLOAD_ROUTE_PREFIX, "GET", &object_key, expires, "");
+        let signed_url = self
+            .signed_url_for(SignedMethod::Get, &object_key, lifetime, expires, &[])
+            .await?;
         #[allow(deprecated)] // Older consoles read the deprecated top-level fields.
         Ok(service::CreateDownloadLinkResponse {
             signed_url: vec![signed_url.clone()],

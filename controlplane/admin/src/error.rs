@@ -4,8 +4,8 @@
 
 use tonic::{Code, Status};
 
-use crate::blobs::BlobStoreError;
 use crate::store::StoreError;
+use updraft_storage::StorageError as BlobStoreError;
 
 /// Why an admin request failed, in the terms flytekit and the console act on.
 #[derive(Debug, thiserror::Error)]

@@ -59,7 +59,7 @@ fn validate_execution_name(name: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
-fn is_terminal(phase: i32) -> bool {
+pub(crate) fn is_terminal(phase: i32) -> bool {
     matches!(
         Phase::try_from(phase),
         Ok(Phase::Succeeded | Phase::Failed | Phase::Aborted | Phase::TimedOut)
@@ -170,9 +170,23 @@ pub(crate) fn execution_from_record(
     closure.created_at = Some(timestamp_from_micros(record.created_at));
     closure.updated_at = Some(timestamp_from_micros(record.updated_at));
     closure.started_at = record.started_at.map(timestamp_from_micros);
+    let mut spec = admin::ExecutionSpec::decode(record.spec.as_slice())?;
+    // The columns are the truth: the label given at creation, and the
+    // cluster of the latest claim, where flyteadmin reports them.
+    spec.execution_cluster_label =
+        (!record.cluster_label.is_empty()).then(|| admin::ExecutionClusterLabel {
+            value: record.cluster_label.clone(),
+        });
+    if !record.cluster.is_empty() {
+        spec.metadata
+            .get_or_insert_with(Default::default)
+            .system_metadata
+            .get_or_insert_with(Default::default)
+            .execution_cluster = record.cluster.clone();
+    }
     Ok(admin::Execution {
         id: Some(execution_identifier(&record.key)),
-        spec: Some(admin::ExecutionSpec::decode(record.spec.as_slice())?),
+        spec: Some(spec),
         closure: Some(closure),
     })
 }
@@ -263,11 +277,20 @@ impl AdminApi {
             launch_plan_id.resource_type = ResourceType::LaunchPlan as i32;
         }
         spec.launch_plan = Some(launch_plan_id);
+        let workflow = launch_plan_record.workflow.clone();
+        let cluster_label = self
+            .execution_cluster_label(&spec, &key, &workflow.name)
+            .await?;
+        spec.execution_cluster_label =
+            (!cluster_label.is_empty()).then(|| admin::ExecutionClusterLabel {
+                value: cluster_label.clone(),
+            });
         let metadata = spec.metadata.get_or_insert_with(Default::default);
+        // Admin records where it ran, as flyteadmin does; a client's claim is ignored.
+        metadata.system_metadata = None;
         let mode = metadata.mode;
         let principal = metadata.principal.clone();
         let now = now_micros();
-        let workflow = launch_plan_record.workflow.clone();
         let closure = admin::ExecutionClosure {
             phase: Phase::Queued as i32,
             workflow_id: Some(crate::identifiers::definition_identifier(
@@ -287,11 +310,13 @@ impl AdminApi {
             spec: spec.encode_to_vec(),
             closure: closure.encode_to_vec(),
             duration: None,
-            inputs_uri: self.state.blobs.url_for(&inputs_key),
-            user_inputs_uri: self.state.blobs.url_for(&user_inputs_key),
+            inputs_uri: self.state.blobs.uri_for(&inputs_key),
+            user_inputs_uri: self.state.blobs.uri_for(&user_inputs_key),
             created_at: now,
             updated_at: now,
             started_at: None,
+            cluster_label,
+            cluster: String::new(),
         };
         match self.state.store.create_execution(&record).await {
             Ok(()) => {}
@@ -301,10 +326,49 @@ impl AdminApi {
             Err(other) => return Err(other.into()),
         }
         self.state.queue_signal.notify_waiters();
-        tracing::info!(execution = %key, "queued execution");
+        tracing::info!(execution = %key, cluster_label = %record.cluster_label, "queued execution");
         Ok(admin::ExecutionCreateResponse {
             id: Some(execution_identifier(&key)),
         })
+    }
+
+    /// The execution cluster label of a new execution, chosen as flyteadmin
+    /// chooses it: the request's own, else the most specific
+    /// `EXECUTION_CLUSTER_LABEL` attribute of its project, domain and
+    /// workflow, else the configured default, else none (any data plane).
+    async fn execution_cluster_label(
+        &self,
+        spec: &admin::ExecutionSpec,
+        key: &ExecutionKey,
+        workflow_name: &str,
+    ) -> Result<String, AdminError> {
+        if let Some(requested) = spec
+            .execution_cluster_label
+            .as_ref()
+            .filter(|label| !label.value.is_empty())
+        {
+            return Ok(requested.value.clone());
+        }
+        let attributes = self
+            .most_specific_attributes(
+                admin::MatchableResource::ExecutionClusterLabel,
+                &key.project,
+                &key.domain,
+                workflow_name,
+            )
+            .await?;
+        if let Some(admin::matching_attributes::Target::ExecutionClusterLabel(label)) =
+            attributes.and_then(|attributes| attributes.target)
+            && !label.value.is_empty()
+        {
+            return Ok(label.value);
+        }
+        Ok(self
+            .state
+            .settings
+            .default_execution_cluster_label
+            .clone()
+            .unwrap_or_default())
     }
 
     /// The generated launch plan that runs one task, created (with its
@@ -440,7 +504,7 @@ impl AdminApi {
             metadata.principal = principal;
         }
         adjust_spec(&mut spec);
-        let user_inputs = match self.state.blobs.key_for_url(&original.user_inputs_uri) {
+        let user_inputs = match self.state.blobs.key_for_uri(&original.user_inputs_uri) {
             Some(inputs_key) => core::LiteralMap::decode(self.state.blobs.get(inputs_key).await?)?,
             None => core::LiteralMap::default(),
         };
@@ -545,7 +609,7 @@ impl AdminApi {
         let key = execution_key(request.id.as_ref())?;
         let record = self.load_execution(&key).await?;
         let mut response = admin::WorkflowExecutionGetDataResponse::default();
-        if let Some(inputs_key) = self.state.blobs.key_for_url(&record.inputs_uri) {
+        if let Some(inputs_key) = self.state.blobs.key_for_uri(&record.inputs_uri) {
             let bytes = self.state.blobs.get(inputs_key).await?;
             response.inputs = Some(admin::UrlBlob {
                 url: record.inputs_uri.clone(),

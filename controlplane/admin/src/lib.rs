@@ -2,13 +2,12 @@
 //! services around it, answering as flyteadmin does so flytekit works unchanged.
 //!
 //! Storage is a [`store::SqlStore`] (SQLite or PostgreSQL) plus a
-//! [`blobs::BlobStore`] for inputs and uploaded code; [`AdminApi`] and
+//! [`updraft_storage::Storage`] (a folder or S3) for inputs and uploaded code; [`AdminApi`] and
 //! [`dataproxy::DataProxyApi`] are the gRPC services and
 //! [`dataproxy::upload_router`] the HTTP side of signed uploads.
 
 pub mod access;
 pub mod auth;
-pub mod blobs;
 pub mod compiler;
 pub mod dataproxy;
 mod definitions;
@@ -43,8 +42,8 @@ use tonic::{Request, Response, Status};
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::service::admin_service_server::AdminService;
 
-use crate::blobs::{BlobStore, BlobStoreError};
 use crate::store::{SqlStore, StoreError};
+use updraft_storage::{Storage as BlobStore, StorageError as BlobStoreError};
 
 /// Largest request admin decodes. flytekit accepts answers up to 20 MiB, and
 /// closures of big workflows come close to that.
@@ -66,6 +65,10 @@ pub struct AdminSettings {
     /// The user-agent prefix this process's own data plane sends instead of
     /// a token when login is on: random per process, like `signing_key`.
     pub internal_user_agent: String,
+    /// The execution cluster label of executions that neither their request
+    /// nor an `EXECUTION_CLUSTER_LABEL` attribute gives one (flyteadmin's
+    /// `defaultExecutionLabel`). `None`: such executions go to any propeller.
+    pub default_execution_cluster_label: Option<String>,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -79,6 +82,10 @@ impl std::fmt::Debug for AdminSettings {
                 &self.default_signed_url_lifetime,
             )
             .field("auth", &self.auth)
+            .field(
+                "default_execution_cluster_label",
+                &self.default_execution_cluster_label,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +102,7 @@ impl AdminSettings {
                 "updraft-internal/{}",
                 hex::encode(rand::random::<[u8; 32]>())
             ),
+            default_execution_cluster_label: None,
         }
     }
 }
@@ -156,8 +164,17 @@ impl AdminApi {
         store_root: &Path,
         settings: AdminSettings,
     ) -> Result<Self, OpenError> {
+        Self::open_with_storage(database_url, BlobStore::local(store_root)?, settings).await
+    }
+
+    /// Opens the database at `database_url` (migrating it) over an already
+    /// opened object store (a folder or an S3 bucket).
+    pub async fn open_with_storage(
+        database_url: &str,
+        blobs: BlobStore,
+        settings: AdminSettings,
+    ) -> Result<Self, OpenError> {
         let store = SqlStore::connect(database_url).await?;
-        let blobs = BlobStore::local(store_root)?;
         Ok(Self::new(store, blobs, settings))
     }
 

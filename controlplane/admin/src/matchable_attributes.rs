@@ -122,6 +122,30 @@ impl AdminApi {
         }
     }
 
+    /// The attributes of `resource_type` that apply to `workflow` in a
+    /// project and domain, the most specific level first as flyteadmin's
+    /// resource manager picks them: the workflow's own, else the project and
+    /// domain's, else the project's.
+    pub(crate) async fn most_specific_attributes(
+        &self,
+        resource_type: MatchableResource,
+        project: &str,
+        domain: &str,
+        workflow: &str,
+    ) -> Result<Option<admin::MatchingAttributes>, AdminError> {
+        let levels = [
+            (!workflow.is_empty()).then(|| key(resource_type, project, domain, workflow)),
+            Some(key(resource_type, project, domain, "")),
+            Some(key(resource_type, project, "", "")),
+        ];
+        for level in levels.iter().flatten() {
+            if let Some(attributes) = self.load_attributes(level).await? {
+                return Ok(Some(attributes));
+            }
+        }
+        Ok(None)
+    }
+
     async fn delete_attributes(&self, key: &MatchableAttributesKey) -> Result<(), AdminError> {
         if self.state.store.delete_matchable_attributes(key).await? {
             Ok(())

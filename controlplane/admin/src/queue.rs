@@ -1,8 +1,13 @@
 //! `ExecutionQueueService`, updraft's own hand-off to propellers: claims of
 //! executions under a lease (long-polled, so a new execution reaches an idle
 //! propeller at once), renewals that also carry terminate requests, and
-//! releases.
+//! releases. Claims name the propeller's cluster and the execution cluster
+//! labels it serves, and only a propeller serving an execution's label gets
+//! it; admin remembers the propellers it hears from, so it can tell an
+//! execution waiting for a data plane that no live propeller is.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use prost::Message;
@@ -14,14 +19,16 @@ use updraft_proto::updraft::admin::v1::execution_queue_service_server::{
     ExecutionQueueService, ExecutionQueueServiceServer,
 };
 use updraft_proto::updraft::admin::v1::{
-    ClaimExecutionRequest, ClaimExecutionResponse, ClaimedExecution, ReleaseExecutionRequest,
-    ReleaseExecutionResponse, RenewLeaseRequest, RenewLeaseResponse,
+    ClaimExecutionRequest, ClaimExecutionResponse, ClaimedExecution, GetExecutionPlacementRequest,
+    GetExecutionPlacementResponse, ReleaseExecutionRequest, ReleaseExecutionResponse,
+    RenewLeaseRequest, RenewLeaseResponse,
 };
 
 use crate::error::AdminError;
 use crate::identifiers::{execution_key, require};
 use crate::store::{
-    ClaimedExecution as StoreClaim, ExecutionRepo, WorkflowRepo, now_micros, timestamp_from_micros,
+    Claimant, ClaimedExecution as StoreClaim, ExecutionRepo, MOST_LABELS_PER_PROPELLER,
+    PropellerRecord, PropellerRepo, WorkflowRepo, now_micros, timestamp_from_micros,
 };
 use crate::{AdminApi, MAX_MESSAGE_BYTES, answer};
 
@@ -35,16 +42,97 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 /// A waiting claim also looks again this often: leases expire without a signal,
 /// and another admin replica may have queued the execution.
 const RECHECK_EVERY: Duration = Duration::from_millis(500);
+/// A propeller counts as live for this many of its leases after it was last
+/// heard from (beyond the wait of a claim it is in): it renews several times
+/// per lease and claims again as soon as a claim answers, so missing this
+/// many means it is gone.
+const LIVE_FOR_LEASES: u32 = 3;
+/// Longest execution cluster label a propeller may serve.
+const LONGEST_LABEL: usize = 255;
+/// Propellers not live for this long are forgotten.
+const FORGET_PROPELLERS_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// How often forgotten propellers are looked for.
+const FORGET_PROPELLERS_EVERY: Duration = Duration::from_secs(3600);
 
 /// The `updraft.admin.v1.ExecutionQueueService` implementation.
 #[derive(Debug, Clone)]
 pub struct ExecutionQueueApi {
     admin: AdminApi,
+    /// When (microseconds) long-gone propellers are next forgotten.
+    next_forget_at: Arc<AtomicI64>,
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The labels a claim serves, checked, without repeats.
+fn served_labels(mut labels: Vec<String>) -> Result<Vec<String>, AdminError> {
+    labels.sort_unstable();
+    labels.dedup();
+    if labels.len() > MOST_LABELS_PER_PROPELLER {
+        return Err(AdminError::invalid(format!(
+            "invalid labels: a propeller serves at most {MOST_LABELS_PER_PROPELLER} labels, not {}",
+            labels.len()
+        )));
+    }
+    if let Some(bad) = labels
+        .iter()
+        .find(|label| label.is_empty() || label.len() > LONGEST_LABEL)
+    {
+        return Err(AdminError::invalid(format!(
+            "invalid label {bad:?}: a label has 1 to {LONGEST_LABEL} bytes (unlabelled executions go to every propeller without one)"
+        )));
+    }
+    Ok(labels)
 }
 
 impl ExecutionQueueApi {
     pub(crate) fn new(admin: AdminApi) -> Self {
-        Self { admin }
+        Self {
+            admin,
+            next_forget_at: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Remembers the claiming propeller as live, and now and then forgets
+    /// the ones long gone.
+    async fn record_claimant(
+        &self,
+        claimant: &Claimant<'_>,
+        live_for: Duration,
+    ) -> Result<(), AdminError> {
+        let store = &self.admin.state.store;
+        let now = now_micros();
+        store
+            .record_propeller(&PropellerRecord {
+                propeller_id: claimant.propeller_id.to_string(),
+                cluster: claimant.cluster.to_string(),
+                labels: claimant.labels.to_vec(),
+                last_seen_at: now,
+                live_until: now.saturating_add(micros(live_for)),
+            })
+            .await?;
+        let due = self.next_forget_at.load(Ordering::Relaxed);
+        if now >= due
+            && self
+                .next_forget_at
+                .compare_exchange(
+                    due,
+                    now.saturating_add(micros(FORGET_PROPELLERS_EVERY)),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            let forgotten = store
+                .forget_propellers_gone_before(now - micros(FORGET_PROPELLERS_AFTER))
+                .await?;
+            if forgotten > 0 {
+                tracing::info!(forgotten, "forgot propellers not heard from for a day");
+            }
+        }
+        Ok(())
     }
 
     /// This service as a tonic service.
@@ -59,9 +147,17 @@ impl ExecutionQueueApi {
         request: ClaimExecutionRequest,
     ) -> Result<ClaimExecutionResponse, AdminError> {
         require(&request.propeller_id, "propeller_id")?;
+        let labels = served_labels(request.labels)?;
+        let claimant = Claimant {
+            propeller_id: &request.propeller_id,
+            cluster: &request.cluster,
+            labels: &labels,
+        };
         let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
             .clamp(SHORTEST_LEASE, LONGEST_LEASE);
         let wait = duration_of(request.wait.as_ref(), Duration::ZERO).min(LONGEST_WAIT);
+        self.record_claimant(&claimant, wait + lease * LIVE_FOR_LEASES)
+            .await?;
         let deadline = tokio::time::Instant::now() + wait;
         let state = &self.admin.state;
         loop {
@@ -72,7 +168,7 @@ impl ExecutionQueueApi {
             let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
             if let Some(claimed) = state
                 .store
-                .claim_next_execution(&request.propeller_id, now, now.saturating_add(lease_micros))
+                .claim_next_execution(&claimant, now, now.saturating_add(lease_micros))
                 .await?
             {
                 match self
@@ -80,7 +176,7 @@ impl ExecutionQueueApi {
                     .await
                 {
                     Ok(handed_out) => {
-                        tracing::info!(execution = %claimed.record.key, propeller = %request.propeller_id, claim = claimed.claim_count, "execution claimed");
+                        tracing::info!(execution = %claimed.record.key, propeller = %request.propeller_id, cluster = %request.cluster, claim = claimed.claim_count, "execution claimed");
                         return Ok(ClaimExecutionResponse {
                             claimed: Some(handed_out),
                         });
@@ -119,7 +215,7 @@ impl ExecutionQueueApi {
                     record.workflow, record.key
                 ))
             })?;
-        let inputs = match state.blobs.key_for_url(&record.inputs_uri) {
+        let inputs = match state.blobs.key_for_uri(&record.inputs_uri) {
             Some(key) => core::LiteralMap::decode(state.blobs.get(key).await?)?,
             None => core::LiteralMap::default(),
         };
@@ -170,8 +266,8 @@ impl ExecutionQueueApi {
         let key = execution_key(request.id.as_ref())?;
         let lease = duration_of(request.lease_duration.as_ref(), DEFAULT_LEASE)
             .clamp(SHORTEST_LEASE, LONGEST_LEASE);
-        let expires_at =
-            now_micros().saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
+        let now = now_micros();
+        let expires_at = now.saturating_add(micros(lease));
         let claim = i64::try_from(request.lease_generation).unwrap_or(i64::MAX);
         let state = &self.admin.state;
         if !state
@@ -184,6 +280,16 @@ impl ExecutionQueueApi {
                 request.propeller_id
             )));
         }
+        // A propeller busy with all the executions it takes claims nothing,
+        // but it renews: that keeps it live too.
+        state
+            .store
+            .record_propeller_seen(
+                &request.propeller_id,
+                now,
+                now.saturating_add(micros(lease * LIVE_FOR_LEASES)),
+            )
+            .await?;
         let record = self.admin.load_execution(&key).await?;
         let closure = admin::ExecutionClosure::decode(record.closure.as_slice())?;
         let abort_cause = match &closure.output_result {
@@ -223,6 +329,34 @@ impl ExecutionQueueApi {
     }
 }
 
+impl ExecutionQueueApi {
+    async fn placement(
+        &self,
+        request: GetExecutionPlacementRequest,
+    ) -> Result<GetExecutionPlacementResponse, AdminError> {
+        let key = execution_key(request.id.as_ref())?;
+        let record = self.admin.load_execution(&key).await?;
+        let awaiting_data_plane = !crate::executions::is_terminal(record.phase) && {
+            let live = self
+                .admin
+                .state
+                .store
+                .list_live_propellers(now_micros())
+                .await?;
+            // A labelled execution needs a live propeller serving its label;
+            // an unlabelled one any live propeller.
+            !live.iter().any(|propeller| {
+                record.cluster_label.is_empty() || propeller.labels.contains(&record.cluster_label)
+            })
+        };
+        Ok(GetExecutionPlacementResponse {
+            cluster_label: record.cluster_label,
+            cluster: record.cluster,
+            awaiting_data_plane,
+        })
+    }
+}
+
 fn duration_of(value: Option<&prost_types::Duration>, default: Duration) -> Duration {
     value
         .and_then(|duration| Duration::try_from(*duration).ok())
@@ -254,5 +388,13 @@ impl ExecutionQueueService for ExecutionQueueApi {
         request: Request<ReleaseExecutionRequest>,
     ) -> Result<Response<ReleaseExecutionResponse>, Status> {
         answer(self.release(request.into_inner())).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_execution_placement(
+        &self,
+        request: Request<GetExecutionPlacementRequest>,
+    ) -> Result<Response<GetExecutionPlacementResponse>, Status> {
+        answer(self.placement(request.into_inner())).await
     }
 }

@@ -222,14 +222,14 @@ impl AdminApi {
     /// Reads a `LiteralMap` this admin's object store holds at `uri`; `None`
     /// for URIs outside it (those are only passed on as links).
     async fn read_literal_map(&self, uri: &str) -> Result<Option<core::LiteralMap>, AdminError> {
-        let Some(key) = self.state.blobs.key_for_url(uri) else {
+        let Some(key) = self.state.blobs.key_for_uri(uri) else {
             return Ok(None);
         };
         // A node that failed before its inputs were written still names
         // where they would be; it has no data, which is not an error.
         let bytes = match self.state.blobs.get(key).await {
             Ok(bytes) => bytes,
-            Err(crate::blobs::BlobStoreError::NotFound { .. }) => return Ok(None),
+            Err(updraft_storage::StorageError::NotFound { .. }) => return Ok(None),
             Err(error) => return Err(error.into()),
         };
         Ok(Some(core::LiteralMap::decode(bytes)?))

@@ -7,7 +7,6 @@ use common::*;
 use tonic::Code;
 use updraft_proto::flyteidl::service;
 
-#[tokio::test]
 async fn public_client_config_offers_nothing_to_log_in_to() {
     let mut app = TestApp::spawn().await;
     let config = app
@@ -23,7 +22,6 @@ async fn public_client_config_offers_nothing_to_log_in_to() {
     assert!(config.scopes.is_empty());
 }
 
-#[tokio::test]
 async fn oauth2_metadata_says_login_is_off_instead_of_empty_endpoints() {
     let mut app = TestApp::spawn().await;
     assert_status(
@@ -35,7 +33,6 @@ async fn oauth2_metadata_says_login_is_off_instead_of_empty_endpoints() {
     );
 }
 
-#[tokio::test]
 async fn user_info_is_the_anonymous_user() {
     let mut app = TestApp::spawn().await;
     let user = app
@@ -49,3 +46,9 @@ async fn user_info_is_the_anonymous_user() {
     assert_eq!(user.name, "Anonymous");
     assert_eq!(user.email, "");
 }
+
+common::on_every_backend!(
+    public_client_config_offers_nothing_to_log_in_to,
+    oauth2_metadata_says_login_is_off_instead_of_empty_endpoints,
+    user_info_is_the_anonymous_user,
+);

@@ -20,7 +20,6 @@ fn upload_request(filename: &str, content: &[u8]) -> service::CreateUploadLocati
     }
 }
 
-#[tokio::test]
 async fn upload_location_accepts_a_signed_put_and_the_file_lands_in_the_store() {
     let mut app = TestApp::spawn().await;
     let content = b"a code archive".to_vec();
@@ -101,7 +100,6 @@ async fn upload_location_accepts_a_signed_put_and_the_file_lands_in_the_store() 
     assert_eq!(body.as_ref(), content.as_slice());
 }
 
-#[tokio::test]
 async fn expired_urls_are_refused() {
     let mut app = TestApp::spawn().await;
     let content = b"x".to_vec();
@@ -127,7 +125,6 @@ async fn expired_urls_are_refused() {
     assert_eq!(response.status().as_u16(), 403);
 }
 
-#[tokio::test]
 async fn upload_location_errors() {
     let mut app = TestApp::spawn().await;
     let mut no_digest = upload_request("f", b"x");
@@ -161,3 +158,9 @@ async fn upload_location_errors() {
         .await;
     assert_status(outside, Code::InvalidArgument, "s3://bucket/key");
 }
+
+common::on_every_backend!(
+    upload_location_accepts_a_signed_put_and_the_file_lands_in_the_store,
+    expired_urls_are_refused,
+    upload_location_errors,
+);

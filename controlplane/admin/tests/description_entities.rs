@@ -63,7 +63,6 @@ async fn register_described(app: &mut TestApp) {
     app.admin.create_workflow(workflow).await.unwrap();
 }
 
-#[tokio::test]
 async fn registering_with_a_description_creates_its_entity() {
     let mut app = TestApp::spawn().await;
     register_described(&mut app).await;
@@ -137,7 +136,6 @@ async fn registering_with_a_description_creates_its_entity() {
     );
 }
 
-#[tokio::test]
 async fn description_entity_errors() {
     let mut app = TestApp::spawn().await;
     register_described(&mut app).await;
@@ -195,3 +193,8 @@ async fn description_entity_errors() {
         "missing id",
     );
 }
+
+common::on_every_backend!(
+    registering_with_a_description_creates_its_entity,
+    description_entity_errors,
+);

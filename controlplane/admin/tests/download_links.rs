@@ -48,7 +48,6 @@ async fn report_node(app: &mut TestApp, node: &str, deck_uri: &str) {
         .expect("node event");
 }
 
-#[tokio::test]
 async fn a_deck_link_downloads_the_deck_and_is_refused_when_tampered() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -62,7 +61,7 @@ async fn a_deck_link_downloads_the_deck_and_is_refused_when_tampered() {
         .put(deck_key, Bytes::from_static(b"<html>deck</html>"))
         .await
         .unwrap();
-    let deck_uri = app.api.blobs().url_for(deck_key);
+    let deck_uri = app.api.blobs().uri_for(deck_key);
     report_node(&mut app, "n0", &deck_uri).await;
     report_node(&mut app, "n1", "").await;
 
@@ -131,3 +130,5 @@ async fn a_deck_link_downloads_the_deck_and_is_refused_when_tampered() {
         "exceeds the maximum",
     );
 }
+
+common::on_every_backend!(a_deck_link_downloads_the_deck_and_is_refused_when_tampered);

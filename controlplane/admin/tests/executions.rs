@@ -43,7 +43,6 @@ fn execution_id(name: &str) -> core::WorkflowExecutionIdentifier {
     }
 }
 
-#[tokio::test]
 async fn create_execution_generates_a_name_queues_it_and_stores_merged_inputs() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -97,7 +96,15 @@ async fn create_execution_generates_a_name_queues_it_and_stores_merged_inputs() 
     // A propeller can claim it exactly once while the lease holds.
     let store = app.api.store();
     let claimed = store
-        .claim_next_execution("propeller-1", 1, i64::MAX)
+        .claim_next_execution(
+            &updraft_admin::store::Claimant {
+                propeller_id: "propeller-1",
+                cluster: "default",
+                labels: &[],
+            },
+            1,
+            i64::MAX,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -105,14 +112,21 @@ async fn create_execution_generates_a_name_queues_it_and_stores_merged_inputs() 
     assert_eq!(claimed.claim_count, 1);
     assert!(
         store
-            .claim_next_execution("propeller-2", 2, i64::MAX)
+            .claim_next_execution(
+                &updraft_admin::store::Claimant {
+                    propeller_id: "propeller-2",
+                    cluster: "default",
+                    labels: &[],
+                },
+                2,
+                i64::MAX
+            )
             .await
             .unwrap()
             .is_none()
     );
 }
 
-#[tokio::test]
 async fn executions_list_filter_terminate_and_archive() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -255,7 +269,6 @@ async fn executions_list_filter_terminate_and_archive() {
     );
 }
 
-#[tokio::test]
 async fn execution_errors() {
     let mut app = TestApp::spawn().await;
     assert_status(
@@ -368,7 +381,6 @@ async fn execution_errors() {
     );
 }
 
-#[tokio::test]
 async fn single_task_executions_generate_a_workflow_and_launch_plan() {
     let mut app = TestApp::spawn().await;
     app.admin
@@ -485,7 +497,6 @@ async fn finish_after(app: &mut TestApp, name: &str, seconds: i64) {
     }
 }
 
-#[tokio::test]
 async fn executions_filter_and_sort_by_duration() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -555,3 +566,11 @@ async fn executions_filter_and_sort_by_duration() {
         refused.message()
     );
 }
+
+common::on_every_backend!(
+    create_execution_generates_a_name_queues_it_and_stores_merged_inputs,
+    executions_list_filter_terminate_and_archive,
+    execution_errors,
+    single_task_executions_generate_a_workflow_and_launch_plan,
+    executions_filter_and_sort_by_duration,
+);

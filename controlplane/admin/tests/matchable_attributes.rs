@@ -61,7 +61,6 @@ fn workflow_get(workflow: &str, resource_type: i32) -> admin::WorkflowAttributes
     }
 }
 
-#[tokio::test]
 async fn project_domain_attributes_update_get_replace_and_delete() {
     let mut app = TestApp::spawn().await;
     let queue = MatchableResource::ExecutionQueue as i32;
@@ -132,7 +131,6 @@ async fn project_domain_attributes_update_get_replace_and_delete() {
     );
 }
 
-#[tokio::test]
 async fn project_and_workflow_levels_and_the_list_across_them() {
     let mut app = TestApp::spawn().await;
     let queue = MatchableResource::ExecutionQueue as i32;
@@ -234,7 +232,6 @@ async fn project_and_workflow_levels_and_the_list_across_them() {
     );
 }
 
-#[tokio::test]
 async fn a_project_without_an_execution_config_gets_the_empty_default() {
     let mut app = TestApp::spawn().await;
     let config = app
@@ -257,7 +254,6 @@ async fn a_project_without_an_execution_config_gets_the_empty_default() {
     );
 }
 
-#[tokio::test]
 async fn matchable_attribute_errors() {
     let mut app = TestApp::spawn().await;
     let queue = MatchableResource::ExecutionQueue as i32;
@@ -372,3 +368,10 @@ async fn matchable_attribute_errors() {
         "project nosuch is registered",
     );
 }
+
+common::on_every_backend!(
+    project_domain_attributes_update_get_replace_and_delete,
+    project_and_workflow_levels_and_the_list_across_them,
+    a_project_without_an_execution_config_gets_the_empty_default,
+    matchable_attribute_errors,
+);

@@ -7,7 +7,6 @@ use common::*;
 use tonic::Code;
 use updraft_proto::flyteidl::admin;
 
-#[tokio::test]
 async fn an_oversized_request_is_resource_exhausted_and_the_server_survives() {
     let mut app = TestApp::spawn().await;
     // The client must be allowed to send it; the server is what refuses.
@@ -67,3 +66,5 @@ async fn an_oversized_request_is_resource_exhausted_and_the_server_survives() {
         .await
         .unwrap();
 }
+
+common::on_every_backend!(an_oversized_request_is_resource_exhausted_and_the_server_survives);

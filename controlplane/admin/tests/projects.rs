@@ -18,7 +18,6 @@ fn project(id: &str) -> admin::Project {
     }
 }
 
-#[tokio::test]
 async fn default_project_and_domains_exist_on_first_start() {
     let mut app = TestApp::spawn().await;
     let project = app
@@ -49,7 +48,6 @@ async fn default_project_and_domains_exist_on_first_start() {
     assert_eq!(domains[0].name, "development");
 }
 
-#[tokio::test]
 async fn register_get_update_and_list_projects() {
     let mut app = TestApp::spawn().await;
     app.admin
@@ -103,7 +101,6 @@ async fn register_get_update_and_list_projects() {
     assert_eq!(listed.projects[0].description, "old");
 }
 
-#[tokio::test]
 async fn list_projects_pages_with_tokens_and_sorts() {
     let mut app = TestApp::spawn().await;
     for id in ["p1", "p2", "p3"] {
@@ -154,7 +151,6 @@ async fn list_projects_pages_with_tokens_and_sorts() {
     assert_eq!(ids, vec!["p2", "p3"]);
 }
 
-#[tokio::test]
 async fn project_errors() {
     let mut app = TestApp::spawn().await;
     assert_status(
@@ -219,3 +215,10 @@ async fn project_errors() {
         "colour",
     );
 }
+
+common::on_every_backend!(
+    default_project_and_domains_exist_on_first_start,
+    register_get_update_and_list_projects,
+    list_projects_pages_with_tokens_and_sorts,
+    project_errors,
+);

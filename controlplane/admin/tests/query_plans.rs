@@ -129,7 +129,9 @@ fn cases() -> Vec<Case> {
             cases.push(Case {
                 what: format!("executions {filters:?} by created_at (descending: {descending})"),
                 statement: ListStatement::Executions,
-                ordered: !filters.starts_with("value_in"),
+                // A duration range is read through the duration index, which
+                // narrows the rows; the page is then sorted from those few.
+                ordered: !filters.starts_with("value_in") && !filters.contains("duration"),
                 query: execution_list_query(&request).expect("an execution list query"),
             });
         }
@@ -395,7 +397,6 @@ fn full_scan_in(plan: &[String], dialect: Dialect, table: &str) -> Option<String
     }
 }
 
-#[tokio::test]
 async fn every_list_query_is_served_by_an_index() {
     let app = TestApp::spawn().await;
     let store = app.api.store();
@@ -443,7 +444,6 @@ async fn every_list_query_is_served_by_an_index() {
     );
 }
 
-#[tokio::test]
 async fn the_index_check_notices_a_full_scan() {
     // The checker itself must see a scan when there is one: a filter on a
     // column no index leads with, without the scope.
@@ -470,3 +470,8 @@ async fn the_index_check_notices_a_full_scan() {
         "expected a full scan in {plan:?}"
     );
 }
+
+common::on_every_backend!(
+    every_list_query_is_served_by_an_index,
+    the_index_check_notices_a_full_scan,
+);

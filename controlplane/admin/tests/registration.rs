@@ -7,7 +7,6 @@ use tonic::Code;
 use updraft_proto::flyteidl::core::ResourceType;
 use updraft_proto::flyteidl::{admin, core};
 
-#[tokio::test]
 async fn tasks_register_read_and_list() {
     let mut app = TestApp::spawn().await;
     app.admin
@@ -100,7 +99,6 @@ async fn tasks_register_read_and_list() {
     assert_eq!(names, vec!["add", "mul"]);
 }
 
-#[tokio::test]
 async fn reregistration_is_already_exists_or_names_the_difference() {
     let mut app = TestApp::spawn().await;
     app.admin
@@ -204,7 +202,6 @@ async fn reregistration_is_already_exists_or_names_the_difference() {
     );
 }
 
-#[tokio::test]
 async fn registration_validates_ids_projects_and_types() {
     let mut app = TestApp::spawn().await;
     let mut missing_version = task_request("add", "v1");
@@ -259,7 +256,6 @@ async fn registration_validates_ids_projects_and_types() {
     );
 }
 
-#[tokio::test]
 async fn workflows_compile_with_connections_and_tasks() {
     let mut app = TestApp::spawn().await;
     app.admin
@@ -317,7 +313,6 @@ async fn workflows_compile_with_connections_and_tasks() {
     assert_eq!(ids.entities[0].name, "wf");
 }
 
-#[tokio::test]
 async fn workflows_with_unknown_nodes_or_tasks_are_rejected_naming_the_node() {
     let mut app = TestApp::spawn().await;
     assert_status(
@@ -355,7 +350,6 @@ async fn workflows_with_unknown_nodes_or_tasks_are_rejected_naming_the_node() {
     );
 }
 
-#[tokio::test]
 async fn launch_plans_register_activate_and_list() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -501,7 +495,6 @@ async fn launch_plans_register_activate_and_list() {
     );
 }
 
-#[tokio::test]
 async fn launch_plan_errors() {
     let mut app = TestApp::spawn().await;
     assert_status(
@@ -534,7 +527,6 @@ async fn launch_plan_errors() {
     );
 }
 
-#[tokio::test]
 async fn named_entities_follow_registration() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -656,7 +648,6 @@ struct FutureTaskCreateRequest {
     spec: Option<FutureTaskSpec>,
 }
 
-#[tokio::test]
 async fn specs_are_stored_as_sent_so_unknown_fields_survive() {
     use prost::Message;
     use updraft_admin::store::TaskRepo;
@@ -702,7 +693,6 @@ async fn specs_are_stored_as_sent_so_unknown_fields_survive() {
     assert_eq!(stored.spec, request.spec.unwrap().encode_to_vec());
 }
 
-#[tokio::test]
 async fn parallel_registrations_all_land_and_duplicates_are_already_exists() {
     // flytekit registers tasks in parallel and retries failed calls, so the
     // same request can arrive several times at once.
@@ -751,3 +741,16 @@ async fn parallel_registrations_all_land_and_duplicates_are_already_exists() {
         .into_inner();
     assert_eq!(listed.entities.len(), 17);
 }
+
+common::on_every_backend!(
+    tasks_register_read_and_list,
+    reregistration_is_already_exists_or_names_the_difference,
+    registration_validates_ids_projects_and_types,
+    workflows_compile_with_connections_and_tasks,
+    workflows_with_unknown_nodes_or_tasks_are_rejected_naming_the_node,
+    launch_plans_register_activate_and_list,
+    launch_plan_errors,
+    named_entities_follow_registration,
+    specs_are_stored_as_sent_so_unknown_fields_survive,
+    parallel_registrations_all_land_and_duplicates_are_already_exists,
+);

@@ -42,7 +42,6 @@ async fn inputs(app: &mut TestApp, name: &str) -> core::LiteralMap {
         .unwrap()
 }
 
-#[tokio::test]
 async fn relaunch_runs_the_same_launch_plan_and_inputs_again() {
     let mut app = app_with_original().await;
     let relaunched = app
@@ -95,7 +94,6 @@ async fn relaunch_runs_the_same_launch_plan_and_inputs_again() {
     assert_eq!(relaunches.executions[0].id, Some(relaunched));
 }
 
-#[tokio::test]
 async fn recover_marks_the_new_execution_recovered_under_the_given_name() {
     let mut app = app_with_original().await;
     let parent = core::NodeExecutionIdentifier {
@@ -137,7 +135,6 @@ async fn recover_marks_the_new_execution_recovered_under_the_given_name() {
     );
 }
 
-#[tokio::test]
 async fn relaunch_and_recover_errors() {
     let mut app = app_with_original().await;
     assert_status(
@@ -201,3 +198,9 @@ async fn relaunch_and_recover_errors() {
         "invalid execution name",
     );
 }
+
+common::on_every_backend!(
+    relaunch_runs_the_same_launch_plan_and_inputs_again,
+    recover_marks_the_new_execution_recovered_under_the_given_name,
+    relaunch_and_recover_errors,
+);

@@ -44,7 +44,7 @@ async fn put_literals(app: &TestApp, key: &str, literals: &[(&str, i64)]) -> Str
         .put(key, Bytes::from(map.encode_to_vec()))
         .await
         .expect("write literals");
-    app.api.blobs().url_for(key)
+    app.api.blobs().uri_for(key)
 }
 
 #[allow(deprecated)] // `output_uri` is deprecated but is what propeller sends.
@@ -176,7 +176,6 @@ fn map_of(pairs: &[(&str, i64)]) -> HashMap<String, i64> {
         .collect()
 }
 
-#[tokio::test]
 async fn get_data_answers_execution_node_and_attempt_literals() {
     let mut app = TestApp::spawn().await;
     run_with_two_attempts(&mut app).await;
@@ -219,7 +218,6 @@ async fn get_data_answers_execution_node_and_attempt_literals() {
     );
 }
 
-#[tokio::test]
 async fn get_data_explains_what_is_missing_or_malformed() {
     let mut app = TestApp::spawn().await;
     run_with_two_attempts(&mut app).await;
@@ -301,7 +299,6 @@ fn flytekit_python() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
 }
 
-#[tokio::test]
 async fn flytekit_remote_get_reads_the_same_literals() {
     let mut app = TestApp::spawn().await;
     run_with_two_attempts(&mut app).await;
@@ -367,7 +364,6 @@ async fn metrics(app: &mut TestApp, name: &str, depth: i32) -> Result<core::Span
         .map(|response| response.into_inner().span.expect("span"))
 }
 
-#[tokio::test]
 async fn execution_metrics_break_a_run_into_node_and_attempt_spans() {
     let mut app = TestApp::spawn().await;
     run_with_two_attempts(&mut app).await;
@@ -422,7 +418,6 @@ async fn execution_metrics_break_a_run_into_node_and_attempt_spans() {
     );
 }
 
-#[tokio::test]
 async fn a_dynamic_node_answers_its_workflow_and_its_children() {
     let mut app = TestApp::spawn().await;
     run_with_two_attempts(&mut app).await;
@@ -554,7 +549,6 @@ async fn a_dynamic_node_answers_its_workflow_and_its_children() {
     );
 }
 
-#[tokio::test]
 async fn an_array_attempt_merges_indexes_from_events_that_report_only_changes() {
     let mut app = TestApp::spawn().await;
     app.register_fixtures("v1").await;
@@ -666,3 +660,12 @@ async fn an_array_attempt_merges_indexes_from_events_that_report_only_changes() 
     );
     assert_eq!(metadata.generated_name, "n0");
 }
+
+common::on_every_backend!(
+    get_data_answers_execution_node_and_attempt_literals,
+    get_data_explains_what_is_missing_or_malformed,
+    flytekit_remote_get_reads_the_same_literals,
+    execution_metrics_break_a_run_into_node_and_attempt_spans,
+    a_dynamic_node_answers_its_workflow_and_its_children,
+    an_array_attempt_merges_indexes_from_events_that_report_only_changes,
+);

@@ -71,7 +71,6 @@ async fn app_with_execution(name: &str) -> TestApp {
     app
 }
 
-#[tokio::test]
 async fn a_gate_creates_a_signal_once_and_sees_the_value_once_set() {
     let mut app = app_with_execution("gated").await;
     let created = app
@@ -121,7 +120,6 @@ async fn a_gate_creates_a_signal_once_and_sees_the_value_once_set() {
     assert_eq!(listed.token, "");
 }
 
-#[tokio::test]
 async fn signals_survive_a_restart_of_the_service() {
     let mut app = app_with_execution("durable").await;
     app.signals
@@ -152,7 +150,6 @@ async fn signals_survive_a_restart_of_the_service() {
     assert_eq!(signal.value, Some(boolean(true)));
 }
 
-#[tokio::test]
 async fn list_signals_pages_and_filters_within_one_execution() {
     let mut app = app_with_execution("many").await;
     app.admin
@@ -213,7 +210,6 @@ async fn list_signals_pages_and_filters_within_one_execution() {
     assert_eq!(prefixed.signals.len(), 2);
 }
 
-#[tokio::test]
 async fn signal_errors() {
     let mut app = app_with_execution("gated").await;
     app.signals
@@ -319,3 +315,10 @@ async fn signal_errors() {
         "missing workflow_execution_id",
     );
 }
+
+common::on_every_backend!(
+    a_gate_creates_a_signal_once_and_sees_the_value_once_set,
+    signals_survive_a_restart_of_the_service,
+    list_signals_pages_and_filters_within_one_execution,
+    signal_errors,
+);

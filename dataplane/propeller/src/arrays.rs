@@ -17,8 +17,8 @@ use crate::execution::{
     AbortSignal, AttemptEnd, BoxFuture, NodeEnd, NodePlace, NodeReporter, RetryBudget, StopReason,
     attempt_logs, container_error_to_execution_error, now, system_error, user_error, watch_attempt,
 };
-use crate::outcome::{TaskOutcome, read_local_outcome};
-use crate::paths::{attempt_key, file_uri};
+use crate::outcome::{TaskOutcome, read_outcome};
+use crate::paths::attempt_key;
 use crate::runtime::TaskLaunch;
 
 /// flytekit reads the name of the variable holding its index from this one.
@@ -172,11 +172,34 @@ pub(crate) fn run_array_node(
                 let mut budget = RetryBudget::of_task(&task);
                 let mut attempt = 0;
                 if resuming {
-                    match resume_index(&context.paths, &node_id, &mut budget).await {
+                    match resume_index(
+                        &context.environment.storage,
+                        &context.paths,
+                        &node_id,
+                        &mut budget,
+                    )
+                    .await
+                    {
                         IndexResume::Fresh => {}
                         IndexResume::Ended(end) => return (index, end),
                         IndexResume::Next(next) => attempt = next,
                     }
+                }
+                let inputs_uri = context.paths.node_inputs(&node_id);
+                if let Err(error) = crate::execution::write_message(
+                    &context.environment.storage,
+                    &inputs_uri,
+                    index_inputs.as_ref(),
+                )
+                .await
+                {
+                    return (
+                        index,
+                        IndexEnd::Failed(system_error(
+                            "WriteInputs",
+                            &format!("cannot write the inputs of index {index}: {error}"),
+                        )),
+                    );
                 }
                 loop {
                     let paths = &context.paths;
@@ -186,12 +209,9 @@ pub(crate) fn run_array_node(
                         attempt_number: attempt,
                         template: task.clone(),
                         inputs: Arc::clone(&index_inputs),
-                        input_prefix: paths.node_input_prefix(&node_id).display().to_string(),
-                        output_prefix: output_prefix.display().to_string(),
-                        raw_output_prefix: paths
-                            .attempt_raw_prefix(&node_id, attempt)
-                            .display()
-                            .to_string(),
+                        input_prefix: paths.node_input_prefix(&node_id),
+                        output_prefix: output_prefix.clone(),
+                        raw_output_prefix: paths.attempt_raw_prefix(&node_id, attempt),
                         previous_checkpoint_prefix: None,
                         execution: context.execution_id.clone(),
                         environment: BTreeMap::from([
@@ -209,7 +229,14 @@ pub(crate) fn run_array_node(
                                 attempt,
                                 core::task_execution::Phase::Running,
                             ));
-                            watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
+                            watch_attempt(
+                                running.as_mut(),
+                                &context.environment.storage,
+                                &output_prefix,
+                                &task,
+                                &stop,
+                            )
+                            .await
                         }
                     };
                     match end {
@@ -401,9 +428,9 @@ pub(crate) fn run_array_node(
         }
         let end = reporter.succeed(gathered).await?;
         let output = match &end {
-            NodeEnd::Succeeded(_) => Some(task_execution_event::OutputResult::OutputUri(file_uri(
-                &reporter.outputs_path(),
-            ))),
+            NodeEnd::Succeeded(_) => Some(task_execution_event::OutputResult::OutputUri(
+                reporter.outputs_path(),
+            )),
             _ => None,
         };
         context
@@ -430,50 +457,67 @@ enum IndexResume {
     Next(u32),
 }
 
+/// Whether an attempt left its mark under its output prefix: in a local
+/// folder the runtime makes the folder as it starts the attempt; an object
+/// store has no folders, so there the attempt counts once it wrote a file.
+async fn attempt_started(storage: &updraft_storage::Storage, output_prefix: &str) -> bool {
+    if storage.local_root().is_some()
+        && let Some(folder) = crate::paths::local_path(output_prefix)
+    {
+        return tokio::fs::try_exists(folder).await.unwrap_or(false);
+    }
+    match storage.key_for_uri(output_prefix) {
+        Some(key) => storage.list(key).await.is_ok_and(|keys| !keys.is_empty()),
+        None => false,
+    }
+}
+
 /// Reads the last attempt an index started (the highest attempt folder):
 /// its outputs are taken as they are; an error it wrote, or nothing (its
 /// process was lost, a system error), counts against the retries.
 async fn resume_index(
+    storage: &updraft_storage::Storage,
     paths: &crate::paths::ExecutionPaths,
     node_id: &str,
     budget: &mut RetryBudget,
 ) -> IndexResume {
     let mut started = None;
-    while tokio::fs::try_exists(
-        paths.attempt_output_prefix(node_id, started.map_or(0, |last| last + 1)),
+    while attempt_started(
+        storage,
+        &paths.attempt_output_prefix(node_id, started.map_or(0, |last| last + 1)),
     )
     .await
-    .unwrap_or(false)
     {
         started = Some(started.map_or(0, |last| last + 1));
     }
     let Some(last) = started else {
         return IndexResume::Fresh;
     };
-    let (error, retryable) = match read_local_outcome(&paths.attempt_output_prefix(node_id, last))
-        .await
-    {
-        Ok(TaskOutcome::Succeeded(outputs)) => {
-            return IndexResume::Ended(IndexEnd::Succeeded(outputs));
-        }
-        Ok(TaskOutcome::Failed(container_error)) => {
-            container_error_to_execution_error(container_error)
-        }
-        Ok(TaskOutcome::Dynamic(_)) => {
-            return IndexResume::Ended(IndexEnd::Failed(system_error(
-                "UnsupportedArrayNode",
-                "a mapped task cannot be dynamic",
-            )));
-        }
-        Ok(TaskOutcome::NoOutputs) => (
-            system_error(
-                "LostAttempt",
-                &format!("the task process of attempt {last} was lost when its propeller stopped"),
+    let (error, retryable) =
+        match read_outcome(storage, &paths.attempt_output_prefix(node_id, last)).await {
+            Ok(TaskOutcome::Succeeded(outputs)) => {
+                return IndexResume::Ended(IndexEnd::Succeeded(outputs));
+            }
+            Ok(TaskOutcome::Failed(container_error)) => {
+                container_error_to_execution_error(container_error)
+            }
+            Ok(TaskOutcome::Dynamic(_)) => {
+                return IndexResume::Ended(IndexEnd::Failed(system_error(
+                    "UnsupportedArrayNode",
+                    "a mapped task cannot be dynamic",
+                )));
+            }
+            Ok(TaskOutcome::NoOutputs) => (
+                system_error(
+                    "LostAttempt",
+                    &format!(
+                        "the task process of attempt {last} was lost when its propeller stopped"
+                    ),
+                ),
+                true,
             ),
-            true,
-        ),
-        Err(error) => (system_error("ReadOutputs", &error.to_string()), true),
-    };
+            Err(error) => (system_error("ReadOutputs", &error.to_string()), true),
+        };
     if budget.allows_retry_after(&error, retryable) {
         IndexResume::Next(last + 1)
     } else {

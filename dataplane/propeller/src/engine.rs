@@ -2,7 +2,6 @@
 //! each, keep its lease alive (which is also how a terminate request arrives),
 //! and hand it back when it is done.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +31,14 @@ const CLAIM_WAIT: Duration = Duration::from_secs(20);
 pub struct PropellerSettings {
     /// Names this propeller in leases and events.
     pub propeller_id: String,
-    /// The object-store folder task files go to.
-    pub store_root: PathBuf,
+    /// The cluster (data plane) this propeller runs in; admin records it on
+    /// every execution this propeller claims.
+    pub cluster: String,
+    /// The execution cluster labels this propeller serves: admin hands it
+    /// executions labelled with one of them, and unlabelled ones.
+    pub labels: Vec<String>,
+    /// The object store execution files go to (a folder or S3).
+    pub storage: updraft_storage::Storage,
     /// Where task log links point (this process's HTTP address).
     pub log_url_base: Option<String>,
     /// Executions run at once by this propeller.
@@ -71,7 +76,7 @@ impl Propeller {
             ),
             runtime,
             signals: Arc::new(crate::gates::AdminSignals::new(channel.clone())),
-            store_root: settings.store_root.clone(),
+            storage: settings.storage.clone(),
             log_url_base: settings.log_url_base.clone(),
             default_max_parallelism: settings.default_max_parallelism,
         });
@@ -93,6 +98,8 @@ impl Propeller {
         let slots = Arc::new(Semaphore::new(
             self.settings.max_concurrent_executions.max(1),
         ));
+        let _free_workers =
+            crate::metrics::WorkerSlots::open(self.settings.max_concurrent_executions.max(1));
         loop {
             let permit = Arc::clone(&slots)
                 .acquire_owned()
@@ -102,18 +109,23 @@ impl Propeller {
                 propeller_id: self.settings.propeller_id.clone(),
                 lease_duration: Some(duration(self.settings.lease_duration)),
                 wait: Some(duration(CLAIM_WAIT)),
+                cluster: self.settings.cluster.clone(),
+                labels: self.settings.labels.clone(),
             };
             match self.queue.clone().claim_execution(request).await {
                 Ok(response) => {
                     let Some(claimed) = response.into_inner().claimed else {
                         continue;
                     };
+                    crate::metrics::record_acceptance(&claimed);
+                    let running = crate::metrics::RunningExecution::start();
                     let queue = self.queue.clone();
                     let environment = Arc::clone(&self.environment);
                     let propeller_id = self.settings.propeller_id.clone();
                     let lease = self.settings.lease_duration;
                     tokio::spawn(async move {
                         run_claimed(queue, environment, propeller_id, lease, claimed).await;
+                        drop(running);
                         drop(permit);
                     });
                 }

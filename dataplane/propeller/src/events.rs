@@ -117,6 +117,7 @@ impl EventSender {
             }
         })
         .await?;
+        crate::metrics::record_task_event(&event);
         self.changes.task(&event);
         Ok(())
     }

@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -29,9 +28,10 @@ use crate::events::{EventError, EventSender};
 use crate::gates::SignalSource;
 use crate::history::{ExecutionHistory, PastAttempt, task_attempts};
 use crate::node_ids::{ParentInfo, unique_node_id};
-use crate::outcome::{TaskOutcome, read_local_outcome};
-use crate::paths::{ExecutionPaths, attempt_key, file_uri};
+use crate::outcome::{TaskOutcome, read_outcome};
+use crate::paths::{ExecutionPaths, attempt_key, file_in};
 use crate::runtime::{ProcessExit, RunningTask, TaskLaunch, TaskRuntime};
+use updraft_storage::{Storage, StorageError};
 
 /// The ids Flyte gives the implicit first and last nodes.
 pub use crate::bindings::START_NODE;
@@ -47,8 +47,8 @@ pub struct ExecutionEnvironment {
     pub runtime: Arc<dyn TaskRuntime>,
     /// Where gate nodes that wait for approval or input read their signal.
     pub signals: Arc<dyn SignalSource>,
-    /// The local object-store folder execution files are written to.
-    pub store_root: PathBuf,
+    /// The object store execution files are written to (and tasks write to).
+    pub storage: Storage,
     /// Base URL task log links point at (`{base}/api/v1/logs/{attempt}`).
     pub log_url_base: Option<String>,
     /// Nodes of one execution that may run at once, unless the execution says otherwise.
@@ -252,7 +252,7 @@ async fn run_execution_inner(
     )
     .await?;
     let spec = execution.spec.clone().unwrap_or_default();
-    let paths = ExecutionPaths::new(&environment.store_root, &execution_id).with_raw_output_prefix(
+    let paths = ExecutionPaths::new(&environment.storage, &execution_id).with_raw_output_prefix(
         spec.raw_output_data_config
             .as_ref()
             .map(|config| config.output_location_prefix.as_str())
@@ -291,7 +291,7 @@ async fn run_execution_inner(
 
     // The start node "produces" the workflow inputs; admin reads them from its event.
     let inputs_path = paths.workflow_inputs();
-    if let Err(error) = write_message(&inputs_path, &inputs).await {
+    if let Err(error) = write_message(&environment.storage, &inputs_path, &inputs).await {
         return fail_workflow(
             environment,
             &execution_id,
@@ -329,7 +329,8 @@ async fn run_execution_inner(
         }
     };
     let outputs_path = paths.workflow_outputs();
-    if let Err(error) = write_message(&outputs_path, &workflow_outputs).await {
+    if let Err(error) = write_message(&environment.storage, &outputs_path, &workflow_outputs).await
+    {
         return fail_workflow(
             environment,
             &execution_id,
@@ -346,9 +347,9 @@ async fn run_execution_inner(
         .workflow(workflow_event(
             &execution_id,
             core::workflow_execution::Phase::Succeeded,
-            Some(workflow_execution_event::OutputResult::OutputUri(file_uri(
-                &outputs_path,
-            ))),
+            Some(workflow_execution_event::OutputResult::OutputUri(
+                outputs_path.clone(),
+            )),
         ))
         .await?;
     Ok(ExecutionEnd::Succeeded)
@@ -385,8 +386,10 @@ pub(crate) fn run_scope(
         // Node runners stop when this carries a reason: a terminate request, a
         // lost lease, or a failed sibling under the fail-immediately policy.
         let (stop_nodes, node_stop_signal) = watch::channel(stopped.clone());
+        let mut waiting_for_slot = crate::metrics::WaitingNodes::default();
 
         loop {
+            let round_started = std::time::Instant::now();
             if stopped.is_none() && (failure.is_none() || !fail_immediately) {
                 // Start every node whose upstream nodes have all succeeded.
                 let mut index = 0;
@@ -415,7 +418,19 @@ pub(crate) fn run_scope(
                         index += 1;
                     }
                 }
+                // Ready nodes left over wait for a slot under max_parallelism.
+                waiting_for_slot.set(
+                    pending[index..]
+                        .iter()
+                        .filter(|node| {
+                            dependencies[&node.id]
+                                .iter()
+                                .all(|upstream| outputs.contains_key(upstream))
+                        })
+                        .count(),
+                );
             }
+            crate::metrics::record_round(round_started.elapsed());
             if running.is_empty() {
                 break;
             }
@@ -480,16 +495,16 @@ async fn report_implicit_node(
     context: &RunContext,
     parent: Option<&ParentInfo>,
     node_id: &str,
-    outputs_path: &std::path::Path,
+    outputs_path: &str,
 ) -> Result<(), EventError> {
     let mut event = node_event(
         &context.execution_id,
         &unique_node_id(parent, node_id),
         core::node_execution::Phase::Succeeded,
         None,
-        Some(node_execution_event::OutputResult::OutputUri(file_uri(
-            outputs_path,
-        ))),
+        Some(node_execution_event::OutputResult::OutputUri(
+            outputs_path.to_string(),
+        )),
     );
     event.spec_node_id = node_id.to_string();
     event.node_name = node_id.to_string();
@@ -536,12 +551,7 @@ pub(crate) struct NodeReporter {
 impl NodeReporter {
     fn new(context: Arc<RunContext>, node: &core::Node, parent: Option<ParentInfo>) -> Self {
         let unique_id = unique_node_id(parent.as_ref(), &node.id);
-        let input_uri = file_uri(
-            &context
-                .paths
-                .node_input_prefix(&unique_id)
-                .join("inputs.pb"),
-        );
+        let input_uri = context.paths.node_inputs(&unique_id);
         let node_name = node
             .metadata
             .as_ref()
@@ -641,17 +651,15 @@ impl NodeReporter {
 
     /// Where the node's own outputs go when it is not a task (a task writes its
     /// outputs under its attempt).
-    pub(crate) fn outputs_path(&self) -> PathBuf {
-        self.context
-            .paths
-            .attempt_output_prefix(&self.unique_id, 0)
-            .join("outputs.pb")
+    pub(crate) fn outputs_path(&self) -> String {
+        self.context.paths.attempt_outputs(&self.unique_id, 0)
     }
 
     /// Writes `outputs` and succeeds the node with them.
     pub(crate) async fn succeed(&self, outputs: core::LiteralMap) -> Result<NodeEnd, EventError> {
         let path = self.outputs_path();
-        if let Err(error) = write_message(&path, &outputs).await {
+        if let Err(error) = write_message(&self.context.environment.storage, &path, &outputs).await
+        {
             return self
                 .fail(system_error(
                     "WriteOutputs",
@@ -661,9 +669,7 @@ impl NodeReporter {
         }
         self.report(
             core::node_execution::Phase::Succeeded,
-            Some(node_execution_event::OutputResult::OutputUri(file_uri(
-                &path,
-            ))),
+            Some(node_execution_event::OutputResult::OutputUri(path.clone())),
         )
         .await?;
         Ok(NodeEnd::Succeeded(outputs))
@@ -683,13 +689,15 @@ pub(crate) fn run_node(
         // Claimed again after a stop: a node that ended before is not run again.
         if let Some(past) = context.history.own(&reporter.unique_id) {
             if past.succeeded() {
-                return Ok(match past.read_outputs().await {
-                    Ok((outputs, _)) => NodeEnd::Succeeded(outputs),
-                    Err(message) => NodeEnd::Failed(system_error(
-                        "ReadOutputs",
-                        &format!("node {}: {message}", reporter.unique_id),
-                    )),
-                });
+                return Ok(
+                    match past.read_outputs(&context.environment.storage).await {
+                        Ok((outputs, _)) => NodeEnd::Succeeded(outputs),
+                        Err(message) => NodeEnd::Failed(system_error(
+                            "ReadOutputs",
+                            &format!("node {}: {message}", reporter.unique_id),
+                        )),
+                    },
+                );
             }
             if past.ended_without_outputs() {
                 return Ok(NodeEnd::Failed(past.error(&reporter.unique_id)));
@@ -706,11 +714,9 @@ pub(crate) fn run_node(
                     .await;
             }
         };
-        let input_path = context
-            .paths
-            .node_input_prefix(&reporter.unique_id)
-            .join("inputs.pb");
-        if let Err(error) = write_message(&input_path, &inputs).await {
+        let input_path = context.paths.node_inputs(&reporter.unique_id);
+        if let Err(error) = write_message(&context.environment.storage, &input_path, &inputs).await
+        {
             return reporter
                 .fail(system_error(
                     "WriteInputs",
@@ -810,7 +816,10 @@ async fn recover_node(
     reporter: &NodeReporter,
     original: &crate::history::PastNode,
 ) -> Result<Option<NodeEnd>, EventError> {
-    let outputs = match original.read_outputs().await {
+    let outputs = match original
+        .read_outputs(&reporter.context.environment.storage)
+        .await
+    {
         Ok((outputs, _)) => outputs,
         Err(message) => {
             tracing::warn!(node = %reporter.unique_id, message, "cannot reuse the original's outputs; running the node again");
@@ -818,16 +827,15 @@ async fn recover_node(
         }
     };
     let path = reporter.outputs_path();
-    if let Err(error) = write_message(&path, &outputs).await {
+    if let Err(error) = write_message(&reporter.context.environment.storage, &path, &outputs).await
+    {
         tracing::warn!(node = %reporter.unique_id, %error, "cannot copy the original's outputs; running the node again");
         return Ok(None);
     }
     reporter
         .report(
             core::node_execution::Phase::Recovered,
-            Some(node_execution_event::OutputResult::OutputUri(file_uri(
-                &path,
-            ))),
+            Some(node_execution_event::OutputResult::OutputUri(path.clone())),
         )
         .await?;
     tracing::info!(node = %reporter.unique_id, "recovered from the original execution");
@@ -948,11 +956,7 @@ fn run_subworkflow_node(
     Box::pin(async move {
         reporter.running().await?;
         let child_parent = reporter.as_parent(0);
-        let input_path = reporter
-            .context
-            .paths
-            .node_input_prefix(&reporter.unique_id)
-            .join("inputs.pb");
+        let input_path = reporter.context.paths.node_inputs(&reporter.unique_id);
         report_implicit_node(
             &reporter.context,
             Some(&child_parent),
@@ -1066,7 +1070,8 @@ pub(crate) enum AttemptEnd {
 /// then reads what it left under `output_prefix`.
 pub(crate) async fn watch_attempt(
     running: &mut dyn RunningTask,
-    output_prefix: &std::path::Path,
+    storage: &Storage,
+    output_prefix: &str,
     task: &core::TaskTemplate,
     stop: &AbortSignal,
 ) -> AttemptEnd {
@@ -1095,7 +1100,7 @@ pub(crate) async fn watch_attempt(
             )
         }
         Some(WaitEnd::Failed(error)) => AttemptEnd::Failed(system_error("TaskWatch", &error), true),
-        Some(WaitEnd::Exited(exit)) => match read_local_outcome(output_prefix).await {
+        Some(WaitEnd::Exited(exit)) => match read_outcome(storage, output_prefix).await {
             Ok(TaskOutcome::Succeeded(outputs)) => AttemptEnd::Succeeded(outputs),
             Ok(TaskOutcome::Failed(container_error)) => {
                 let (error, retryable) = container_error_to_execution_error(container_error);
@@ -1172,9 +1177,9 @@ fn run_task_node(
                 attempt_number: attempt,
                 template: task.clone(),
                 inputs: Arc::new(inputs.clone()),
-                input_prefix: input_prefix.display().to_string(),
-                output_prefix: output_prefix.display().to_string(),
-                raw_output_prefix: raw_prefix.display().to_string(),
+                input_prefix: input_prefix.clone(),
+                output_prefix: output_prefix.clone(),
+                raw_output_prefix: raw_prefix.clone(),
                 previous_checkpoint_prefix: previous_checkpoint.clone(),
                 execution: context.execution_id.clone(),
                 environment: Default::default(),
@@ -1212,7 +1217,14 @@ fn run_task_node(
                             .events
                             .task(task_event(core::task_execution::Phase::Running, None))
                             .await?;
-                        watch_attempt(running.as_mut(), &output_prefix, &task, &stop).await
+                        watch_attempt(
+                            running.as_mut(),
+                            &environment.storage,
+                            &output_prefix,
+                            &task,
+                            &stop,
+                        )
+                        .await
                     }
                 },
             };
@@ -1229,7 +1241,7 @@ fn run_task_node(
                     return reporter.stopped(reason).await;
                 }
                 AttemptEnd::Succeeded(outputs) => {
-                    let outputs_uri = file_uri(&output_prefix.join("outputs.pb"));
+                    let outputs_uri = file_in(&output_prefix, "outputs.pb");
                     environment
                         .events
                         .task(task_event(
@@ -1252,7 +1264,7 @@ fn run_task_node(
                         .events
                         .task(task_event(core::task_execution::Phase::Succeeded, None))
                         .await?;
-                    let futures_uri = file_uri(&output_prefix.join("futures.pb"));
+                    let futures_uri = file_in(&output_prefix, "futures.pb");
                     return run_dynamic(
                         reporter,
                         task,
@@ -1375,7 +1387,7 @@ async fn read_past_attempt(
     attempt: u32,
 ) -> Option<AttemptEnd> {
     let output_prefix = context.paths.attempt_output_prefix(node_id, attempt);
-    match read_local_outcome(&output_prefix).await {
+    match read_outcome(&context.environment.storage, &output_prefix).await {
         Ok(TaskOutcome::Succeeded(outputs)) => Some(AttemptEnd::Succeeded(outputs)),
         Ok(TaskOutcome::Failed(container_error)) => {
             let (error, retryable) = container_error_to_execution_error(container_error);
@@ -1392,11 +1404,8 @@ async fn read_past_attempt(
 
 /// `{{.CheckpointOutputPrefix}}` of the attempt whose raw prefix is `raw_prefix`,
 /// as [`TaskLaunch::checkpoint_prefix`] makes it.
-fn checkpoint_prefix(raw_prefix: &std::path::Path) -> String {
-    format!(
-        "{}/_flytecheckpoints",
-        raw_prefix.display().to_string().trim_end_matches('/')
-    )
+fn checkpoint_prefix(raw_prefix: &str) -> String {
+    file_in(raw_prefix, "_flytecheckpoints")
 }
 
 /// Runs the workflow a dynamic task generated (its `futures.pb`) under the
@@ -1700,11 +1709,11 @@ fn node_event(
 }
 
 pub(crate) async fn write_message(
-    path: &std::path::Path,
+    storage: &Storage,
+    uri: &str,
     message: &impl Message,
-) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    tokio::fs::write(path, message.encode_to_vec()).await
+) -> Result<(), StorageError> {
+    storage
+        .put_uri(uri, bytes::Bytes::from(message.encode_to_vec()))
+        .await
 }

@@ -25,7 +25,6 @@ use updraft_proto::flyteidl::core::{self, node_execution, task_execution};
 use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
 use crate::events::EventError;
-use crate::paths::local_path;
 
 /// Node executions listed per page.
 const PAGE_SIZE: u32 = 500;
@@ -76,13 +75,17 @@ impl PastNode {
 
     /// Reads the outputs it succeeded with, and the URI they are at (if a file).
     #[allow(deprecated)] // `output_uri` is deprecated but is where propeller's outputs are.
-    pub(crate) async fn read_outputs(&self) -> Result<(core::LiteralMap, Option<String>), String> {
+    pub(crate) async fn read_outputs(
+        &self,
+        storage: &updraft_storage::Storage,
+    ) -> Result<(core::LiteralMap, Option<String>), String> {
         match &self.output {
             Some(admin::node_execution_closure::OutputResult::OutputUri(uri)) => {
-                let bytes = tokio::fs::read(local_path(uri))
+                let bytes = storage
+                    .get_uri(uri)
                     .await
                     .map_err(|error| format!("cannot read {uri}: {error}"))?;
-                let outputs = <core::LiteralMap as prost::Message>::decode(bytes.as_slice())
+                let outputs = <core::LiteralMap as prost::Message>::decode(bytes)
                     .map_err(|error| format!("{uri} is not a LiteralMap: {error}"))?;
                 Ok((outputs, Some(uri.clone())))
             }

@@ -18,6 +18,7 @@ pub mod history;
 pub mod launch_plans;
 pub mod local;
 pub mod logs;
+pub mod metrics;
 pub mod node_ids;
 pub mod outcome;
 pub mod paths;

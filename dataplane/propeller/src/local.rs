@@ -6,7 +6,6 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use prost::Message;
 use tokio::process::{Child, Command};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use updraft_proto::flyteidl::core::task_template::Target;
@@ -29,6 +28,9 @@ pub struct LocalRuntimeSettings {
     pub python_bin_dir: Option<PathBuf>,
     /// How many task processes may run at once; more wait their turn.
     pub max_concurrent_tasks: usize,
+    /// Variables every task gets so that flytekit reaches the object store
+    /// itself (`FLYTE_AWS_*` for S3); the template's own win over them.
+    pub store_environment: Vec<(String, String)>,
 }
 
 /// Runs tasks as child processes of updraft.
@@ -99,6 +101,7 @@ impl LocalProcessRuntime {
 impl TaskRuntime for LocalProcessRuntime {
     #[tracing::instrument(skip(self, launch), fields(attempt = %launch.attempt_key))]
     async fn launch(&self, launch: TaskLaunch) -> Result<Box<dyn RunningTask>, RuntimeError> {
+        let launch = with_local_paths(launch);
         let task_name = launch
             .template
             .id
@@ -150,6 +153,9 @@ impl TaskRuntime for LocalProcessRuntime {
         if let Some(path) = self.path_variable() {
             command.env("PATH", path);
         }
+        for (name, value) in &self.settings.store_environment {
+            command.env(name, value);
+        }
         for (name, value) in flyte_environment(&launch) {
             command.env(name, value);
         }
@@ -175,15 +181,33 @@ impl TaskRuntime for LocalProcessRuntime {
     }
 }
 
+/// A task process is handed plain paths for `file://` prefixes, as
+/// flytekit's local file access expects; other stores' URIs (`s3://…`) stay.
+fn with_local_paths(mut launch: TaskLaunch) -> TaskLaunch {
+    let localize = |prefix: &mut String| {
+        if let Some(path) = prefix.strip_prefix("file://") {
+            *prefix = path.to_string();
+        }
+    };
+    localize(&mut launch.input_prefix);
+    localize(&mut launch.output_prefix);
+    localize(&mut launch.raw_output_prefix);
+    if let Some(previous) = launch.previous_checkpoint_prefix.as_mut() {
+        localize(previous);
+    }
+    launch
+}
+
+/// Makes the attempt's folders. The engine has written `inputs.pb` already;
+/// a prefix in another store (`s3://…`) is the task's to write to.
 async fn prepare_attempt(launch: &TaskLaunch, work_dir: &Path) -> std::io::Result<()> {
     tokio::fs::create_dir_all(work_dir).await?;
-    tokio::fs::create_dir_all(&launch.input_prefix).await?;
-    tokio::fs::create_dir_all(&launch.output_prefix).await?;
-    // A remote prefix (`s3://…`) is the task's to write to.
-    if !launch.raw_output_prefix.contains("://") {
-        tokio::fs::create_dir_all(&launch.raw_output_prefix).await?;
+    for prefix in [&launch.output_prefix, &launch.raw_output_prefix] {
+        if !prefix.contains("://") {
+            tokio::fs::create_dir_all(prefix).await?;
+        }
     }
-    tokio::fs::write(launch.input_path(), launch.inputs.encode_to_vec()).await
+    Ok(())
 }
 
 /// The variables Flyte's pod builder sets and flytekit reads.

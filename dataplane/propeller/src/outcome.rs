@@ -1,9 +1,10 @@
 //! What a finished task left behind: Flyte's output files, read back.
 
-use std::path::Path;
-
 use prost::Message;
 use updraft_proto::flyteidl::core;
+use updraft_storage::{Storage, StorageError};
+
+use crate::paths::file_in;
 
 /// The result of one task attempt, from its output files.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,10 +23,7 @@ pub enum TaskOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum OutcomeError {
     #[error("cannot read {file}: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    Read { file: String, source: StorageError },
     #[error("{file} is not a valid {message}: {source}")]
     Decode {
         file: String,
@@ -34,10 +32,14 @@ pub enum OutcomeError {
     },
 }
 
-/// Reads the outcome of an attempt whose output prefix is the local folder `output_dir`.
-/// `error.pb` wins over the others, as in propeller: a task that failed after
-/// writing partial outputs has failed.
-pub async fn read_local_outcome(output_dir: &Path) -> Result<TaskOutcome, OutcomeError> {
+/// Reads the outcome of an attempt whose output prefix is `output_prefix`
+/// (a URI of `storage`). `error.pb` wins over the others, as in propeller: a
+/// task that failed after writing partial outputs has failed.
+pub async fn read_outcome(
+    storage: &Storage,
+    output_prefix: &str,
+) -> Result<TaskOutcome, OutcomeError> {
+    let output_dir = (storage, output_prefix);
     if let Some(document) =
         read_message::<core::ErrorDocument>(output_dir, "error.pb", "ErrorDocument").await?
     {
@@ -57,25 +59,20 @@ pub async fn read_local_outcome(output_dir: &Path) -> Result<TaskOutcome, Outcom
 }
 
 async fn read_message<M: Message + Default>(
-    dir: &Path,
+    (storage, prefix): (&Storage, &str),
     name: &str,
     message: &'static str,
 ) -> Result<Option<M>, OutcomeError> {
-    let path = dir.join(name);
-    let bytes = match tokio::fs::read(&path).await {
+    let uri = file_in(prefix, name);
+    let bytes = match storage.get_uri(&uri).await {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(OutcomeError::Read {
-                file: path.display().to_string(),
-                source,
-            });
-        }
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(source) => return Err(OutcomeError::Read { file: uri, source }),
     };
-    M::decode(bytes.as_slice())
+    M::decode(bytes)
         .map(Some)
         .map_err(|source| OutcomeError::Decode {
-            file: path.display().to_string(),
+            file: uri,
             message,
             source,
         })

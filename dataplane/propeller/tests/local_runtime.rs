@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use updraft_propeller::local::{LocalProcessRuntime, LocalRuntimeSettings};
-use updraft_propeller::outcome::{TaskOutcome, read_local_outcome};
+use updraft_propeller::outcome::{TaskOutcome, read_outcome};
 use updraft_propeller::runtime::{ProcessExit, TaskLaunch, TaskRuntime};
 use updraft_proto::flyteidl::core;
+use updraft_storage::Storage;
 
 const TASK_MODULE: &str = r#"
 import time
@@ -87,12 +88,30 @@ impl Fixture {
             work_root: root.path().join("work"),
             python_bin_dir: Some(python_bin_dir()),
             max_concurrent_tasks: 2,
+            store_environment: Vec::new(),
         });
         Self { root, runtime }
     }
 
+    fn storage(&self) -> Storage {
+        Storage::local(&self.root.path().join("store")).unwrap()
+    }
+
+    /// Writes the inputs where the task reads them, as the engine does
+    /// before it launches an attempt.
+    fn prepared(&self, launch: TaskLaunch) -> TaskLaunch {
+        let inputs = std::path::Path::new(&launch.input_prefix).join("inputs.pb");
+        std::fs::create_dir_all(inputs.parent().unwrap()).unwrap();
+        std::fs::write(
+            inputs,
+            prost::Message::encode_to_vec(launch.inputs.as_ref()),
+        )
+        .unwrap();
+        launch
+    }
+
     fn launch(&self, task_name: &str, inputs: &[(&str, i64)]) -> TaskLaunch {
-        let store = self.root.path().join("store");
+        let store = self.storage().local_root().unwrap().to_path_buf();
         let mut environment = BTreeMap::new();
         environment.insert(
             "PYTHONPATH".to_string(),
@@ -121,6 +140,12 @@ impl Fixture {
             environment,
         }
     }
+
+    async fn outcome(&self, output_prefix: &std::path::Path) -> TaskOutcome {
+        read_outcome(&self.storage(), &output_prefix.display().to_string())
+            .await
+            .unwrap()
+    }
 }
 
 #[tokio::test]
@@ -129,12 +154,16 @@ async fn runs_a_flytekit_task_and_reads_its_outputs_and_log() {
     let launch = fixture.launch("add", &[("a", 3), ("b", 4)]);
     let output_dir = PathBuf::from(&launch.output_prefix);
 
-    let mut task = fixture.runtime.launch(launch).await.expect("task starts");
+    let mut task = fixture
+        .runtime
+        .launch(fixture.prepared(launch))
+        .await
+        .expect("task starts");
     let exit = task.wait().await.unwrap();
     let log = std::fs::read_to_string(&task.log().0).unwrap();
 
     assert_eq!(exit, ProcessExit::Exited(0), "log: {log}");
-    match read_local_outcome(&output_dir).await.unwrap() {
+    match fixture.outcome(&output_dir).await {
         TaskOutcome::Succeeded(outputs) => {
             assert_eq!(outputs.literals.get("o0").and_then(as_integer), Some(7))
         }
@@ -152,12 +181,16 @@ async fn a_failing_task_is_read_from_its_error_document() {
     let launch = fixture.launch("explode", &[("a", 5)]);
     let output_dir = PathBuf::from(&launch.output_prefix);
 
-    let mut task = fixture.runtime.launch(launch).await.unwrap();
+    let mut task = fixture
+        .runtime
+        .launch(fixture.prepared(launch))
+        .await
+        .unwrap();
     let exit = task.wait().await.unwrap();
 
     // flytekit exits 0 on user errors; the error document is what counts.
     assert_eq!(exit, ProcessExit::Exited(0));
-    match read_local_outcome(&output_dir).await.unwrap() {
+    match fixture.outcome(&output_dir).await {
         TaskOutcome::Failed(error) => {
             assert!(error.message.contains("boom 5"), "{}", error.message);
             assert_eq!(error.origin(), core::execution_error::ErrorKind::User);
@@ -172,7 +205,11 @@ async fn abort_stops_a_running_task() {
     let launch = fixture.launch("sleepy", &[("a", 1)]);
     let output_dir = PathBuf::from(&launch.output_prefix);
 
-    let mut task = fixture.runtime.launch(launch).await.unwrap();
+    let mut task = fixture
+        .runtime
+        .launch(fixture.prepared(launch))
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     task.abort().await.unwrap();
     let exit = tokio::time::timeout(std::time::Duration::from_secs(10), task.wait())
@@ -181,10 +218,7 @@ async fn abort_stops_a_running_task() {
         .unwrap();
 
     assert!(matches!(exit, ProcessExit::Killed | ProcessExit::Exited(_)));
-    assert_eq!(
-        read_local_outcome(&output_dir).await.unwrap(),
-        TaskOutcome::NoOutputs
-    );
+    assert_eq!(fixture.outcome(&output_dir).await, TaskOutcome::NoOutputs);
 }
 
 #[tokio::test]
@@ -222,7 +256,11 @@ async fn tail_logs_follows_a_running_task_then_completes() {
         fixture.runtime.running_attempts(),
     );
 
-    let mut task = fixture.runtime.launch(launch).await.unwrap();
+    let mut task = fixture
+        .runtime
+        .launch(fixture.prepared(launch))
+        .await
+        .unwrap();
     assert!(reader.is_running(&key));
     let stream = reader.tail(key.clone(), 0, true);
     let waiter = tokio::spawn(async move { task.wait().await });

@@ -337,11 +337,14 @@ impl ControlPlane {
                 work_root: root.join("work"),
                 python_bin_dir: Some(python_bin_dir()),
                 max_concurrent_tasks: 4,
+                store_environment: Vec::new(),
             });
             let logs = LogReader::new(root.join("work"), tasks.running_attempts());
             let settings = PropellerSettings {
                 propeller_id: name.to_string(),
-                store_root: root.join("store"),
+                cluster: "default".to_string(),
+                labels: Vec::new(),
+                storage: updraft_storage::Storage::local(&root.join("store")).unwrap(),
                 log_url_base: None,
                 max_concurrent_executions: 4,
                 default_max_parallelism: 4,

@@ -7,6 +7,7 @@
 //! must come from the console's own pages (Fetch Metadata, else `Origin`).
 
 mod provider;
+pub mod token_encryption;
 mod tokens;
 
 use std::collections::BTreeMap;
@@ -193,14 +194,27 @@ impl IntoResponse for LoginError {
 /// The access token, refresh token and expiry of one signed-in session.
 #[derive(Clone)]
 pub struct TokenSet {
+    /// The bearer token API calls carry.
     pub access_token: String,
+    /// What gets the next access token, if the provider gave one.
     pub refresh_token: Option<String>,
     /// Unix seconds.
     pub expires_at: i64,
 }
 
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The tokens are never printed.
+        formatter
+            .debug_struct("TokenSet")
+            .field("has_refresh_token", &self.refresh_token.is_some())
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Who signed in, from the verified ID token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Profile {
     pub subject: String,
     pub name: Option<String>,
@@ -208,6 +222,19 @@ pub struct Profile {
     pub groups: Vec<String>,
     /// Kept for the provider's logout (`id_token_hint`) only.
     pub id_token: String,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The ID token is never printed.
+        formatter
+            .debug_struct("Profile")
+            .field("subject", &self.subject)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("groups", &self.groups)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A login between the redirect to the provider and its callback.

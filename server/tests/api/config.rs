@@ -28,6 +28,7 @@ fn file_then_environment_then_flags() {
     let flags = CommandLineOverrides {
         addr: Some("127.0.0.1:9002".parse().unwrap()),
         data_dir: None,
+        allow_anonymous: None,
     };
 
     let config = Config::load(Some(file.path()), environment, &flags).unwrap();

@@ -44,6 +44,7 @@ impl TestApp {
         let overrides = CommandLineOverrides {
             addr: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(data_dir.path().to_path_buf()),
+            ..CommandLineOverrides::default()
         };
         let config = Config::load(None, environment, &overrides).expect("default config loads");
         let application = Application::build(config)

@@ -3,8 +3,11 @@
 mod config;
 mod console;
 mod console_pages;
+mod exposure;
 mod grpc;
 mod helpers;
 mod live;
+mod metrics;
 mod node_drawer;
+mod placement;
 mod task_logs;

@@ -52,6 +52,7 @@ impl Site {
         let overrides = CommandLineOverrides {
             addr: Some(format!("127.0.0.1:{port}").parse().unwrap()),
             data_dir: Some(data_dir.path().to_path_buf()),
+            ..CommandLineOverrides::default()
         };
         let config = Config::load(Some(&config_path), Vec::new(), &overrides).unwrap();
         let application = Application::build(config).await.expect("updraft starts");
@@ -586,8 +587,25 @@ fn url_encode(text: &str) -> String {
 
 #[tokio::test]
 async fn concurrent_requests_share_one_refresh() {
+    concurrent_requests_share_one_refresh_with("").await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_one_refresh_of_sealed_tokens() {
+    concurrent_requests_share_one_refresh_with(&format!(
+        "sessions = \"database\"\ntoken_encryption_keys = [\"{FIRST_KEY}\"]"
+    ))
+    .await;
+}
+
+/// `console` adds lines to `[auth.console]` (such as the session store).
+async fn concurrent_requests_share_one_refresh_with(console: &str) {
     // API tokens live 3 s and are used until they expire.
-    let site = Site::start(&[("API_AT_TTL", "3")], "refresh_margin_secs = 0").await;
+    let site = Site::start(
+        &[("API_AT_TTL", "3")],
+        &format!("refresh_margin_secs = 0\n{console}"),
+    )
+    .await;
     let mut browser = Browser::new();
     browser.sign_in(&site, "/", ALICE).await;
     assert_eq!(
@@ -658,7 +676,7 @@ async fn a_viewer_sees_but_cannot_act() {
 
 #[tokio::test]
 async fn sessions_kept_in_sqlite_are_shared_by_consoles() {
-    sessions_in_the_database_are_shared_by_consoles("").await;
+    sessions_in_the_database_are_shared_by_consoles(None).await;
 }
 
 #[tokio::test]
@@ -677,16 +695,52 @@ async fn sessions_kept_in_postgres_are_shared_by_consoles() {
         .await
         .unwrap();
     let (base, _) = server.split('?').next().unwrap().rsplit_once('/').unwrap();
-    sessions_in_the_database_are_shared_by_consoles(&format!(
-        "[database]\nurl = \"{base}/{name}\"\n"
-    ))
-    .await;
+    sessions_in_the_database_are_shared_by_consoles(Some(format!("{base}/{name}"))).await;
+}
+
+/// Two token encryption keys, as `openssl rand -base64 32` makes them.
+const FIRST_KEY: &str = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
+const SECOND_KEY: &str = "EjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjQ=";
+
+/// Every row of the console's token table: handle, key id, sealed bytes.
+async fn stored_token_rows(database_url: &str) -> Vec<(String, String, Vec<u8>)> {
+    use sqlx::Connection;
+    const SELECT: &str = "SELECT handle, key_id, sealed_tokens FROM console_tokens";
+    if database_url.starts_with("postgres") {
+        let mut connection = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query_as(SELECT)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    } else {
+        let mut connection = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query_as(SELECT)
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
 }
 
 /// A second console on the same database (another replica) knows a
-/// session the first one started.
-async fn sessions_in_the_database_are_shared_by_consoles(database: &str) {
-    let site = Site::start_on(&[], "sessions = \"database\"", database).await;
+/// session the first one started, and the database holds its tokens
+/// sealed only, even after a key rotation.
+async fn sessions_in_the_database_are_shared_by_consoles(postgres_url: Option<String>) {
+    let database = postgres_url
+        .as_ref()
+        .map(|url| format!("[database]\nurl = \"{url}\"\n"))
+        .unwrap_or_default();
+    let site = Site::start_on(
+        &[],
+        &format!("sessions = \"database\"\ntoken_encryption_keys = [\"{FIRST_KEY}\"]"),
+        &database,
+    )
+    .await;
     let mut browser = Browser::new();
     browser.sign_in(&site, "/", ALICE).await;
     assert_eq!(
@@ -695,13 +749,53 @@ async fn sessions_in_the_database_are_shared_by_consoles(database: &str) {
     );
 
     let data_dir = site._data_dir.path();
+    let database_url = postgres_url
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("updraft.db").display()));
+    let rows = stored_token_rows(&database_url).await;
+    assert_eq!(rows.len(), 1, "one signed-in session, one token set");
+    let (handle, key_id, sealed) = &rows[0];
+    use updraft::login::token_encryption::{TokenCipher, TokenEncryptionKeys};
+    let first_key = TokenCipher::new(&TokenEncryptionKeys::parse([FIRST_KEY]).unwrap()).unwrap();
+    assert_eq!(key_id, first_key.newest_key_id());
+    let opened: serde_json::Value =
+        serde_json::from_slice(&first_key.open(handle, key_id, sealed).unwrap()).unwrap();
+    let access_token = opened["access_token"].as_str().unwrap();
+    assert!(access_token.len() > 20, "{opened}");
+    let mut tokens = vec![access_token.to_string()];
+    tokens.extend(opened["refresh_token"].as_str().map(String::from));
+    for token in &tokens {
+        assert!(!contains(sealed, token), "a token is stored in the clear");
+        assert!(!contains(handle.as_bytes(), token));
+    }
+    if database_url.starts_with("sqlite") {
+        // Nowhere in the database's files (the session records included).
+        for file in ["updraft.db", "updraft.db-wal"] {
+            let Ok(bytes) = std::fs::read(data_dir.join(file)) else {
+                continue;
+            };
+            for token in &tokens {
+                assert!(
+                    !contains(&bytes, token),
+                    "{file} holds a token in the clear"
+                );
+            }
+        }
+    }
+
     let port = free_port();
     let config_path = data_dir.join("updraft.toml");
     let overrides = CommandLineOverrides {
         addr: Some(format!("127.0.0.1:{port}").parse().unwrap()),
         data_dir: Some(data_dir.to_path_buf()),
+        ..CommandLineOverrides::default()
     };
-    let mut config = Config::load(Some(&config_path), Vec::new(), &overrides).unwrap();
+    // The replica is a step further into a key rotation: a new key first,
+    // the one that sealed the session's tokens after it.
+    let rotated = [(
+        "UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS".to_string(),
+        format!("{SECOND_KEY},{FIRST_KEY}"),
+    )];
+    let mut config = Config::load(Some(&config_path), rotated, &overrides).unwrap();
     if let Some(console) = config.auth.as_mut().and_then(|auth| auth.console.as_mut()) {
         console.public_url = Some(site.origin.clone());
     }
@@ -721,4 +815,35 @@ async fn sessions_in_the_database_are_shared_by_consoles(database: &str) {
     let me = elsewhere.get(replica_url).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
     assert!(me.body.contains("Alice Admin"));
+}
+
+#[tokio::test]
+async fn sessions_in_the_database_need_a_token_encryption_key() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let config_path = data_dir.path().join("updraft.toml");
+    std::fs::write(
+        &config_path,
+        "[auth]\nissuer = \"http://127.0.0.1:9\"\n[auth.console]\nclient_id = \"console\"\n\
+         client_secret = \"secret\"\nsessions = \"database\"\n[propeller]\nenabled = false\n",
+    )
+    .unwrap();
+    let overrides = CommandLineOverrides {
+        addr: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data_dir.path().to_path_buf()),
+        ..CommandLineOverrides::default()
+    };
+    let config = Config::load(Some(&config_path), Vec::new(), &overrides).unwrap();
+    let error = Application::build(config)
+        .await
+        .err()
+        .expect("updraft refuses to start")
+        .to_string();
+    assert!(
+        error.contains("auth.console.token_encryption_keys"),
+        "{error}"
+    );
+    assert!(
+        error.contains("UPDRAFT_AUTH__CONSOLE__TOKEN_ENCRYPTION_KEYS"),
+        "{error}"
+    );
 }

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::timing::time_database_call;
 use super::{
     DatabaseContext, ListQuery, ListStatement, SqlStore, StoreError, bind_values, map_insert_error,
 };
@@ -285,6 +286,7 @@ impl SqlStore {
 impl TaskRepo for SqlStore {
     #[tracing::instrument(skip_all, fields(task = %task.key))]
     async fn create_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("tasks", "create");
         sqlx::query(&format!(
             "INSERT INTO tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
@@ -307,18 +309,21 @@ impl TaskRepo for SqlStore {
 
     #[tracing::instrument(skip(self))]
     async fn get_task(&self, key: &DefinitionKey) -> Result<Option<TaskRecord>, StoreError> {
+        let _timer = time_database_call!("tasks", "get");
         self.fetch_one_definition(TASK_COLUMNS, "tasks", key, task_from_row)
             .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn list_tasks(&self, query: &ListQuery) -> Result<Vec<TaskRecord>, StoreError> {
+        let _timer = time_database_call!("tasks", "list");
         self.fetch_definitions(ListStatement::Tasks, query, task_from_row)
             .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn list_task_names(&self, query: &ListQuery) -> Result<Vec<DefinitionKey>, StoreError> {
+        let _timer = time_database_call!("tasks", "list_identifiers");
         self.fetch_definition_names(ListStatement::TaskNames, query)
             .await
     }
@@ -327,6 +332,7 @@ impl TaskRepo for SqlStore {
 impl WorkflowRepo for SqlStore {
     #[tracing::instrument(skip_all, fields(workflow = %workflow.key))]
     async fn create_workflow(&self, workflow: &WorkflowRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("workflows", "create");
         sqlx::query(&format!(
             "INSERT INTO workflows ({WORKFLOW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
@@ -354,12 +360,14 @@ impl WorkflowRepo for SqlStore {
         &self,
         key: &DefinitionKey,
     ) -> Result<Option<WorkflowRecord>, StoreError> {
+        let _timer = time_database_call!("workflows", "get");
         self.fetch_one_definition(WORKFLOW_COLUMNS, "workflows", key, workflow_from_row)
             .await
     }
 
     #[tracing::instrument(skip_all)]
     async fn list_workflows(&self, query: &ListQuery) -> Result<Vec<WorkflowRecord>, StoreError> {
+        let _timer = time_database_call!("workflows", "list");
         self.fetch_definitions(ListStatement::Workflows, query, workflow_from_row)
             .await
     }
@@ -369,6 +377,7 @@ impl WorkflowRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError> {
+        let _timer = time_database_call!("workflows", "list_identifiers");
         self.fetch_definition_names(ListStatement::WorkflowNames, query)
             .await
     }
@@ -377,6 +386,7 @@ impl WorkflowRepo for SqlStore {
 impl LaunchPlanRepo for SqlStore {
     #[tracing::instrument(skip_all, fields(launch_plan = %launch_plan.key))]
     async fn create_launch_plan(&self, launch_plan: &LaunchPlanRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("launch_plans", "create");
         sqlx::query(&format!(
             "INSERT INTO launch_plans ({LAUNCH_PLAN_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -410,6 +420,7 @@ impl LaunchPlanRepo for SqlStore {
         &self,
         key: &DefinitionKey,
     ) -> Result<Option<LaunchPlanRecord>, StoreError> {
+        let _timer = time_database_call!("launch_plans", "get");
         self.fetch_one_definition(
             LAUNCH_PLAN_COLUMNS,
             "launch_plans",
@@ -426,6 +437,7 @@ impl LaunchPlanRepo for SqlStore {
         domain: &str,
         name: &str,
     ) -> Result<Option<LaunchPlanRecord>, StoreError> {
+        let _timer = time_database_call!("launch_plans", "get");
         let sql = format!(
             "SELECT {LAUNCH_PLAN_COLUMNS} FROM launch_plans \
              WHERE project = $1 AND domain = $2 AND name = $3 AND state = 1 \
@@ -449,6 +461,7 @@ impl LaunchPlanRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<LaunchPlanRecord>, StoreError> {
+        let _timer = time_database_call!("launch_plans", "list");
         self.fetch_definitions(ListStatement::LaunchPlans, query, launch_plan_from_row)
             .await
     }
@@ -458,6 +471,7 @@ impl LaunchPlanRepo for SqlStore {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError> {
+        let _timer = time_database_call!("launch_plans", "list_identifiers");
         self.fetch_definition_names(ListStatement::LaunchPlanNames, query)
             .await
     }
@@ -468,6 +482,7 @@ impl LaunchPlanRepo for SqlStore {
         key: &DefinitionKey,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("launch_plans", "update");
         let mut transaction = self.pool.begin().await.context("begin a transaction")?;
         let activated = sqlx::query(
             "UPDATE launch_plans SET state = 1, updated_at = $1 \
@@ -507,6 +522,7 @@ impl LaunchPlanRepo for SqlStore {
         key: &DefinitionKey,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("launch_plans", "update");
         let result = sqlx::query(
             "UPDATE launch_plans SET state = 0, updated_at = $1 \
              WHERE project = $2 AND domain = $3 AND name = $4 AND version = $5",

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::timing::time_database_call;
 use super::{
     DatabaseContext, DefinitionKey, ListQuery, ListStatement, SqlStore, StoreError, bind_values,
     map_insert_error,
@@ -59,6 +60,11 @@ pub struct ExecutionRecord {
     pub started_at: Option<i64>,
     /// How long it ran (microseconds), once it has ended.
     pub duration: Option<i64>,
+    /// The execution cluster label admin gave it: only a propeller serving
+    /// this label may claim it. Empty: any propeller may.
+    pub cluster_label: String,
+    /// The cluster of the propeller that claimed it last; empty until claimed.
+    pub cluster: String,
 }
 
 /// Storage of executions.
@@ -81,12 +87,14 @@ pub trait ExecutionRepo {
         execution: &ExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError>;
-    /// Takes the oldest execution that is not terminal and that nobody holds
-    /// a live lease on (queued, or left running by a propeller that stopped),
-    /// leasing it to `propeller` until `lease_expires_at`.
+    /// Takes the oldest execution that is not terminal, that nobody holds a
+    /// live lease on (queued, or left running by a propeller that stopped)
+    /// and that `claimant` may run (unlabelled, or labelled with one of its
+    /// labels), leasing it to the claimant until `lease_expires_at` and
+    /// recording the claimant's cluster on it.
     async fn claim_next_execution(
         &self,
-        propeller: &str,
+        claimant: &Claimant<'_>,
         now: i64,
         lease_expires_at: i64,
     ) -> Result<Option<ClaimedExecution>, StoreError>;
@@ -110,11 +118,49 @@ pub trait ExecutionRepo {
 pub(super) const EXECUTION_COLUMNS: &str = "project, domain, name, launch_plan_project, launch_plan_domain, \
      launch_plan_name, launch_plan_version, workflow_project, workflow_domain, workflow_name, \
      workflow_version, phase, mode, principal, state, spec, closure, inputs_uri, user_inputs_uri, \
-     created_at, updated_at, started_at, duration_micros";
+     created_at, updated_at, started_at, duration_micros, cluster_label, cluster";
 
 /// The phases a propeller may (still) work on: every one but the terminal
 /// four. Spelled as in the `executions_claimable` index so the planner uses it.
 const CLAIMABLE_PHASES: &str = "phase IN (0, 1, 2, 3, 5, 9)";
+
+/// Most labels one propeller may serve: each is one index range in a claim.
+pub const MOST_LABELS_PER_PROPELLER: usize = 32;
+
+/// Who claims an execution: a propeller, the cluster it runs in and the
+/// execution cluster labels it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    /// Names the propeller in the lease.
+    pub propeller_id: &'a str,
+    /// Recorded on the execution it claims.
+    pub cluster: &'a str,
+    /// The labels it serves, at most [`MOST_LABELS_PER_PROPELLER`]; it is
+    /// also handed unlabelled executions.
+    pub labels: &'a [String],
+}
+
+/// The statement that finds the oldest execution `label_count` labels (and
+/// no label) make claimable: one ordered index range per label, so its cost
+/// does not grow with the queue. Binds: `$1` the current time, then `$2` for
+/// no label (the empty string) and one per label.
+pub fn claim_candidate_sql(label_count: usize) -> String {
+    let per_label = (0..=label_count)
+        .map(|index| {
+            // Inner ORDER BY and LIMIT need a derived table in a compound
+            // select on SQLite.
+            format!(
+                "SELECT * FROM (SELECT {EXECUTION_COLUMNS}, claim_count FROM executions \
+                 WHERE cluster_label = ${} AND {CLAIMABLE_PHASES} \
+                 AND (claim_expires_at IS NULL OR claim_expires_at < $1) \
+                 ORDER BY created_at ASC LIMIT 1) AS label_{index}",
+                index + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    format!("SELECT * FROM ({per_label}) AS candidates ORDER BY created_at ASC LIMIT 1")
+}
 
 /// An execution just claimed, with the number of its claim (1 for the first).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,15 +206,18 @@ fn execution_from_row(row: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         started_at: row.try_get("started_at")?,
         duration: row.try_get("duration_micros")?,
+        cluster_label: row.try_get("cluster_label")?,
+        cluster: row.try_get("cluster")?,
     })
 }
 
 impl ExecutionRepo for SqlStore {
     #[tracing::instrument(skip_all, fields(execution = %execution.key))]
     async fn create_execution(&self, execution: &ExecutionRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("executions", "create");
         sqlx::query(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
         ))
         .bind(execution.key.project.clone())
         .bind(execution.key.domain.clone())
@@ -193,6 +242,8 @@ impl ExecutionRepo for SqlStore {
         .bind(execution.updated_at)
         .bind(execution.started_at)
         .bind(execution.duration)
+        .bind(execution.cluster_label.clone())
+        .bind(execution.cluster.clone())
         .execute(&self.pool)
         .await
         .map_err(|error| {
@@ -208,6 +259,7 @@ impl ExecutionRepo for SqlStore {
         &self,
         key: &ExecutionKey,
     ) -> Result<Option<ExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("executions", "get");
         let row = sqlx::query(&format!(
             "SELECT {EXECUTION_COLUMNS} FROM executions \
              WHERE project = $1 AND domain = $2 AND name = $3"
@@ -226,6 +278,7 @@ impl ExecutionRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_executions(&self, query: &ListQuery) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("executions", "list");
         let (sql, binds) = ListStatement::Executions.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)
@@ -243,6 +296,7 @@ impl ExecutionRepo for SqlStore {
         execution: &ExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("executions", "update");
         let result = sqlx::query(
             "UPDATE executions SET phase = $1, state = $2, closure = $3, updated_at = $4, \
              started_at = $5, duration_micros = $6 \
@@ -264,38 +318,50 @@ impl ExecutionRepo for SqlStore {
         Ok(result.rows_affected() > 0)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(skip(self), fields(propeller = claimant.propeller_id))]
     async fn claim_next_execution(
         &self,
-        propeller: &str,
+        claimant: &Claimant<'_>,
         now: i64,
         lease_expires_at: i64,
     ) -> Result<Option<ClaimedExecution>, StoreError> {
+        // A repeated label would only repeat an index range.
+        let mut labels: Vec<&str> = claimant
+            .labels
+            .iter()
+            .map(String::as_str)
+            .filter(|label| !label.is_empty())
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        labels.truncate(MOST_LABELS_PER_PROPELLER);
+        let candidate_sql = claim_candidate_sql(labels.len());
         // Pick a candidate, then take it with a conditional update; if another
         // propeller won the race the update touches nothing and we try again.
         for _attempt in 0..8 {
-            let candidate = sqlx::query(&format!(
-                "SELECT {EXECUTION_COLUMNS}, claim_count FROM executions \
-                 WHERE {CLAIMABLE_PHASES} AND (claim_expires_at IS NULL OR claim_expires_at < $1) \
-                 ORDER BY created_at ASC LIMIT 1"
-            ))
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await
-            .context("find a claimable execution")?;
+            let mut candidate_query = sqlx::query(&candidate_sql).bind(now).bind(String::new());
+            for label in &labels {
+                candidate_query = candidate_query.bind(label.to_string());
+            }
+            let candidate = candidate_query
+                .fetch_optional(&self.pool)
+                .await
+                .context("find a claimable execution")?;
             let Some(row) = candidate else {
                 return Ok(None);
             };
-            let record = execution_from_row(&row).context("decode an execution")?;
+            let mut record = execution_from_row(&row).context("decode an execution")?;
             let previous_claims: i64 = row.try_get("claim_count").context("decode an execution")?;
             let claimed = sqlx::query(&format!(
-                "UPDATE executions SET claimed_by = $1, claim_expires_at = $2, claim_count = $3 \
-                 WHERE project = $4 AND domain = $5 AND name = $6 AND claim_count = $7 \
-                 AND {CLAIMABLE_PHASES} AND (claim_expires_at IS NULL OR claim_expires_at < $8)"
+                "UPDATE executions SET claimed_by = $1, claim_expires_at = $2, claim_count = $3, \
+                 cluster = $4 \
+                 WHERE project = $5 AND domain = $6 AND name = $7 AND claim_count = $8 \
+                 AND {CLAIMABLE_PHASES} AND (claim_expires_at IS NULL OR claim_expires_at < $9)"
             ))
-            .bind(propeller.to_string())
+            .bind(claimant.propeller_id.to_string())
             .bind(lease_expires_at)
             .bind(previous_claims + 1)
+            .bind(claimant.cluster.to_string())
             .bind(record.key.project.clone())
             .bind(record.key.domain.clone())
             .bind(record.key.name.clone())
@@ -305,6 +371,7 @@ impl ExecutionRepo for SqlStore {
             .await
             .context("claim an execution")?;
             if claimed.rows_affected() == 1 {
+                record.cluster = claimant.cluster.to_string();
                 return Ok(Some(ClaimedExecution {
                     record,
                     claim_count: previous_claims + 1,

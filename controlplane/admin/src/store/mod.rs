@@ -10,8 +10,10 @@ mod list_statements;
 mod matchable_attributes;
 mod named_entities;
 mod projects;
+mod propellers;
 mod runs;
 mod signals;
+pub(crate) mod timing;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,13 +26,17 @@ pub use definitions::{
     WorkflowRepo,
 };
 pub use description_entities::{DescriptionEntityRecord, DescriptionEntityRepo};
-pub use executions::{ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo};
+pub use executions::{
+    Claimant, ClaimedExecution, ExecutionKey, ExecutionRecord, ExecutionRepo,
+    MOST_LABELS_PER_PROPELLER, claim_candidate_sql,
+};
 pub use list_statements::ListStatement;
 pub use matchable_attributes::{
     MatchableAttributesKey, MatchableAttributesRecord, MatchableAttributesRepo,
 };
 pub use named_entities::{NamedEntityKey, NamedEntityRecord, NamedEntityRepo};
 pub use projects::{ProjectRecord, ProjectRepo};
+pub use propellers::{PropellerRecord, PropellerRepo};
 pub use runs::{
     NodeExecutionKey, NodeExecutionRecord, RunRepo, TaskExecutionKey, TaskExecutionRecord,
 };
@@ -103,6 +109,23 @@ pub struct SqlStore {
     dialect: Dialect,
 }
 
+/// The admin's migrations for `dialect`.
+///
+/// Other components (the console's token store, later the catalog and the
+/// scheduler) keep their own migrations in the same database, and sqlx 0.8
+/// records every migrator's in the one `_sqlx_migrations` table. So each
+/// migrator ignores applied versions it does not know instead of refusing
+/// them, and the components' versions must never coincide (the server's
+/// tests check that they do not).
+pub fn migrator(dialect: Dialect) -> sqlx::migrate::Migrator {
+    let mut migrator = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
+    };
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
 /// The project every fresh installation starts with, as flyteadmin's sandbox does.
 pub const DEFAULT_PROJECT: &str = "flytesnacks";
 
@@ -151,13 +174,19 @@ impl SqlStore {
             .connect(database_url)
             .await
             .context("connect to the database")?;
-        match dialect {
-            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
-            Dialect::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
-        }
+        migrator(dialect).run(&pool).await?;
         let store = Self { pool, dialect };
         store.ensure_default_project().await?;
         Ok(store)
+    }
+
+    /// Answers once the database does: what readiness checks ask.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context("ping the database")?;
+        Ok(())
     }
 
     /// The dialect of the connected database.

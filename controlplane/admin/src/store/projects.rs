@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::timing::time_database_call;
 use super::{
     DatabaseContext, ListQuery, ListStatement, SqlStore, StoreError, bind_values, map_insert_error,
 };
@@ -60,6 +61,7 @@ fn project_from_row(row: &AnyRow) -> Result<ProjectRecord, sqlx::Error> {
 impl ProjectRepo for SqlStore {
     #[tracing::instrument(skip_all, fields(project = %project.id))]
     async fn create_project(&self, project: &ProjectRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("project", "create");
         sqlx::query(
             "INSERT INTO projects (id, name, description, labels, state, org, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -84,6 +86,7 @@ impl ProjectRepo for SqlStore {
 
     #[tracing::instrument(skip_all, fields(project = %project.id))]
     async fn update_project(&self, project: &ProjectRecord) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("project", "update");
         let result = sqlx::query(
             "UPDATE projects SET name = $1, description = $2, labels = $3, state = $4, updated_at = $5 \
              WHERE id = $6",
@@ -102,6 +105,7 @@ impl ProjectRepo for SqlStore {
 
     #[tracing::instrument(skip(self))]
     async fn get_project(&self, id: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        let _timer = time_database_call!("project", "get");
         let row = sqlx::query(&format!(
             "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1"
         ))
@@ -117,6 +121,7 @@ impl ProjectRepo for SqlStore {
 
     #[tracing::instrument(skip_all)]
     async fn list_projects(&self, query: &ListQuery) -> Result<Vec<ProjectRecord>, StoreError> {
+        let _timer = time_database_call!("project", "list");
         let (sql, binds) = ListStatement::Projects.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)

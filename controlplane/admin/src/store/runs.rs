@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::timing::time_database_call;
 use super::{
     DatabaseContext, DefinitionKey, ExecutionKey, ListQuery, ListStatement, SqlStore, StoreError,
     bind_values, map_insert_error,
@@ -201,6 +202,7 @@ impl RunRepo for SqlStore {
         &self,
         key: &NodeExecutionKey,
     ) -> Result<Option<NodeExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("node_executions", "get");
         let row = sqlx::query(&format!(
             "SELECT {NODE_COLUMNS} FROM node_executions \
              WHERE project = $1 AND domain = $2 AND execution_name = $3 AND node_id = $4"
@@ -220,6 +222,7 @@ impl RunRepo for SqlStore {
 
     #[tracing::instrument(skip_all, fields(node = %record.key))]
     async fn create_node_execution(&self, record: &NodeExecutionRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("node_executions", "create");
         sqlx::query(&format!(
             "INSERT INTO node_executions ({NODE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -250,6 +253,7 @@ impl RunRepo for SqlStore {
         record: &NodeExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("node_executions", "update");
         let updated = sqlx::query(
             "UPDATE node_executions SET phase = $1, input_uri = $2, closure = $3, metadata = $4, \
              dynamic_workflow = $5, updated_at = $6 WHERE project = $7 AND domain = $8 \
@@ -279,6 +283,7 @@ impl RunRepo for SqlStore {
         parent_node_id: &str,
         query: &ListQuery,
     ) -> Result<Vec<NodeExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("node_executions", "list");
         let (sql, binds) = ListStatement::NodeExecutions {
             execution,
             parent_node_id,
@@ -299,6 +304,7 @@ impl RunRepo for SqlStore {
         &self,
         key: &TaskExecutionKey,
     ) -> Result<Option<TaskExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("task_executions", "get");
         let row = sqlx::query(&format!(
             "SELECT {TASK_COLUMNS} FROM task_executions \
              WHERE project = $1 AND domain = $2 AND execution_name = $3 AND node_id = $4 \
@@ -325,6 +331,7 @@ impl RunRepo for SqlStore {
 
     #[tracing::instrument(skip_all, fields(task = %record.key))]
     async fn create_task_execution(&self, record: &TaskExecutionRecord) -> Result<(), StoreError> {
+        let _timer = time_database_call!("task_executions", "create");
         sqlx::query(&format!(
             "INSERT INTO task_executions ({TASK_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -358,6 +365,7 @@ impl RunRepo for SqlStore {
         record: &TaskExecutionRecord,
         expected_updated_at: i64,
     ) -> Result<bool, StoreError> {
+        let _timer = time_database_call!("task_executions", "update");
         let updated = sqlx::query(
             "UPDATE task_executions SET phase = $1, phase_version = $2, input_uri = $3, \
              closure = $4, updated_at = $5 WHERE project = $6 AND domain = $7 \
@@ -392,6 +400,7 @@ impl RunRepo for SqlStore {
         node: &NodeExecutionKey,
         query: &ListQuery,
     ) -> Result<Vec<TaskExecutionRecord>, StoreError> {
+        let _timer = time_database_call!("task_executions", "list");
         let (sql, binds) = ListStatement::TaskExecutions { node }.sql(query);
         let rows = bind_values(sqlx::query(&sql), &binds)
             .fetch_all(&self.pool)

@@ -1,9 +1,14 @@
 //! The test harness: a real admin (gRPC and the signed-URL HTTP routes on one
 //! port, routed by content type as the server does) on `127.0.0.1:0`, over a
-//! fresh SQLite database per test, or a fresh PostgreSQL database on the
-//! server named by `UPDRAFT_TEST_POSTGRES`.
+//! fresh database per test.
+//!
+//! Every test runs on both backends: [`on_every_backend!`] turns each test
+//! function into a `sqlite` and a `postgres` test (the latter on the server
+//! named by `UPDRAFT_TEST_POSTGRES`, skipped when it is not set), and
+//! [`TestApp::spawn`] opens the admin on the backend of the test it runs in.
 
-#![allow(dead_code)] // Each test binary uses a different part of the harness.
+// Each test binary uses a different part of the harness.
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -67,13 +72,63 @@ pub enum Backend {
     Postgres(String),
 }
 
+tokio::task_local! {
+    /// The backend of the test running on this task, set by [`run_on`].
+    static TEST_BACKEND: Backend;
+}
+
+/// Runs one test body with every [`TestApp::spawn`] in it on `backend`.
+pub async fn run_on(backend: Backend, test: impl Future<Output = ()>) {
+    TEST_BACKEND.scope(backend, test).await;
+}
+
+/// Turns each named `async fn` of the test file into a module of two tests,
+/// `NAME::sqlite` and `NAME::postgres`, so a failure names its backend. The
+/// PostgreSQL one passes without running when `UPDRAFT_TEST_POSTGRES` is
+/// not set. A test function left out of the list is dead code, which the
+/// lints refuse.
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test]
+                async fn sqlite() {
+                    $crate::common::run_on($crate::common::Backend::Sqlite, super::$test()).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    match $crate::common::Backend::postgres_from_environment() {
+                        Some(backend) => $crate::common::run_on(backend, super::$test()).await,
+                        None => eprintln!("UPDRAFT_TEST_POSTGRES is not set; skipping"),
+                    }
+                }
+            }
+        )+
+    };
+}
+pub(crate) use on_every_backend;
+
 impl Backend {
     /// Postgres when `UPDRAFT_TEST_POSTGRES` names a server, else SQLite.
     pub fn from_environment() -> Self {
+        Self::postgres_from_environment().unwrap_or(Self::Sqlite)
+    }
+
+    /// The PostgreSQL server `UPDRAFT_TEST_POSTGRES` names, if it names one.
+    pub fn postgres_from_environment() -> Option<Self> {
         match std::env::var("UPDRAFT_TEST_POSTGRES") {
-            Ok(server_url) if !server_url.is_empty() => Self::Postgres(server_url),
-            _ => Self::Sqlite,
+            Ok(server_url) if !server_url.is_empty() => Some(Self::Postgres(server_url)),
+            _ => None,
         }
+    }
+
+    /// The backend of the running test.
+    #[track_caller]
+    pub fn of_this_test() -> Self {
+        TEST_BACKEND.try_with(Clone::clone).expect(
+            "TestApp::spawn runs in a test that on_every_backend! made, on the test's own task",
+        )
     }
 
     /// `sqlite` or `postgres`, for reports.
@@ -85,7 +140,8 @@ impl Backend {
     }
 }
 
-async fn fresh_database_url(backend: &Backend, directory: &std::path::Path) -> String {
+/// The URL of a fresh, empty database of `backend` (a SQLite file in `directory`).
+pub async fn fresh_database_url(backend: &Backend, directory: &std::path::Path) -> String {
     match backend {
         Backend::Postgres(server_url) => {
             sqlx::any::install_default_drivers();
@@ -125,9 +181,10 @@ fn route_by_content_type(grpc: Router, http: Router) -> Router {
 }
 
 impl TestApp {
-    /// Starts an admin on a fresh database and connects clients to it.
+    /// Starts an admin on a fresh database of the running test's backend
+    /// and connects clients to it.
     pub async fn spawn() -> Self {
-        Self::spawn_on(&Backend::from_environment()).await
+        Self::spawn_on(&Backend::of_this_test()).await
     }
 
     /// Starts an admin on a fresh database of `backend`.
@@ -138,7 +195,7 @@ impl TestApp {
     /// Starts an admin with login settings `auth`, with its token checks in
     /// front of the gRPC services as the server mounts them.
     pub async fn spawn_with_auth(auth: updraft_admin::auth::AuthSettings) -> Self {
-        Self::spawn_with(&Backend::from_environment(), auth).await
+        Self::spawn_with(&Backend::of_this_test(), auth).await
     }
 
     async fn spawn_with(backend: &Backend, auth: updraft_admin::auth::AuthSettings) -> Self {
@@ -168,6 +225,7 @@ impl TestApp {
         let grpc = tonic::service::Routes::new(api.clone().into_service())
             .add_service(api.data_proxy().into_service())
             .add_service(api.signals().into_service())
+            .add_service(api.execution_queue().into_service())
             .add_service(api.auth().into_auth_metadata_service())
             .add_service(api.auth().into_identity_service())
             .into_axum_router();

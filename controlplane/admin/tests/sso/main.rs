@@ -106,7 +106,6 @@ fn launch(project: &str) -> admin::ExecutionCreateRequest {
     }
 }
 
-#[tokio::test]
 async fn a_provider_token_is_accepted_and_a_missing_one_refused() {
     let provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -138,7 +137,6 @@ async fn a_provider_token_is_accepted_and_a_missing_one_refused() {
         .expect("flyte-authorization is accepted");
 }
 
-#[tokio::test]
 async fn login_metadata_needs_no_token() {
     let provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -174,7 +172,6 @@ async fn login_metadata_needs_no_token() {
     assert_eq!(client.authorization_metadata_key, "authorization");
 }
 
-#[tokio::test]
 async fn forged_and_foreign_tokens_are_refused() {
     let provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -253,7 +250,6 @@ async fn forged_and_foreign_tokens_are_refused() {
     list_projects(&client, Some(&token)).await.unwrap();
 }
 
-#[tokio::test]
 async fn an_id_token_is_no_access_token_and_user_info_names_the_user() {
     let provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -295,7 +291,6 @@ async fn an_id_token_is_no_access_token_and_user_info_names_the_user() {
     );
 }
 
-#[tokio::test]
 async fn expired_and_wrong_audience_tokens_are_refused() {
     let provider = Provider::start(&[("API_AT_TTL", "1")]).await;
     let app = app_for(&provider).await;
@@ -328,7 +323,6 @@ async fn expired_and_wrong_audience_tokens_are_refused() {
     );
 }
 
-#[tokio::test]
 async fn tokens_signed_after_a_provider_restart_are_accepted() {
     let mut provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -351,7 +345,6 @@ async fn tokens_signed_after_a_provider_restart_are_accepted() {
     );
 }
 
-#[tokio::test]
 async fn roles_decide_what_a_caller_may_do_per_project() {
     let provider = Provider::start(&[]).await;
     let app = app_for(&provider).await;
@@ -431,3 +424,13 @@ async fn roles_decide_what_a_caller_may_do_per_project() {
         "{project:?}"
     );
 }
+
+common::on_every_backend!(
+    a_provider_token_is_accepted_and_a_missing_one_refused,
+    login_metadata_needs_no_token,
+    forged_and_foreign_tokens_are_refused,
+    an_id_token_is_no_access_token_and_user_info_names_the_user,
+    expired_and_wrong_audience_tokens_are_refused,
+    tokens_signed_after_a_provider_restart_are_accepted,
+    roles_decide_what_a_caller_may_do_per_project,
+);

@@ -1,0 +1,7 @@
+//! `sqlx::migrate!` embeds the console's migration files at compile time;
+//! without this a new migration is silently left out until some source file
+//! changes.
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
