@@ -396,3 +396,40 @@ fn normalisation_evens_out_only_the_dialects_spelling() {
     assert_eq!(normalised_type("BLOB"), normalised_type("bytea"));
     assert_ne!(normalised_type("BIGINT"), normalised_type("integer"));
 }
+
+/// flyte-core migrates in every admin Pod: admins started at once on one
+/// empty PostgreSQL database must all come up, the schema made once.
+#[tokio::test]
+async fn admins_started_at_once_on_one_database_all_migrate_it() {
+    let Some(backend) = Backend::postgres_from_environment() else {
+        eprintln!("skipped: set UPDRAFT_TEST_POSTGRES to run it");
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(&backend, directory.path()).await;
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { SqlStore::connect(&url).await })
+        })
+        .collect();
+    for start in starts {
+        start
+            .await
+            .unwrap()
+            .expect("every admin starts while the others migrate");
+    }
+    let store = SqlStore::connect(&url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        applied,
+        i64::try_from(files).unwrap(),
+        "each migration once"
+    );
+}
