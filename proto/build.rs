@@ -22,6 +22,7 @@ const FLYTE_ROOTS: &[&str] = &[
 const UPDRAFT_ROOTS: &[&str] = &[
     "updraft/propeller/v1/propeller.proto",
     "updraft/admin/v1/queue.proto",
+    "updraft/catalog/v1/eviction.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

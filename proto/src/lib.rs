@@ -39,6 +39,11 @@ pub mod updraft {
             tonic::include_proto!("updraft.admin.v1");
         }
     }
+    pub mod catalog {
+        pub mod v1 {
+            tonic::include_proto!("updraft.catalog.v1");
+        }
+    }
     pub mod propeller {
         pub mod v1 {
             tonic::include_proto!("updraft.propeller.v1");

@@ -30,6 +30,10 @@ pub struct Config {
     pub propeller: crate::propeller::PropellerConfig,
     /// `[admin]`: how the control plane's admin places executions.
     pub admin: AdminConfig,
+    /// `[catalog]`: how the catalog serves `cache_serialize` reservations.
+    pub catalog: CatalogConfig,
+    /// `[scheduler]`: launching scheduled launch plans.
+    pub scheduler: crate::scheduler::SchedulerConfig,
     /// `[auth]`: single sign-on. Absent, nobody logs in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthConfig>,
@@ -222,6 +226,49 @@ impl AdminConfig {
     }
 }
 
+/// `[catalog]`: datacatalog's reservation settings, under the same names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// The longest heartbeat a `cache_serialize` holder may ask for, in
+    /// seconds (datacatalog's `max-reservation-heartbeat`). Default: 10.
+    pub max_reservation_heartbeat_secs: u64,
+    /// A reservation lapses this many heartbeats after its holder last
+    /// extended it, so another run takes over from one that died
+    /// (`heartbeat-grace-period-multiplier`). Default: 3.
+    pub heartbeat_grace_period_multiplier: u32,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        let defaults = updraft_catalog::CatalogSettings::default();
+        Self {
+            max_reservation_heartbeat_secs: defaults.max_reservation_heartbeat.as_secs(),
+            heartbeat_grace_period_multiplier: defaults.heartbeat_grace_period_multiplier,
+        }
+    }
+}
+
+impl CatalogConfig {
+    /// The catalog's settings; a zero would make every reservation lapse at once.
+    pub fn settings(&self) -> Result<updraft_catalog::CatalogSettings, ConfigError> {
+        if self.max_reservation_heartbeat_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "key `catalog.max_reservation_heartbeat_secs`: must be at least 1".to_string(),
+            ));
+        }
+        if self.heartbeat_grace_period_multiplier == 0 {
+            return Err(ConfigError::Invalid(
+                "key `catalog.heartbeat_grace_period_multiplier`: must be at least 1".to_string(),
+            ));
+        }
+        Ok(updraft_catalog::CatalogSettings {
+            max_reservation_heartbeat: Duration::from_secs(self.max_reservation_heartbeat_secs),
+            heartbeat_grace_period_multiplier: self.heartbeat_grace_period_multiplier,
+        })
+    }
+}
+
 /// `[database]`: which database the control plane keeps its state in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -322,6 +369,8 @@ impl Default for Config {
             storage: StorageConfig::default(),
             propeller: crate::propeller::PropellerConfig::default(),
             admin: AdminConfig::default(),
+            catalog: CatalogConfig::default(),
+            scheduler: crate::scheduler::SchedulerConfig::default(),
             auth: None,
             allow_anonymous: false,
         }
@@ -514,6 +563,31 @@ mod tests {
             .to_string();
         assert!(error.contains("token_encryption_keys"), "{error}");
         assert!(!error.contains("dG9vIHNob3J0"), "{error}");
+    }
+
+    #[test]
+    fn catalog_keys_are_read_and_a_zero_refused_naming_the_key() {
+        let loaded = |name: &str, value: &str| {
+            Config::load(
+                None,
+                [(name.to_string(), value.to_string())],
+                &CommandLineOverrides::default(),
+            )
+            .unwrap()
+            .catalog
+            .settings()
+        };
+        let settings = loaded("UPDRAFT_CATALOG__MAX_RESERVATION_HEARTBEAT_SECS", "4").unwrap();
+        assert_eq!(settings.max_reservation_heartbeat, Duration::from_secs(4));
+        assert_eq!(settings.heartbeat_grace_period_multiplier, 3);
+        let refused =
+            loaded("UPDRAFT_CATALOG__HEARTBEAT_GRACE_PERIOD_MULTIPLIER", "0").unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("catalog.heartbeat_grace_period_multiplier"),
+            "{refused}"
+        );
     }
 
     #[test]

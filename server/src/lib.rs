@@ -13,5 +13,6 @@ pub mod login;
 mod login_setup;
 pub mod metrics;
 pub mod propeller;
+pub mod scheduler;
 pub mod startup;
 pub mod telemetry;

@@ -24,6 +24,10 @@ enum Command {
     Start(ServeFlags),
     /// Run admin alone: Flyte's gRPC APIs and signed-URL routes, on `[database]` and `[storage]`.
     Admin(ServeFlags),
+    /// Run the catalog alone: Flyte's DataCatalog (task caching) and cache eviction, on `[database]` and `[storage]`.
+    Catalog(ServeFlags),
+    /// Run the scheduler alone: it launches scheduled launch plans through `scheduler.admin_endpoint`, on `[database]`.
+    Scheduler(ServeFlags),
     /// Run a propeller alone: it claims executions from `propeller.admin_endpoint` and runs their tasks.
     Propeller(ServeFlags),
     /// Run the console alone, in front of `console.admin_endpoint`.
@@ -69,22 +73,18 @@ impl ServeFlags {
 fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(WORKER_STACK_BYTES)
         .build()
         .context("failed to start the async runtime")?
         .block_on(run())
 }
-
-/// Propeller walks nested workflow scopes (subworkflows, branches, dynamic
-/// nodes) as nested futures; unoptimised builds need more than tokio's
-/// default 2 MiB for the deepest of them.
-const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 async fn run() -> anyhow::Result<()> {
     updraft::telemetry::init();
     match Cli::parse().command {
         Command::Start(flags) => serve(flags, Components::All).await,
         Command::Admin(flags) => serve(flags, Components::Admin).await,
+        Command::Catalog(flags) => serve(flags, Components::Catalog).await,
+        Command::Scheduler(flags) => serve(flags, Components::Scheduler).await,
         Command::Propeller(flags) => serve(flags, Components::Propeller).await,
         Command::Console(flags) => serve(flags, Components::Console).await,
     }

@@ -120,6 +120,8 @@ fn describe_metrics() {
     );
     crate::console::describe_console_metrics();
     updraft_propeller::metrics::describe_propeller_metrics();
+    updraft_catalog::metrics::describe_catalog_metrics();
+    updraft_scheduler::scheduler::describe_scheduler_metrics();
 }
 
 /// `GET /metrics`: everything recorded in this process, in Prometheus's text

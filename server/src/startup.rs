@@ -47,6 +47,16 @@ pub enum StartupError {
         #[source]
         source: OpenError,
     },
+    #[error("cannot open the catalog's storage: {source}")]
+    CatalogStorage {
+        #[source]
+        source: updraft_catalog::OpenError,
+    },
+    #[error("cannot open the scheduler's database: {source}")]
+    SchedulerStorage {
+        #[source]
+        source: updraft_scheduler::StoreError,
+    },
     #[error("{source}")]
     Storage {
         #[source]
@@ -100,13 +110,18 @@ fn api_channel(
 }
 
 /// Which components one process runs: all of them (`updraft start`) or one
-/// (`updraft admin`, `updraft propeller`, `updraft console`).
+/// (`updraft admin`, `updraft catalog`, `updraft scheduler`, `updraft propeller`,
+/// `updraft console`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Components {
     /// Console, admin and (unless `propeller.enabled = false`) a propeller.
     All,
     /// Admin alone: Flyte's APIs and the signed-URL routes.
     Admin,
+    /// The catalog alone: Flyte's DataCatalog (task caching) and eviction.
+    Catalog,
+    /// The scheduler alone, launching through `scheduler.admin_endpoint`.
+    Scheduler,
     /// A propeller alone, dialling out to `propeller.admin_endpoint`.
     Propeller,
     /// The console alone, fronting `console.admin_endpoint`.
@@ -118,11 +133,23 @@ impl Components {
         matches!(self, Self::All | Self::Admin)
     }
 
+    fn runs_catalog(self) -> bool {
+        matches!(self, Self::All | Self::Catalog)
+    }
+
     fn runs_propeller(self, config: &Config) -> bool {
         match self {
             Self::All => config.propeller.enabled,
             Self::Propeller => true,
-            Self::Admin | Self::Console => false,
+            Self::Admin | Self::Catalog | Self::Scheduler | Self::Console => false,
+        }
+    }
+
+    fn runs_scheduler(self, config: &Config) -> bool {
+        match self {
+            Self::All => config.scheduler.enabled,
+            Self::Scheduler => true,
+            Self::Admin | Self::Catalog | Self::Propeller | Self::Console => false,
         }
     }
 
@@ -135,6 +162,8 @@ impl Components {
         match self {
             Self::All => "updraft",
             Self::Admin => "admin",
+            Self::Catalog => "catalog",
+            Self::Scheduler => "scheduler",
             Self::Propeller => "propeller",
             Self::Console => "console",
         }
@@ -149,6 +178,7 @@ pub struct Application {
     components: Components,
     flytekit_config_path: Option<PathBuf>,
     propeller: Option<updraft_propeller::engine::Propeller>,
+    scheduler: Option<updraft_scheduler::Scheduler>,
     health: Health,
     stop: tokio::sync::watch::Sender<bool>,
 }
@@ -200,7 +230,10 @@ impl Application {
         let health = Health::default();
         let ca_certificate = read_ca_certificate(&config)?;
 
-        let storage = if components.runs_admin() || components.runs_propeller(&config) {
+        let storage = if components.runs_admin()
+            || components.runs_catalog()
+            || components.runs_propeller(&config)
+        {
             Some(open_storage(&config, &health).await?)
         } else {
             None
@@ -218,8 +251,14 @@ impl Application {
             }
             _ => None,
         };
-        // Token checks: admin's own, or, for a propeller on its own, the
-        // same checks over the same provider, so its API is not open.
+        let catalog = match (&storage, components.runs_catalog()) {
+            (Some(storage), true) => {
+                Some(open_catalog(&config, storage.clone(), admin.as_ref(), &health).await?)
+            }
+            _ => None,
+        };
+        // Token checks: admin's own, or, for a propeller or catalog on its
+        // own, the same checks over the same provider, so its API is not open.
         let access = match &admin {
             Some(admin) => admin.access(),
             None => config
@@ -245,46 +284,17 @@ impl Application {
 
         let data_plane = match (&storage, components.runs_propeller(&config)) {
             (Some(storage), true) => {
-                let admin_channel = match &admin {
-                    // The propeller reaches admin as a separate propeller
-                    // would: over gRPC, here to this very process.
-                    Some(admin) => {
-                        let endpoint_error =
-                            |error: tonic::transport::Error| StartupError::AdminEndpoint {
-                                endpoint: own_address.clone(),
-                                reason: error.to_string(),
-                            };
-                        let mut endpoint =
-                            tonic::transport::Endpoint::from_shared(own_address.clone())
-                                .map_err(endpoint_error)?;
-                        if admin.access().is_some() {
-                            // With login on, this process's data plane has no
-                            // token of its own: it proves it is in-process
-                            // with a per-process secret.
-                            endpoint = endpoint
-                                .user_agent(admin.internal_user_agent().to_string())
-                                .map_err(endpoint_error)?;
-                        }
-                        endpoint.connect_lazy()
-                    }
-                    None => {
-                        let endpoint =
-                            config.propeller.admin_endpoint.clone().ok_or_else(|| {
-                                StartupError::MissingSetting {
-                                    key: "propeller.admin_endpoint",
-                                    why: "a propeller of its own claims executions from an admin",
-                                }
-                            })?;
-                        let channel = api_channel(&endpoint, ca_certificate.as_ref())
-                            .map_err(|reason| StartupError::AdminEndpoint {
-                                endpoint: endpoint.clone(),
-                                reason,
-                            })?
-                            .connect_lazy();
-                        add_endpoint_probe(&health, "admin", channel.clone());
-                        channel
-                    }
-                };
+                let admin_channel = admin_channel(
+                    admin.as_ref(),
+                    &own_address,
+                    ConfiguredAdmin {
+                        key: "propeller.admin_endpoint",
+                        endpoint: config.propeller.admin_endpoint.as_deref(),
+                        why: "a propeller of its own claims executions from an admin",
+                    },
+                    ca_certificate.as_ref(),
+                    &health,
+                )?;
                 Some(crate::propeller::local_data_plane(
                     &config.propeller,
                     &config.data_dir,
@@ -295,9 +305,24 @@ impl Application {
             }
             _ => None,
         };
+        let scheduler = if components.runs_scheduler(&config) {
+            Some(
+                open_scheduler(
+                    &config,
+                    admin.as_ref(),
+                    &own_address,
+                    ca_certificate.as_ref(),
+                    &health,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         let (grpc, _health_reporter) = grpc_router(
             admin,
             data_plane.as_ref().map(|plane| plane.api.clone()),
+            catalog,
             access,
         )
         .await;
@@ -357,6 +382,7 @@ impl Application {
             components,
             flytekit_config_path,
             propeller: data_plane.map(|plane| plane.propeller),
+            scheduler,
             health,
             stop,
         })
@@ -416,31 +442,50 @@ impl Application {
         let mut stopped = stop.subscribe();
         let (engine_stopped_sender, engine_stopped) = tokio::sync::oneshot::channel::<String>();
         let propeller = self.propeller.map(|propeller| {
-            let engine = tokio::spawn(propeller.run());
+            let (stop_engine, engine_stop) = tokio::sync::oneshot::channel::<()>();
+            let (engine_done, engine_finished) = tokio::sync::oneshot::channel::<()>();
+            let engine = tokio::spawn(propeller.run_until(async move {
+                let _ = engine_stop.await;
+            }));
             let health = self.health.clone();
-            let abort = engine.abort_handle();
+            let stopping = stop.subscribe();
             tokio::spawn(async move {
+                let result = engine.await;
+                if *stopping.borrow() {
+                    // Stopped on purpose: its executions are handed back.
+                    let _ = engine_done.send(());
+                    return;
+                }
                 // The engine runs until the process stops; ending (or
                 // panicking) before that leaves a server with no data plane.
-                let reason = match engine.await {
+                let reason = match result {
                     Ok(()) => "the propeller's engine stopped".to_string(),
-                    Err(error) if error.is_cancelled() => return,
                     Err(error) => format!("the propeller's engine panicked: {error}"),
                 };
                 tracing::error!(reason, "data plane lost");
                 health.set_failed(format!("propeller: {reason}"));
                 let _ = engine_stopped_sender.send(reason);
             });
-            abort
+            (stop_engine, engine_finished)
         });
+        let scheduler = self
+            .scheduler
+            .map(|scheduler| tokio::spawn(scheduler.run()).abort_handle());
         let signal = async move {
             shutdown.await;
             // Open pages' live streams end, and no new executions are
-            // claimed. A task process already running is left alone: the
-            // next start deals with it as after a crash.
+            // claimed. The running ones stop and are handed back to admin
+            // (still serving meanwhile), so the next start continues them at
+            // once; the engine bounds how long that takes.
             stop.send_replace(true);
-            if let Some(propeller) = propeller {
-                propeller.abort();
+            if let Some((stop_engine, engine_finished)) = propeller {
+                let _ = stop_engine.send(());
+                let _ = engine_finished.await;
+            }
+            // A launch under way is dropped; its time is launched again at
+            // the next start, and admin refuses it if it had landed.
+            if let Some(scheduler) = scheduler {
+                scheduler.abort();
             }
         };
         // Without TCP_NODELAY a response written in several pieces waits on
@@ -531,6 +576,139 @@ async fn open_admin(
     )
     .await
     .map_err(|source| StartupError::AdminStorage { source })
+}
+
+/// The catalog: on admin's pool when this process runs admin (one database,
+/// one pool), else on its own connection to `[database]`, ready while that
+/// answers.
+async fn open_catalog(
+    config: &Config,
+    storage: updraft_storage::Storage,
+    admin: Option<&AdminApi>,
+    health: &Health,
+) -> Result<updraft_catalog::CatalogApi, StartupError> {
+    let settings = config.catalog.settings()?;
+    let catalog_error = |source| StartupError::CatalogStorage { source };
+    match admin {
+        Some(admin) => {
+            let store = updraft_catalog::store::CatalogStore::on_pool(
+                admin.store().pool().clone(),
+                admin.store().dialect(),
+            )
+            .await
+            .map_err(|error| catalog_error(error.into()))?;
+            Ok(updraft_catalog::CatalogApi::new(store, storage, settings))
+        }
+        None => {
+            let catalog = updraft_catalog::CatalogApi::open(
+                &config.database.url_or_default(&config.data_dir),
+                storage,
+                settings,
+            )
+            .await
+            .map_err(catalog_error)?;
+            let store = catalog.store().clone();
+            health.add_probe("database", move || {
+                let store = store.clone();
+                async move { store.ping().await.map_err(|error| error.to_string()) }
+            });
+            Ok(catalog)
+        }
+    }
+}
+
+/// Where a component of its own finds admin: a configuration key, its
+/// value, and why the component needs one (for the message when it is unset).
+struct ConfiguredAdmin<'a> {
+    key: &'static str,
+    endpoint: Option<&'a str>,
+    why: &'static str,
+}
+
+/// The channel a component calls admin on: this very process's admin when
+/// it runs one, over gRPC as a separate component would; otherwise the
+/// configured endpoint, ready only while it answers.
+fn admin_channel(
+    admin: Option<&AdminApi>,
+    own_address: &str,
+    configured: ConfiguredAdmin<'_>,
+    ca_certificate: Option<&tonic::transport::Certificate>,
+    health: &Health,
+) -> Result<tonic::transport::Channel, StartupError> {
+    if let Some(admin) = admin {
+        let endpoint_error = |error: tonic::transport::Error| StartupError::AdminEndpoint {
+            endpoint: own_address.to_string(),
+            reason: error.to_string(),
+        };
+        let mut endpoint = tonic::transport::Endpoint::from_shared(own_address.to_string())
+            .map_err(endpoint_error)?;
+        if admin.access().is_some() {
+            // With login on, this process's components have no token of
+            // their own: they prove they are in-process with a per-process
+            // secret.
+            endpoint = endpoint
+                .user_agent(admin.internal_user_agent().to_string())
+                .map_err(endpoint_error)?;
+        }
+        return Ok(endpoint.connect_lazy());
+    }
+    let endpoint = configured.endpoint.ok_or(StartupError::MissingSetting {
+        key: configured.key,
+        why: configured.why,
+    })?;
+    let channel = api_channel(endpoint, ca_certificate)
+        .map_err(|reason| StartupError::AdminEndpoint {
+            endpoint: endpoint.to_string(),
+            reason,
+        })?
+        .connect_lazy();
+    add_endpoint_probe(health, "admin", channel.clone());
+    Ok(channel)
+}
+
+/// The scheduler, on `[database]` (which it shares with admin), ready while
+/// that and its admin answer.
+async fn open_scheduler(
+    config: &Config,
+    admin: Option<&AdminApi>,
+    own_address: &str,
+    ca_certificate: Option<&tonic::transport::Certificate>,
+    health: &Health,
+) -> Result<updraft_scheduler::Scheduler, StartupError> {
+    // A bad zone or interval stops start-up before anything connects.
+    config.scheduler.settings()?;
+    // A pool of its own even beside admin: on SQLite a pooled connection
+    // can go on reading an old snapshot after another one commits, and a
+    // schedule turned off must stop at the next read.
+    let store = updraft_scheduler::ScheduleStore::connect(
+        &config.database.url_or_default(&config.data_dir),
+    )
+    .await
+    .map_err(|source| StartupError::SchedulerStorage { source })?;
+    if admin.is_none() {
+        let probed = store.clone();
+        health.add_probe("database", move || {
+            let store = probed.clone();
+            async move { store.ping().await.map_err(|error| error.to_string()) }
+        });
+    }
+    let channel = admin_channel(
+        admin,
+        own_address,
+        ConfiguredAdmin {
+            key: "scheduler.admin_endpoint",
+            endpoint: config.scheduler.admin_endpoint.as_deref(),
+            why: "a scheduler of its own launches executions through an admin",
+        },
+        ca_certificate,
+        health,
+    )?;
+    Ok(crate::scheduler::scheduler(
+        &config.scheduler,
+        store,
+        channel,
+        admin,
+    )?)
 }
 
 /// Ready only while `channel`'s endpoint accepts connections.

@@ -646,6 +646,23 @@ fn required_role(path: &str) -> Needed {
         }
         ("flyteidl.service.DataProxyService", _) => (Viewer, Scope::AnyProject),
         ("flyteidl.service.IdentityService", _) => (Viewer, Scope::Authenticated),
+        // Caching: propeller reads and writes the catalog for the executions
+        // it runs; people may read it and, as contributors, evict from it.
+        ("datacatalog.DataCatalog", method) => match method {
+            "GetDataset" | "GetArtifact" | "ListArtifacts" => (Viewer, Scope::Project(&[1, 1])),
+            "ListDatasets" => (Viewer, Scope::AnyProject),
+            "CreateDataset" | "GetOrExtendReservation" | "ReleaseReservation" => {
+                (Contributor, Scope::Project(&[1, 1, 1]))
+            }
+            "CreateArtifact" => (Contributor, Scope::Project(&[1, 2, 1])),
+            "AddTag" => (Contributor, Scope::Project(&[1, 3, 1])),
+            "UpdateArtifact" => (Contributor, Scope::Project(&[1, 1])),
+            _ => (Admin, Scope::Project(&[])),
+        },
+        ("updraft.catalog.v1.CacheEvictionService", "EvictCachedArtifact")
+        | ("updraft.catalog.v1.CacheEvictionService", "EvictExecutionArtifacts") => {
+            (Contributor, Scope::Project(&[1, 1]))
+        }
         ("updraft.propeller.v1.PropellerService", _) => (Viewer, Scope::AnyProject),
         // The console reads where an execution runs or waits.
         ("updraft.admin.v1.ExecutionQueueService", "GetExecutionPlacement") => {
@@ -808,6 +825,115 @@ mod tests {
         assert_eq!(string_at(&get, &[1, 3]), None);
         // Truncated messages name no project rather than a wrong one.
         assert_eq!(string_at(&get[..5], &[1, 2]), None);
+    }
+
+    #[test]
+    fn catalog_reads_need_viewer_and_writes_contributor_in_their_project() {
+        use prost::Message;
+        use updraft_proto::datacatalog;
+        let dataset = datacatalog::DatasetId {
+            project: "ml".into(),
+            name: "flyte_task-add".into(),
+            domain: "development".into(),
+            version: "1".into(),
+            ..Default::default()
+        };
+        let reservation_id = Some(datacatalog::ReservationId {
+            dataset_id: Some(dataset.clone()),
+            tag_name: "t".into(),
+        });
+        let requests: [(&str, Vec<u8>, Role); 7] = [
+            (
+                "GetArtifact",
+                datacatalog::GetArtifactRequest {
+                    dataset: Some(dataset.clone()),
+                    query_handle: None,
+                }
+                .encode_to_vec(),
+                Role::Viewer,
+            ),
+            (
+                "CreateDataset",
+                datacatalog::CreateDatasetRequest {
+                    dataset: Some(datacatalog::Dataset {
+                        id: Some(dataset.clone()),
+                        ..Default::default()
+                    }),
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+            (
+                "CreateArtifact",
+                datacatalog::CreateArtifactRequest {
+                    artifact: Some(datacatalog::Artifact {
+                        dataset: Some(dataset.clone()),
+                        ..Default::default()
+                    }),
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+            (
+                "AddTag",
+                datacatalog::AddTagRequest {
+                    tag: Some(datacatalog::Tag {
+                        dataset: Some(dataset.clone()),
+                        ..Default::default()
+                    }),
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+            (
+                "UpdateArtifact",
+                datacatalog::UpdateArtifactRequest {
+                    dataset: Some(dataset.clone()),
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+            (
+                "GetOrExtendReservation",
+                datacatalog::GetOrExtendReservationRequest {
+                    reservation_id: reservation_id.clone(),
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+            (
+                "ReleaseReservation",
+                datacatalog::ReleaseReservationRequest {
+                    reservation_id,
+                    ..Default::default()
+                }
+                .encode_to_vec(),
+                Role::Contributor,
+            ),
+        ];
+        for (method, message, role) in requests {
+            let needed = required_role(&format!("/datacatalog.DataCatalog/{method}"));
+            assert_eq!(needed.role, role, "{method}");
+            let Scope::Project(path) = needed.scope else {
+                panic!("{method} is judged in its project");
+            };
+            assert_eq!(string_at(&message, path).as_deref(), Some("ml"), "{method}");
+        }
+        let evict = updraft_proto::updraft::catalog::v1::EvictCachedArtifactRequest {
+            dataset: Some(dataset),
+            tag_name: "t".into(),
+        };
+        let needed = required_role("/updraft.catalog.v1.CacheEvictionService/EvictCachedArtifact");
+        assert_eq!(needed.role, Role::Contributor);
+        let Scope::Project(path) = needed.scope else {
+            panic!("eviction is judged in its project");
+        };
+        assert_eq!(
+            string_at(&evict.encode_to_vec(), path).as_deref(),
+            Some("ml")
+        );
     }
 
     #[test]

@@ -782,6 +782,7 @@ impl AdminApi {
             })?;
         let (expected_inputs, expected_outputs) =
             expected_interface(&workflow_interface(&workflow)?, &spec);
+        validate_schedule(&spec, &expected_inputs)?;
         let closure = admin::LaunchPlanClosure {
             expected_inputs: Some(expected_inputs),
             expected_outputs: Some(expected_outputs),
@@ -912,7 +913,16 @@ impl AdminApi {
         let now = now_micros();
         let updated = match admin::LaunchPlanState::try_from(request.state) {
             Ok(admin::LaunchPlanState::Active) => {
-                self.state.store.activate_launch_plan(&key, now).await?
+                let Some(record) = self.state.store.get_launch_plan(&key).await? else {
+                    return Err(AdminError::not_found(format!(
+                        "launch plan {key} does not exist"
+                    )));
+                };
+                let schedule = stored_schedule(&key, &record)?;
+                self.state
+                    .store
+                    .activate_launch_plan(&key, schedule.as_ref(), now)
+                    .await?
             }
             Ok(admin::LaunchPlanState::Inactive) => {
                 self.state.store.deactivate_launch_plan(&key, now).await?
@@ -929,6 +939,7 @@ impl AdminApi {
                 "launch plan {key} does not exist"
             )));
         }
+        self.state.schedule_changes.notify_one();
         tracing::info!(launch_plan = %key, state = request.state, "updated launch plan state");
         Ok(admin::LaunchPlanUpdateResponse {})
     }
@@ -1011,6 +1022,96 @@ impl AdminApi {
         }
         Ok(admin::NamedEntityUpdateResponse {})
     }
+}
+
+/// flyteadmin's checks of a launch plan's schedule at registration: one the
+/// scheduler can run, every required input bound except the kickoff time,
+/// and the kickoff time a free datetime input.
+fn validate_schedule(
+    spec: &admin::LaunchPlanSpec,
+    expected_inputs: &core::ParameterMap,
+) -> Result<(), AdminError> {
+    let Some(schedule) = spec
+        .entity_metadata
+        .as_ref()
+        .and_then(|metadata| metadata.schedule.as_ref())
+    else {
+        return Ok(());
+    };
+    let parsed = updraft_scheduler::Schedule::from_proto(schedule)
+        .map_err(|error| AdminError::invalid(error.to_string()))?;
+    if parsed.is_none() {
+        return Ok(());
+    }
+    let kickoff = &schedule.kickoff_time_input_arg;
+    let mut unbound: Vec<&String> = expected_inputs
+        .parameters
+        .iter()
+        .filter(|(name, parameter)| {
+            *name != kickoff
+                && matches!(
+                    parameter.behavior,
+                    Some(core::parameter::Behavior::Required(true))
+                )
+        })
+        .map(|(name, _)| name)
+        .collect();
+    unbound.sort();
+    if let Some(first) = unbound.first() {
+        return Err(AdminError::invalid(format!(
+            "a launch plan with a schedule cannot have an unbound required input, and {first:?} \
+             is one: give it a default or a fixed value"
+        )));
+    }
+    if kickoff.is_empty() {
+        return Ok(());
+    }
+    let Some(parameter) = expected_inputs.parameters.get(kickoff) else {
+        return Err(AdminError::invalid(format!(
+            "the schedule's kickoff_time_input_arg {kickoff:?} is not a free input of the \
+             launch plan: it does not exist or has a fixed value"
+        )));
+    };
+    let literal_type = parameter
+        .var
+        .as_ref()
+        .and_then(|variable| variable.r#type.as_ref());
+    let is_datetime = literal_type.is_some_and(|literal_type| {
+        literal_type.r#type
+            == Some(core::literal_type::Type::Simple(
+                core::SimpleType::Datetime as i32,
+            ))
+    });
+    if !is_datetime {
+        return Err(AdminError::invalid(format!(
+            "the schedule's kickoff_time_input_arg {kickoff:?} must be a datetime input, not {}",
+            literal_type.map_or_else(
+                || "untyped".to_string(),
+                crate::literal_types::describe_type
+            )
+        )));
+    }
+    Ok(())
+}
+
+/// The schedule of a registered launch plan, to turn on with it.
+fn stored_schedule(
+    key: &DefinitionKey,
+    record: &LaunchPlanRecord,
+) -> Result<Option<updraft_scheduler::Schedule>, AdminError> {
+    let spec = admin::LaunchPlanSpec::decode(record.spec.as_slice())?;
+    let Some(schedule) = spec
+        .entity_metadata
+        .as_ref()
+        .and_then(|metadata| metadata.schedule.as_ref())
+    else {
+        return Ok(None);
+    };
+    updraft_scheduler::Schedule::from_proto(schedule).map_err(|error| {
+        AdminError::invalid(format!(
+            "launch plan {key} has a schedule that cannot run: {error}"
+        ))
+    })
 }
 
 fn launch_plan_conflict(

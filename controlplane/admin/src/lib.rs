@@ -126,6 +126,9 @@ pub(crate) struct AdminState {
     pub(crate) settings: AdminSettings,
     /// Woken when an execution is queued, so waiting claims answer at once.
     pub(crate) queue_signal: tokio::sync::Notify,
+    /// Notified when a launch plan's schedule is turned on or off, so a
+    /// scheduler in this process reads the schedules again at once.
+    pub(crate) schedule_changes: Arc<tokio::sync::Notify>,
     /// Token and role checks, when login is on.
     pub(crate) access: Option<Arc<access::Access>>,
 }
@@ -152,6 +155,7 @@ impl AdminApi {
                 blobs,
                 settings,
                 queue_signal: tokio::sync::Notify::new(),
+                schedule_changes: Arc::new(tokio::sync::Notify::new()),
                 access,
             }),
         }
@@ -191,6 +195,12 @@ impl AdminApi {
     /// The token and role checks every gRPC request passes when login is on.
     pub fn access(&self) -> Option<Arc<access::Access>> {
         self.state.access.clone()
+    }
+
+    /// Notified whenever a launch plan's schedule is turned on or off: a
+    /// scheduler in this process waits on it to pick the change up at once.
+    pub fn schedule_changes(&self) -> Arc<tokio::sync::Notify> {
+        self.state.schedule_changes.clone()
     }
 
     /// The user agent this process's own data plane must send when login is

@@ -6,7 +6,6 @@
 mod common;
 
 use common::{DOMAIN, PROJECT, TestApp};
-use sqlx::Row;
 use updraft_admin::filters::{
     DESCRIPTION_ENTITY_FIELDS, EntityFields, LAUNCH_PLAN_FIELDS, ListRequestParts,
     NAMED_ENTITY_FIELDS, NODE_EXECUTION_FIELDS, PROJECT_FIELDS, SIGNAL_FIELDS,
@@ -17,6 +16,9 @@ use updraft_admin::store::{
     SqlValue,
 };
 use updraft_admin::{definition_list_query, execution_list_query};
+use updraft_database::testing::plans::{
+    full_scan_in, query_plan, searched_by_index_key, sorted_outside_an_index,
+};
 use updraft_proto::flyteidl::admin;
 
 /// One list query as a console or flytekit would cause it.
@@ -323,37 +325,6 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// The planner's description of how it would run `sql`, one line per step.
-async fn query_plan(
-    connection: &mut sqlx::AnyConnection,
-    dialect: Dialect,
-    sql: &str,
-    binds: &[SqlValue],
-) -> Vec<String> {
-    let explain = match dialect {
-        Dialect::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
-        Dialect::Postgres => format!("EXPLAIN {sql}"),
-    };
-    let mut statement = sqlx::query(&explain);
-    for value in binds {
-        statement = match value {
-            SqlValue::Integer(number) => statement.bind(*number),
-            SqlValue::Text(text) => statement.bind(text.clone()),
-        };
-    }
-    let rows = statement
-        .fetch_all(&mut *connection)
-        .await
-        .unwrap_or_else(|error| panic!("explain {sql}: {error}"));
-    rows.iter()
-        .map(|row| match dialect {
-            Dialect::Sqlite => row.try_get::<String, _>("detail"),
-            Dialect::Postgres => row.try_get::<String, _>(0),
-        })
-        .collect::<Result<_, _>>()
-        .expect("read the plan")
-}
-
 /// Why the plan of `statement` is not served by an index, if it is not.
 fn plan_problem(plan: &[String], dialect: Dialect, statement: ListStatement<'_>) -> Option<String> {
     let table = statement.table();
@@ -366,35 +337,9 @@ fn plan_problem(plan: &[String], dialect: Dialect, statement: ListStatement<'_>)
     if table == "projects" {
         return None;
     }
-    let searched = match dialect {
-        Dialect::Sqlite => plan
-            .iter()
-            .any(|line| line.trim().starts_with(&format!("SEARCH {table} "))),
-        // Each statement reads one table, so a key condition is on it.
-        Dialect::Postgres => plan.iter().any(|line| line.contains("Index Cond:")),
-    };
-    (!searched).then(|| format!("{table} is not searched by an index key"))
-}
-
-/// The step that reads all of `table`, if there is one.
-fn full_scan_in(plan: &[String], dialect: Dialect, table: &str) -> Option<String> {
-    match dialect {
-        Dialect::Sqlite => plan
-            .iter()
-            .find(|line| {
-                let line = line.trim();
-                line == format!("SCAN {table}")
-                    || (line.starts_with(&format!("SCAN {table} "))
-                        && !line.contains("USING INDEX")
-                        && !line.contains("USING COVERING INDEX")
-                        && !line.contains("USING PRIMARY KEY"))
-            })
-            .cloned(),
-        Dialect::Postgres => plan
-            .iter()
-            .find(|line| line.contains(&format!("Seq Scan on {table}")))
-            .cloned(),
-    }
+    // Each statement reads one table, so a key condition is on it.
+    (!searched_by_index_key(plan, dialect, table))
+        .then(|| format!("{table} is not searched by an index key"))
 }
 
 async fn every_list_query_is_served_by_an_index() {
@@ -417,9 +362,7 @@ async fn every_list_query_is_served_by_an_index() {
         let (sql, binds) = case.statement.sql(&case.query);
         let plan = query_plan(&mut connection, dialect, &sql, &binds).await;
         assert!(!plan.is_empty(), "{}: the planner said nothing", case.what);
-        let unordered = case.ordered
-            && dialect == Dialect::Sqlite
-            && plan.iter().any(|line| line.contains("USE TEMP B-TREE"));
+        let unordered = case.ordered && sorted_outside_an_index(&plan, dialect);
         if unordered {
             failures.push(format!(
                 "{}: sorted outside the index\n  sql: {sql}\n  plan: {}",

@@ -65,7 +65,7 @@ impl PropellerService for PropellerApi {
             Status::invalid_argument("task_execution.node_execution_id.execution_id is required")
         })?;
         let node_id = match request.map_index {
-            Some(index) => crate::arrays::index_node_id(&node.node_id, index as usize),
+            Some(index) => crate::node_ids::index_node_id(&node.node_id, index as usize),
             None => node.node_id.clone(),
         };
         let key = attempt_key(execution, &node_id, task_execution.retry_attempt);

@@ -46,7 +46,7 @@ pub fn promised_node(reference: &core::OutputReference) -> &str {
 }
 
 /// Outputs of finished nodes, by node id.
-pub type NodeOutputs = HashMap<String, core::LiteralMap>;
+pub type NodeOutputs = HashMap<String, std::sync::Arc<core::LiteralMap>>;
 
 /// Resolves `bindings` against `outputs`.
 pub fn resolve_bindings(
@@ -220,13 +220,13 @@ mod tests {
         let mut outputs = NodeOutputs::new();
         outputs.insert(
             "start-node".into(),
-            core::LiteralMap {
+            std::sync::Arc::new(core::LiteralMap {
                 literals: [("a".to_string(), integer(3))].into(),
-            },
+            }),
         );
         outputs.insert(
             "n0".into(),
-            core::LiteralMap {
+            std::sync::Arc::new(core::LiteralMap {
                 literals: [(
                     "o0".to_string(),
                     literal_of(literal::Value::Collection(core::LiteralCollection {
@@ -234,7 +234,7 @@ mod tests {
                     })),
                 )]
                 .into(),
-            },
+            }),
         );
         outputs
     }

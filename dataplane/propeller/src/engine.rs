@@ -2,12 +2,13 @@
 //! each, keep its lease alive (which is also how a terminate request arrives),
 //! and hand it back when it is done.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 use tonic::transport::Channel;
-use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 use updraft_proto::updraft::admin::v1::execution_queue_service_client::ExecutionQueueServiceClient;
 use updraft_proto::updraft::admin::v1::{
     ClaimExecutionRequest, ClaimedExecution, ReleaseExecutionRequest, RenewLeaseRequest,
@@ -25,6 +26,9 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 const RENEWALS_PER_LEASE: u32 = 6;
 /// How long one claim call waits for work before asking again.
 const CLAIM_WAIT: Duration = Duration::from_secs(20);
+/// How long a stopping propeller waits for its executions to stop and be
+/// handed back.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
 /// Settings of one propeller.
 #[derive(Debug, Clone)]
@@ -70,12 +74,12 @@ impl Propeller {
         let changes = ChangeFeed::new();
         let environment = Arc::new(ExecutionEnvironment {
             events: EventSender::new(
-                AdminServiceClient::new(channel.clone()),
+                Arc::new(crate::control_plane::GrpcControlPlane::new(channel.clone())),
                 settings.propeller_id.clone(),
                 changes.clone(),
             ),
             runtime,
-            signals: Arc::new(crate::gates::AdminSignals::new(channel.clone())),
+            signals: Arc::new(crate::control_plane::AdminSignals::new(channel.clone())),
             storage: settings.storage.clone(),
             log_url_base: settings.log_url_base.clone(),
             default_max_parallelism: settings.default_max_parallelism,
@@ -95,16 +99,28 @@ impl Propeller {
 
     /// Runs forever; a claim that fails (admin down) is retried after a pause.
     pub async fn run(self) {
+        self.run_until(std::future::pending()).await;
+    }
+
+    /// Runs until `shutdown` completes, then stops claiming, stops the
+    /// executions it runs (reporting nothing) and hands each back to admin, so
+    /// the next propeller continues them at once instead of waiting out their
+    /// leases. Returns once they are handed back, or after [`SHUTDOWN_WAIT`].
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         let slots = Arc::new(Semaphore::new(
             self.settings.max_concurrent_executions.max(1),
         ));
         let _free_workers =
             crate::metrics::WorkerSlots::open(self.settings.max_concurrent_executions.max(1));
+        let (stopping, _) = watch::channel(false);
+        let mut runs = JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let permit = Arc::clone(&slots)
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
+            while runs.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                permit = Arc::clone(&slots).acquire_owned() => permit.expect("the semaphore is never closed"),
+                () = &mut shutdown => break,
+            };
             let request = ClaimExecutionRequest {
                 propeller_id: self.settings.propeller_id.clone(),
                 lease_duration: Some(duration(self.settings.lease_duration)),
@@ -112,67 +128,125 @@ impl Propeller {
                 cluster: self.settings.cluster.clone(),
                 labels: self.settings.labels.clone(),
             };
-            match self.queue.clone().claim_execution(request).await {
+            let mut queue = self.queue.clone();
+            let claimed = tokio::select! {
+                claimed = queue.claim_execution(request) => claimed,
+                () = &mut shutdown => break,
+            };
+            match claimed {
                 Ok(response) => {
                     let Some(claimed) = response.into_inner().claimed else {
                         continue;
                     };
                     crate::metrics::record_acceptance(&claimed);
                     let running = crate::metrics::RunningExecution::start();
-                    let queue = self.queue.clone();
-                    let environment = Arc::clone(&self.environment);
-                    let propeller_id = self.settings.propeller_id.clone();
-                    let lease = self.settings.lease_duration;
-                    tokio::spawn(async move {
-                        run_claimed(queue, environment, propeller_id, lease, claimed).await;
+                    let run = ClaimedRun {
+                        queue: self.queue.clone(),
+                        environment: Arc::clone(&self.environment),
+                        propeller_id: self.settings.propeller_id.clone(),
+                        lease: self.settings.lease_duration,
+                        shutdown: stopping.subscribe(),
+                    };
+                    runs.spawn(async move {
+                        Box::pin(run.run(claimed)).await;
                         drop(running);
                         drop(permit);
                     });
                 }
                 Err(status) => {
                     tracing::warn!(code = ?status.code(), message = status.message(), "cannot claim executions from admin; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = &mut shutdown => break,
+                    }
                 }
             }
+        }
+        tracing::info!(
+            executions = runs.len(),
+            "propeller stopping: handing its executions back"
+        );
+        stopping.send_replace(true);
+        let handed_back = tokio::time::timeout(SHUTDOWN_WAIT, async {
+            while runs.join_next().await.is_some() {}
+        })
+        .await;
+        if handed_back.is_err() {
+            tracing::warn!(
+                wait = ?SHUTDOWN_WAIT,
+                "executions still stopping; their leases will expire instead"
+            );
         }
     }
 }
 
-async fn run_claimed(
+/// One claimed execution and what running it needs.
+struct ClaimedRun {
     queue: ExecutionQueueServiceClient<Channel>,
     environment: Arc<ExecutionEnvironment>,
     propeller_id: String,
     lease: Duration,
-    claimed: ClaimedExecution,
-) {
-    let id = claimed
-        .execution
-        .as_ref()
-        .and_then(|execution| execution.id.clone())
-        .unwrap_or_default();
-    let generation = claimed.lease_generation;
-    let (abort_sender, abort_receiver) = watch::channel(None::<StopReason>);
-    let keeper = tokio::spawn(keep_lease(
-        queue.clone(),
-        id.clone(),
-        propeller_id.clone(),
-        generation,
-        lease,
-        abort_sender,
-    ));
-    tracing::info!(execution = %id.name, generation, previous_claims = claimed.previous_claims, "claimed execution");
-    let end = run_execution(environment, claimed, abort_receiver).await;
-    keeper.abort();
-    tracing::info!(execution = %id.name, ?end, "execution finished");
-    if !matches!(end, ExecutionEnd::Abandoned(_)) {
-        let release = ReleaseExecutionRequest {
-            id: Some(id.clone()),
+    /// Turns true when the propeller stops.
+    shutdown: watch::Receiver<bool>,
+}
+
+impl ClaimedRun {
+    async fn run(self, claimed: ClaimedExecution) {
+        let Self {
+            queue,
+            environment,
             propeller_id,
-            lease_generation: generation,
-        };
-        if let Err(status) = queue.clone().release_execution(release).await {
-            // The lease then simply expires; a new claim sees a terminal execution.
-            tracing::warn!(execution = %id.name, message = status.message(), "cannot release execution");
+            lease,
+            mut shutdown,
+        } = self;
+        let id = claimed
+            .execution
+            .as_ref()
+            .and_then(|execution| execution.id.clone())
+            .unwrap_or_default();
+        let generation = claimed.lease_generation;
+        let (abort_sender, abort_receiver) = watch::channel(None::<StopReason>);
+        let abort_sender = Arc::new(abort_sender);
+        let keeper = tokio::spawn(keep_lease(
+            queue.clone(),
+            id.clone(),
+            propeller_id.clone(),
+            generation,
+            lease,
+            Arc::clone(&abort_sender),
+        ));
+        let shutdown_watch = tokio::spawn({
+            let abort = Arc::clone(&abort_sender);
+            async move {
+                if shutdown.wait_for(|stopping| *stopping).await.is_ok() {
+                    abort.send_if_modified(|reason| {
+                        reason.is_none() && {
+                            *reason = Some(StopReason::Shutdown);
+                            true
+                        }
+                    });
+                }
+            }
+        });
+        tracing::info!(execution = %id.name, generation, previous_claims = claimed.previous_claims, "claimed execution");
+        let end = run_execution(environment, claimed, abort_receiver).await;
+        keeper.abort();
+        shutdown_watch.abort();
+        let handed_back = *abort_sender.borrow() == Some(StopReason::Shutdown);
+        tracing::info!(execution = %id.name, ?end, handed_back, "execution finished");
+        // An execution this propeller ended, or stops running because it
+        // stops, goes back to admin; one admin took away (lease lost, events
+        // refused) is not this propeller's to release.
+        if handed_back || !matches!(end, ExecutionEnd::Abandoned(_)) {
+            let release = ReleaseExecutionRequest {
+                id: Some(id.clone()),
+                propeller_id,
+                lease_generation: generation,
+            };
+            if let Err(status) = queue.clone().release_execution(release).await {
+                // The lease then simply expires; a new claim sees a terminal execution.
+                tracing::warn!(execution = %id.name, message = status.message(), "cannot release execution");
+            }
         }
     }
 }
@@ -184,7 +258,7 @@ async fn keep_lease(
     propeller_id: String,
     generation: u64,
     lease: Duration,
-    abort: watch::Sender<Option<StopReason>>,
+    abort: Arc<watch::Sender<Option<StopReason>>>,
 ) {
     let mut interval = tokio::time::interval(lease / RENEWALS_PER_LEASE);
     interval.tick().await;

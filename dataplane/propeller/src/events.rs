@@ -2,15 +2,20 @@
 //! unreachable, so none is lost; a duplicate is harmless (admin answers
 //! ALREADY_EXISTS), and an execution admin already holds as terminal stops.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::event;
-use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
 use crate::changes::ChangeFeed;
+use crate::control_plane::ControlPlane;
+
+/// One call to admin, as the [`ControlPlane`] trait's methods return it.
+type AdminCall<'a> = Pin<Box<dyn Future<Output = Result<(), Status>> + Send + 'a>>;
 
 /// How long to keep retrying one event while admin is unreachable.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
@@ -30,7 +35,7 @@ pub enum EventError {
 /// Sends workflow, node and task events to admin.
 #[derive(Clone)]
 pub struct EventSender {
-    admin: AdminServiceClient<Channel>,
+    admin: Arc<dyn ControlPlane>,
     producer_id: String,
     changes: ChangeFeed,
 }
@@ -38,11 +43,7 @@ pub struct EventSender {
 impl EventSender {
     /// Events will carry `producer_id` (this propeller's name); each one
     /// admin accepts is published on `changes`.
-    pub fn new(
-        admin: AdminServiceClient<Channel>,
-        producer_id: String,
-        changes: ChangeFeed,
-    ) -> Self {
+    pub fn new(admin: Arc<dyn ControlPlane>, producer_id: String, changes: ChangeFeed) -> Self {
         Self {
             admin,
             producer_id,
@@ -50,10 +51,10 @@ impl EventSender {
         }
     }
 
-    /// A client of the admin events go to, for nodes that call it directly
+    /// The admin events go to, for nodes that call it directly
     /// (launch-plan nodes start and watch child executions).
-    pub fn admin(&self) -> AdminServiceClient<Channel> {
-        self.admin.clone()
+    pub fn admin(&self) -> &Arc<dyn ControlPlane> {
+        &self.admin
     }
 
     /// This propeller's name, as events carry it.
@@ -66,17 +67,11 @@ impl EventSender {
         mut event: event::WorkflowExecutionEvent,
     ) -> Result<(), EventError> {
         event.producer_id.clone_from(&self.producer_id);
-        self.send(|mut admin, request_id| {
-            let event = event.clone();
-            async move {
-                admin
-                    .create_workflow_event(admin::WorkflowExecutionEventRequest {
-                        request_id,
-                        event: Some(event),
-                    })
-                    .await
-                    .map(|_| ())
-            }
+        self.send(|admin, request_id| {
+            admin.create_workflow_event(admin::WorkflowExecutionEventRequest {
+                request_id,
+                event: Some(event.clone()),
+            })
         })
         .await?;
         self.changes.workflow(&event);
@@ -85,17 +80,11 @@ impl EventSender {
 
     pub async fn node(&self, mut event: event::NodeExecutionEvent) -> Result<(), EventError> {
         event.producer_id.clone_from(&self.producer_id);
-        self.send(|mut admin, request_id| {
-            let event = event.clone();
-            async move {
-                admin
-                    .create_node_event(admin::NodeExecutionEventRequest {
-                        request_id,
-                        event: Some(event),
-                    })
-                    .await
-                    .map(|_| ())
-            }
+        self.send(|admin, request_id| {
+            admin.create_node_event(admin::NodeExecutionEventRequest {
+                request_id,
+                event: Some(event.clone()),
+            })
         })
         .await?;
         self.changes.node(&event);
@@ -104,17 +93,11 @@ impl EventSender {
 
     pub async fn task(&self, mut event: event::TaskExecutionEvent) -> Result<(), EventError> {
         event.producer_id.clone_from(&self.producer_id);
-        self.send(|mut admin, request_id| {
-            let event = event.clone();
-            async move {
-                admin
-                    .create_task_event(admin::TaskExecutionEventRequest {
-                        request_id,
-                        event: Some(event),
-                    })
-                    .await
-                    .map(|_| ())
-            }
+        self.send(|admin, request_id| {
+            admin.create_task_event(admin::TaskExecutionEventRequest {
+                request_id,
+                event: Some(event.clone()),
+            })
         })
         .await?;
         crate::metrics::record_task_event(&event);
@@ -122,20 +105,15 @@ impl EventSender {
         Ok(())
     }
 
-    async fn send<F, Fut>(&self, call: F) -> Result<(), EventError>
+    async fn send<'a, F>(&'a self, call: F) -> Result<(), EventError>
     where
-        F: Fn(AdminServiceClient<Channel>, String) -> Fut,
-        Fut: std::future::Future<Output = Result<(), Status>>,
+        F: Fn(&'a dyn ControlPlane, String) -> AdminCall<'a>,
     {
         let request_id = uuid_like();
         let started = tokio::time::Instant::now();
         let mut backoff = Duration::from_millis(100);
         loop {
-            // Boxed: a tonic call's future is ~18 KB, and every node-running
-            // future awaits events, so inline it would make each of them (and
-            // each frame building one) that much bigger; nested branch and
-            // subworkflow nodes then overflowed a 2 MiB worker stack.
-            match Box::pin(call(self.admin.clone(), request_id.clone())).await {
+            match call(self.admin.as_ref(), request_id.clone()).await {
                 Ok(()) => return Ok(()),
                 Err(status) if status.code() == Code::AlreadyExists => return Ok(()),
                 Err(status) if is_transient(&status) => {

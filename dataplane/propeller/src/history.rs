@@ -18,12 +18,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, node_execution, task_execution};
-use updraft_proto::flyteidl::service::admin_service_client::AdminServiceClient;
 
+use crate::control_plane::ControlPlane;
 use crate::events::EventError;
 
 /// Node executions listed per page.
@@ -63,7 +62,7 @@ impl PastNode {
     pub(crate) fn error(&self, unique_id: &str) -> core::ExecutionError {
         match &self.output {
             Some(admin::node_execution_closure::OutputResult::Error(error)) => error.clone(),
-            _ => crate::execution::system_error(
+            _ => crate::execution::event_builders::system_error(
                 "NodeEnded",
                 &format!(
                     "node {unique_id} already ended in phase {} before updraft restarted",
@@ -119,7 +118,7 @@ impl ExecutionHistory {
     /// Reads what happened: this execution's nodes when it was claimed before,
     /// and the original's when it was made by `RecoverExecution`.
     pub(crate) async fn load(
-        admin: &AdminServiceClient<Channel>,
+        admin: &dyn ControlPlane,
         execution: &admin::Execution,
         previous_claims: u32,
     ) -> Result<Self, EventError> {
@@ -164,7 +163,7 @@ impl ExecutionHistory {
 /// Every node execution of `execution`, nested ones included (listed under
 /// their parents, as admin serves them).
 async fn list_all_node_executions(
-    admin: &AdminServiceClient<Channel>,
+    admin: &dyn ControlPlane,
     execution: &core::WorkflowExecutionIdentifier,
 ) -> Result<HashMap<String, PastNode>, EventError> {
     let mut nodes = HashMap::new();
@@ -179,12 +178,7 @@ async fn list_all_node_executions(
                 unique_parent_id: parent.clone(),
                 ..Default::default()
             };
-            let page = with_retries(|| {
-                let mut admin = admin.clone();
-                let request = request.clone();
-                async move { admin.list_node_executions(request).await }
-            })
-            .await?;
+            let page = with_retries(|| admin.list_node_executions(request.clone())).await?;
             for node in page.node_executions {
                 let Some(id) = node.id else { continue };
                 let closure = node.closure.unwrap_or_default();
@@ -214,7 +208,7 @@ async fn list_all_node_executions(
 
 /// The attempts admin holds for a task node, oldest first.
 pub(crate) async fn task_attempts(
-    admin: &AdminServiceClient<Channel>,
+    admin: &dyn ControlPlane,
     node_execution_id: &core::NodeExecutionIdentifier,
 ) -> Result<Vec<PastAttempt>, EventError> {
     let mut attempts = Vec::new();
@@ -226,12 +220,7 @@ pub(crate) async fn task_attempts(
             token: token.clone(),
             ..Default::default()
         };
-        let page = with_retries(|| {
-            let mut admin = admin.clone();
-            let request = request.clone();
-            async move { admin.list_task_executions(request).await }
-        })
-        .await?;
+        let page = with_retries(|| admin.list_task_executions(request.clone())).await?;
         for task in page.task_executions {
             let closure = task.closure.unwrap_or_default();
             attempts.push(PastAttempt {
@@ -256,13 +245,13 @@ pub(crate) async fn task_attempts(
 async fn with_retries<T, F, Fut>(call: F) -> Result<T, EventError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<tonic::Response<T>, Status>>,
+    Fut: std::future::Future<Output = Result<T, Status>>,
 {
     let started = tokio::time::Instant::now();
     let mut backoff = Duration::from_millis(100);
     loop {
         match call().await {
-            Ok(response) => return Ok(response.into_inner()),
+            Ok(response) => return Ok(response),
             Err(status)
                 if matches!(
                     status.code(),

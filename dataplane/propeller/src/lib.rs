@@ -3,19 +3,19 @@
 //! [`runtime::TaskRuntime`] is the seam between the engine and where a task
 //! actually runs: [`local::LocalProcessRuntime`] runs the task's container
 //! command as a local process (the embedded default); a Kubernetes runtime
-//! implements the same trait.
+//! implements the same trait. [`control_plane::ControlPlane`] is the seam
+//! between the engine and admin.
 
 pub mod api;
-pub mod arrays;
 pub mod bindings;
+pub mod catalog_keys;
 pub mod changes;
 pub mod conditions;
+pub mod control_plane;
 pub mod engine;
 pub mod events;
 pub mod execution;
-pub mod gates;
 pub mod history;
-pub mod launch_plans;
 pub mod local;
 pub mod logs;
 pub mod metrics;
@@ -24,3 +24,5 @@ pub mod outcome;
 pub mod paths;
 pub mod runtime;
 pub mod template;
+#[doc(hidden)]
+pub mod testing;

@@ -45,6 +45,12 @@ enum Hash {
     Fnv64,
 }
 
+/// The node id an index of a map node runs (and keeps its log) under: files
+/// of one index live under the array node's folder.
+pub fn index_node_id(array_node_id: &str, index: usize) -> String {
+    format!("{array_node_id}-{index}")
+}
+
 fn fixed_length_id_for_parts(parts: &[&str], hash: Hash) -> String {
     let mut joined = String::new();
     for part in parts {

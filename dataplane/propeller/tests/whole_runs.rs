@@ -320,6 +320,10 @@ impl ControlPlane {
 
     /// A propeller on its own runtime, so that it can be stopped dead.
     fn start_propeller(&self, name: &str) -> RunningPropeller {
+        self.start_propeller_with_lease(name, LEASE)
+    }
+
+    fn start_propeller_with_lease(&self, name: &str, lease: Duration) -> RunningPropeller {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -348,14 +352,22 @@ impl ControlPlane {
                 log_url_base: None,
                 max_concurrent_executions: 4,
                 default_max_parallelism: 4,
-                lease_duration: LEASE,
+                lease_duration: lease,
             };
             let propeller = Propeller::new(settings, channel.clone(), Arc::new(tasks));
             let api = PropellerApi::new(logs, propeller.changes(), channel);
             (propeller, api)
         };
-        runtime.spawn(propeller.run());
-        RunningPropeller { runtime, api }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let engine = runtime.spawn(propeller.run_until(async move {
+            let _ = stopped.await;
+        }));
+        RunningPropeller {
+            runtime,
+            api,
+            stop: Some(stop),
+            engine: Some(engine),
+        }
     }
 
     async fn execution(&mut self, id: &core::WorkflowExecutionIdentifier) -> admin::Execution {
@@ -486,9 +498,22 @@ impl ControlPlane {
 struct RunningPropeller {
     runtime: tokio::runtime::Runtime,
     api: PropellerApi,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    engine: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningPropeller {
+    /// Stops it as a SIGTERM would: its engine hands its executions back.
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(engine) = self.engine.take() {
+            engine.await.expect("the engine stops cleanly");
+        }
+        self.crash();
+    }
+
     /// A client of this propeller's API, served on a port of its own runtime.
     async fn api_client(&self) -> PropellerServiceClient<Channel> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -537,6 +562,29 @@ async fn a_restarted_propeller_reads_a_task_that_finished_while_it_was_down() {
     let n1 = plane.attempts(&id, "n1").await;
     assert_eq!(n1.len(), 1, "{n1:?}");
     assert_eq!(n1[0].1, TaskPhase::Succeeded);
+}
+
+/// With leases far longer than the test's patience, the second propeller
+/// can only continue the execution because the first handed it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_propeller_that_stops_hands_its_executions_back_for_the_next_to_continue() {
+    let long_lease = Duration::from_secs(3600);
+    let mut plane = ControlPlane::start().await;
+    std::fs::write(plane.marks().join("sleep"), "60").unwrap();
+    let first_propeller = plane.start_propeller_with_lease("propeller-a", long_lease);
+    let id = plane.launch(2).await;
+
+    plane.wait_for_mark("second-started").await;
+    first_propeller.stop().await;
+    std::fs::write(plane.marks().join("sleep"), "0").unwrap();
+    let second_propeller = plane.start_propeller_with_lease("propeller-b", long_lease);
+
+    let phase = plane.wait_for_end(&id).await;
+    second_propeller.crash();
+    assert_eq!(phase, core::workflow_execution::Phase::Succeeded);
+    assert_eq!(plane.output(&id).await, Some(30));
+    assert_eq!(plane.marked("first").len(), 1, "first ran once");
+    assert_eq!(plane.marked("second-finished").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Integration tests of the `updraft` server: the real application on port 0.
 
+mod catalog;
 mod config;
 mod console;
 mod console_pages;
@@ -10,4 +11,5 @@ mod live;
 mod metrics;
 mod node_drawer;
 mod placement;
+mod scheduler;
 mod task_logs;

@@ -81,7 +81,7 @@ async fn a_finished_attempts_log_is_sent_whole_then_ended() {
 async fn each_index_of_a_map_node_has_its_own_log() {
     let app = TestApp::spawn().await;
     // The local runtime keeps index 2's second try under its own node id.
-    let index_node = updraft_propeller::arrays::index_node_id("n0", 2);
+    let index_node = updraft_propeller::node_ids::index_node_id("n0", 2);
     write_log(&app, &index_node, 1, "index two, second try\n");
     write_log(&app, "n0", 1, "the map node itself\n");
 

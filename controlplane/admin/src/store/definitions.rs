@@ -146,10 +146,16 @@ pub trait LaunchPlanRepo {
         query: &ListQuery,
     ) -> Result<Vec<DefinitionKey>, StoreError>;
     /// Makes `key` the active version of its name and deactivates the others,
-    /// in one transaction; false if `key` does not exist.
-    async fn activate_launch_plan(&self, key: &DefinitionKey, now: i64)
-    -> Result<bool, StoreError>;
-    /// Marks `key` inactive; false if it does not exist.
+    /// turning `schedule` on for it and the others' schedules off, in one
+    /// transaction; false if `key` does not exist.
+    async fn activate_launch_plan(
+        &self,
+        key: &DefinitionKey,
+        schedule: Option<&updraft_scheduler::Schedule>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Marks `key` inactive and turns its schedule off; false if it does
+    /// not exist.
     async fn deactivate_launch_plan(
         &self,
         key: &DefinitionKey,
@@ -480,6 +486,7 @@ impl LaunchPlanRepo for SqlStore {
     async fn activate_launch_plan(
         &self,
         key: &DefinitionKey,
+        schedule: Option<&updraft_scheduler::Schedule>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let _timer = time_database_call!("launch_plans", "update");
@@ -512,6 +519,14 @@ impl LaunchPlanRepo for SqlStore {
         .execute(&mut *transaction)
         .await
         .context("deactivate the other launch plan versions")?;
+        updraft_scheduler::store::activate_schedule(
+            &mut transaction,
+            &scheduled_version(key),
+            schedule,
+            now,
+        )
+        .await
+        .context("turn the launch plan's schedule on")?;
         transaction.commit().await.context("commit")?;
         Ok(true)
     }
@@ -523,6 +538,7 @@ impl LaunchPlanRepo for SqlStore {
         now: i64,
     ) -> Result<bool, StoreError> {
         let _timer = time_database_call!("launch_plans", "update");
+        let mut transaction = self.pool.begin().await.context("begin a transaction")?;
         let result = sqlx::query(
             "UPDATE launch_plans SET state = 0, updated_at = $1 \
              WHERE project = $2 AND domain = $3 AND name = $4 AND version = $5",
@@ -532,9 +548,22 @@ impl LaunchPlanRepo for SqlStore {
         .bind(key.domain.clone())
         .bind(key.name.clone())
         .bind(key.version.clone())
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await
         .context("deactivate a launch plan")?;
+        updraft_scheduler::store::deactivate_schedule(&mut transaction, &scheduled_version(key))
+            .await
+            .context("turn the launch plan's schedule off")?;
+        transaction.commit().await.context("commit")?;
         Ok(result.rows_affected() > 0)
+    }
+}
+
+fn scheduled_version(key: &DefinitionKey) -> updraft_scheduler::LaunchPlanVersion {
+    updraft_scheduler::LaunchPlanVersion {
+        project: key.project.clone(),
+        domain: key.domain.clone(),
+        name: key.name.clone(),
+        version: key.version.clone(),
     }
 }

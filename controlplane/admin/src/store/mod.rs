@@ -17,9 +17,7 @@ pub(crate) mod timing;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sqlx::any::{AnyArguments, AnyPoolOptions};
-use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::AnyPool;
 
 pub use definitions::{
     DefinitionKey, LaunchPlanRecord, LaunchPlanRepo, TaskRecord, TaskRepo, WorkflowRecord,
@@ -93,14 +91,8 @@ pub(crate) fn map_insert_error(
     }
 }
 
-/// Which SQL dialect the pool speaks; only the migrations and pragmas differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// SQLite, the embedded default.
-    Sqlite,
-    /// PostgreSQL 15 or later.
-    Postgres,
-}
+pub(crate) use updraft_database::bind_values;
+pub use updraft_database::{Dialect, SqlValue};
 
 /// The admin's database: every repository trait is implemented on it.
 #[derive(Debug, Clone)]
@@ -134,47 +126,23 @@ impl SqlStore {
     /// brings the schema up to date and makes sure the default project exists.
     #[tracing::instrument(skip_all)]
     pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
-        sqlx::any::install_default_drivers();
-        let dialect = if database_url.starts_with("sqlite:") {
-            Dialect::Sqlite
-        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-            Dialect::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl {
-                url_scheme: database_url
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            });
-        };
-        let mut options = AnyPoolOptions::new();
-        if dialect == Dialect::Sqlite {
-            // WAL lets readers proceed while a writer commits; the busy timeout
-            // makes concurrent writers wait instead of failing with SQLITE_BUSY.
-            options = options
-                .max_connections(8)
-                .after_connect(|connection, _meta| {
-                    Box::pin(async move {
-                        connection.execute("PRAGMA journal_mode = WAL").await?;
-                        connection.execute("PRAGMA busy_timeout = 10000").await?;
-                        connection.execute("PRAGMA synchronous = NORMAL").await?;
-                        // Each pooled connection has its own small page
-                        // cache, and the pool hands them out in turn, so a
-                        // list read pages through syscalls on a cold cache;
-                        // a mapped file serves them all from the OS's one.
-                        connection.execute("PRAGMA mmap_size = 1073741824").await?;
-                        Ok(())
-                    })
-                });
-        } else {
-            options = options.max_connections(16);
-        }
-        let pool = options
-            .connect(database_url)
+        let (pool, dialect) = updraft_database::open_pool(database_url)
             .await
-            .context("connect to the database")?;
+            .map_err(|error| match error {
+                updraft_database::OpenError::UnsupportedUrl { url_scheme } => {
+                    StoreError::UnsupportedUrl { url_scheme }
+                }
+                updraft_database::OpenError::Connect(source) => StoreError::Database {
+                    action: "connect to the database",
+                    source,
+                },
+            })?;
         migrator(dialect).run(&pool).await?;
+        // Activating a launch plan turns its schedule on in the same
+        // transaction, so the scheduler's table is admin's to migrate too.
+        updraft_scheduler::store::migrator(dialect)
+            .run(&pool)
+            .await?;
         let store = Self { pool, dialect };
         store.ensure_default_project().await?;
         Ok(store)
@@ -231,15 +199,6 @@ pub fn timestamp_from_micros(micros: i64) -> prost_types::Timestamp {
         seconds: micros.div_euclid(1_000_000),
         nanos: i32::try_from(micros.rem_euclid(1_000_000) * 1_000).unwrap_or_default(),
     }
-}
-
-/// A value bound to a placeholder: only integers and text are ever compared.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlValue {
-    /// An integer column (phases, states, timestamps).
-    Integer(i64),
-    /// A text column.
-    Text(String),
 }
 
 /// A comparison operator of Flyte's filter language.
@@ -399,18 +358,4 @@ pub(crate) fn render_where(conditions: &[Condition], binds: &mut Vec<SqlValue>) 
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     }
-}
-
-/// Binds `values` to `query` in order.
-pub(crate) fn bind_values<'q>(
-    mut query: Query<'q, Any, AnyArguments<'q>>,
-    values: &[SqlValue],
-) -> Query<'q, Any, AnyArguments<'q>> {
-    for value in values {
-        query = match value {
-            SqlValue::Integer(number) => query.bind(*number),
-            SqlValue::Text(text) => query.bind(text.clone()),
-        };
-    }
-    query
 }

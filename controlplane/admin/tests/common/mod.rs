@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::Request;
 use axum::serve::ListenerExt;
-use sqlx::{Connection, Executor};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tower::ServiceExt;
@@ -63,105 +62,8 @@ impl Drop for TestApp {
     }
 }
 
-/// Which database a harness admin runs on.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    /// A fresh SQLite file in the test's directory.
-    Sqlite,
-    /// A fresh database on the PostgreSQL server at this URL.
-    Postgres(String),
-}
-
-tokio::task_local! {
-    /// The backend of the test running on this task, set by [`run_on`].
-    static TEST_BACKEND: Backend;
-}
-
-/// Runs one test body with every [`TestApp::spawn`] in it on `backend`.
-pub async fn run_on(backend: Backend, test: impl Future<Output = ()>) {
-    TEST_BACKEND.scope(backend, test).await;
-}
-
-/// Turns each named `async fn` of the test file into a module of two tests,
-/// `NAME::sqlite` and `NAME::postgres`, so a failure names its backend. The
-/// PostgreSQL one passes without running when `UPDRAFT_TEST_POSTGRES` is
-/// not set. A test function left out of the list is dead code, which the
-/// lints refuse.
-macro_rules! on_every_backend {
-    ($($test:ident),+ $(,)?) => {
-        $(
-            mod $test {
-                #[tokio::test]
-                async fn sqlite() {
-                    $crate::common::run_on($crate::common::Backend::Sqlite, super::$test()).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    match $crate::common::Backend::postgres_from_environment() {
-                        Some(backend) => $crate::common::run_on(backend, super::$test()).await,
-                        None => eprintln!("UPDRAFT_TEST_POSTGRES is not set; skipping"),
-                    }
-                }
-            }
-        )+
-    };
-}
-pub(crate) use on_every_backend;
-
-impl Backend {
-    /// Postgres when `UPDRAFT_TEST_POSTGRES` names a server, else SQLite.
-    pub fn from_environment() -> Self {
-        Self::postgres_from_environment().unwrap_or(Self::Sqlite)
-    }
-
-    /// The PostgreSQL server `UPDRAFT_TEST_POSTGRES` names, if it names one.
-    pub fn postgres_from_environment() -> Option<Self> {
-        match std::env::var("UPDRAFT_TEST_POSTGRES") {
-            Ok(server_url) if !server_url.is_empty() => Some(Self::Postgres(server_url)),
-            _ => None,
-        }
-    }
-
-    /// The backend of the running test.
-    #[track_caller]
-    pub fn of_this_test() -> Self {
-        TEST_BACKEND.try_with(Clone::clone).expect(
-            "TestApp::spawn runs in a test that on_every_backend! made, on the test's own task",
-        )
-    }
-
-    /// `sqlite` or `postgres`, for reports.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Sqlite => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-}
-
-/// The URL of a fresh, empty database of `backend` (a SQLite file in `directory`).
-pub async fn fresh_database_url(backend: &Backend, directory: &std::path::Path) -> String {
-    match backend {
-        Backend::Postgres(server_url) => {
-            sqlx::any::install_default_drivers();
-            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-            let mut connection = sqlx::AnyConnection::connect(server_url)
-                .await
-                .expect("connect to UPDRAFT_TEST_POSTGRES");
-            connection
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create a test database");
-            let without_query = server_url.split('?').next().unwrap_or(server_url);
-            let (server, _database) = without_query
-                .rsplit_once('/')
-                .expect("UPDRAFT_TEST_POSTGRES names a database");
-            format!("{server}/{name}")
-        }
-        Backend::Sqlite => format!("sqlite://{}?mode=rwc", directory.join("admin.db").display()),
-    }
-}
+pub(crate) use updraft_database::on_every_backend;
+pub use updraft_database::testing::{Backend, fresh_database_url, run_on};
 
 /// Routes gRPC (by content type) to `grpc` and everything else to `http`.
 fn route_by_content_type(grpc: Router, http: Router) -> Router {

@@ -13,10 +13,12 @@ use updraft_proto::flyteidl::core::{self, array_node, literal, node, task_node};
 use updraft_proto::flyteidl::event::{self, task_execution_event};
 
 use crate::events::EventError;
+use crate::execution::nodes::task::{Launched, launch_attempt};
 use crate::execution::{
     AbortSignal, AttemptEnd, BoxFuture, NodeEnd, NodePlace, NodeReporter, RetryBudget, StopReason,
     attempt_logs, container_error_to_execution_error, now, system_error, user_error, watch_attempt,
 };
+use crate::node_ids::index_node_id;
 use crate::outcome::{TaskOutcome, read_outcome};
 use crate::paths::attempt_key;
 use crate::runtime::TaskLaunch;
@@ -219,18 +221,20 @@ pub(crate) fn run_array_node(
                             (INDEX_VARIABLE.to_string(), index.to_string()),
                         ]),
                     };
-                    let end = match context.environment.runtime.launch(launch).await {
-                        Err(error) => {
-                            AttemptEnd::Failed(system_error("TaskStart", &error.to_string()), true)
-                        }
-                        Ok(mut running) => {
+                    let launched =
+                        launch_attempt(context.environment.runtime.as_ref(), launch, &task, &stop)
+                            .await;
+                    let end = match launched {
+                        Launched::Ended(end) => end,
+                        Launched::StoppedBeforeStart => return (index, IndexEnd::Stopped),
+                        Launched::Started(mut started) => {
                             let _ = updates.send((
                                 index,
                                 attempt,
                                 core::task_execution::Phase::Running,
                             ));
                             watch_attempt(
-                                running.as_mut(),
+                                &mut started,
                                 &context.environment.storage,
                                 &output_prefix,
                                 &task,
@@ -346,7 +350,7 @@ pub(crate) fn run_array_node(
                 .iter()
                 .any(|end| matches!(end, Some(IndexEnd::Stopped)))
         {
-            if !matches!(reason, Some(StopReason::LeaseLost)) {
+            if reason.as_ref().is_none_or(StopReason::is_reported) {
                 context
                     .environment
                     .events
@@ -525,12 +529,6 @@ async fn resume_index(
     }
 }
 
-/// The node id an index of a map node runs (and keeps its log) under: files
-/// of one index live under the array node's folder.
-pub fn index_node_id(array_node_id: &str, index: usize) -> String {
-    format!("{array_node_id}-{index}")
-}
-
 /// How many indexes the mapped (not bound) list inputs have; they must agree.
 fn mapped_size(inputs: &core::LiteralMap, bound_inputs: &[String]) -> Result<usize, String> {
     let mut size: Option<(usize, &str)> = None;
@@ -583,5 +581,93 @@ fn none_literal() -> core::Literal {
             value: Some(core::scalar::Value::NoneType(core::Void {})),
         }))),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use updraft_proto::flyteidl::core::node_execution::Phase as NodePhase;
+
+    use super::{array_node, core};
+    use crate::execution::ExecutionEnd;
+    use crate::testing::*;
+
+    fn mapping(task: &core::TaskTemplate, min_successes: Option<u32>) -> core::WorkflowTemplate {
+        let inner = task_node("n0", task, vec![promise("x", INPUTS, "x")]);
+        let node = core::Node {
+            id: "map".into(),
+            inputs: vec![promise("x", INPUTS, "xs")],
+            target: Some(core::node::Target::ArrayNode(Box::new(core::ArrayNode {
+                node: Some(Box::new(inner)),
+                is_original_sub_node_interface: Some(true),
+                success_criteria: min_successes.map(array_node::SuccessCriteria::MinSuccesses),
+                ..Default::default()
+            }))),
+            ..Default::default()
+        };
+        workflow("wf", &["xs"], vec![node], vec![promise("o0", "map", "o0")])
+    }
+
+    #[tokio::test]
+    async fn each_index_runs_once_and_the_outputs_are_gathered_in_order() {
+        let bed = TestBed::default();
+        let add = task("add_one", &["x"], &["o0"]);
+        bed.runtime.script("add_one", vec![add_one()]);
+        let end = bed
+            .run(claim(
+                "e1",
+                mapping(&add, None),
+                &[add],
+                &[],
+                literals([("xs", integers(&[1, 2, 3]))]),
+            ))
+            .await;
+        assert_eq!(end, ExecutionEnd::Succeeded);
+        let outputs = bed.workflow_outputs("e1").await.expect("outputs");
+        assert_eq!(as_integers(&outputs.literals["o0"]), Some(vec![2, 3, 4]));
+        assert_eq!(bed.runtime.launch_count("add_one"), 3);
+        let indexes: Vec<String> = bed
+            .runtime
+            .launches()
+            .iter()
+            .map(|launch| launch.environment["FLYTE_K8S_ARRAY_INDEX"].clone())
+            .collect();
+        let mut sorted = indexes.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["0", "1", "2"]);
+        let last_task_event = bed.admin.task_events().pop().expect("task events");
+        let resources = last_task_event
+            .metadata
+            .expect("metadata")
+            .external_resources;
+        assert_eq!(resources.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn too_few_successes_fail_the_node_saying_how_many() {
+        let bed = TestBed::default();
+        let failing = task("failing", &["x"], &["o0"]);
+        bed.runtime.script("failing", vec![Step::fail("no", false)]);
+        let end = bed
+            .run(claim(
+                "e1",
+                mapping(&failing, Some(3)),
+                &[failing],
+                &[],
+                literals([("xs", integers(&[1, 2, 3]))]),
+            ))
+            .await;
+        let ExecutionEnd::Failed(error) = end else {
+            panic!("expected a failure, got {end:?}");
+        };
+        assert!(
+            error.message.contains("0 of 3 indexes succeeded, 3 needed"),
+            "{}",
+            error.message
+        );
+        assert_eq!(
+            bed.admin.node_phases("e1", "map").last(),
+            Some(&NodePhase::Failed)
+        );
     }
 }

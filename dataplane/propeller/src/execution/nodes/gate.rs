@@ -5,73 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tonic::transport::Channel;
 use updraft_proto::flyteidl::admin;
 use updraft_proto::flyteidl::core::{self, gate_node, literal, primitive, scalar};
-use updraft_proto::flyteidl::service::signal_service_client::SignalServiceClient;
+
+use crate::control_plane::{SignalError, SignalSource};
 
 use crate::events::EventError;
 use crate::execution::{AbortSignal, BoxFuture, NodeEnd, NodeReporter, system_error, user_error};
 
 /// How often a waiting gate asks whether its signal has been set.
 const SIGNAL_POLL: Duration = Duration::from_secs(1);
-
-/// Why a signal could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum SignalError {
-    #[error(
-        "admin does not serve SignalService, so gate nodes that wait for approval or input cannot run"
-    )]
-    Unsupported,
-    #[error("admin refused the signal: {0}")]
-    Refused(String),
-    #[error("admin is unreachable: {0}")]
-    Unreachable(String),
-}
-
-/// Where gate nodes get their signals: admin's `SignalService`.
-#[async_trait::async_trait]
-pub trait SignalSource: Send + Sync + 'static {
-    /// Creates the signal if it does not exist yet and returns it, with its
-    /// value once someone has set it.
-    async fn get_or_create_signal(
-        &self,
-        request: admin::SignalGetOrCreateRequest,
-    ) -> Result<admin::Signal, SignalError>;
-}
-
-/// The `SignalService` of the admin this propeller reports to.
-pub struct AdminSignals {
-    client: SignalServiceClient<Channel>,
-}
-
-impl AdminSignals {
-    /// Signals read over `channel`, the propeller's connection to admin.
-    pub fn new(channel: Channel) -> Self {
-        Self {
-            client: SignalServiceClient::new(channel),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl SignalSource for AdminSignals {
-    async fn get_or_create_signal(
-        &self,
-        request: admin::SignalGetOrCreateRequest,
-    ) -> Result<admin::Signal, SignalError> {
-        match self.client.clone().get_or_create_signal(request).await {
-            Ok(response) => Ok(response.into_inner()),
-            Err(status) => Err(match status.code() {
-                tonic::Code::Unimplemented => SignalError::Unsupported,
-                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
-                    SignalError::Unreachable(status.message().to_string())
-                }
-                _ => SignalError::Refused(status.message().to_string()),
-            }),
-        }
-    }
-}
 
 /// Runs a gate node to its end.
 pub(crate) fn run_gate_node(
@@ -210,4 +153,144 @@ fn is_true(value: &core::Literal) -> bool {
             Some(scalar::Value::Primitive(core::Primitive { value: Some(primitive::Value::Boolean(true)) }))
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use updraft_proto::flyteidl::core::node_execution::Phase as NodePhase;
+
+    use super::{core, gate_node};
+    use crate::execution::tests::wait_until;
+    use crate::execution::{ExecutionEnd, StopReason};
+    use crate::testing::*;
+
+    fn gate(id: &str, condition: gate_node::Condition, inputs: Vec<core::Binding>) -> core::Node {
+        core::Node {
+            id: id.into(),
+            inputs,
+            target: Some(core::node::Target::GateNode(core::GateNode {
+                condition: Some(condition),
+            })),
+            ..Default::default()
+        }
+    }
+
+    fn boolean(value: bool) -> core::Literal {
+        core::Literal {
+            value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
+                value: Some(core::scalar::Value::Primitive(core::Primitive {
+                    value: Some(core::primitive::Value::Boolean(value)),
+                })),
+            }))),
+            ..Default::default()
+        }
+    }
+
+    fn approval(signal: &str) -> core::WorkflowTemplate {
+        let node = gate(
+            "g",
+            gate_node::Condition::Approve(core::ApproveCondition {
+                signal_id: signal.into(),
+            }),
+            vec![promise("x", INPUTS, "x")],
+        );
+        workflow("wf", &["x"], vec![node], vec![promise("o0", "g", "x")])
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sleep_gate_succeeds_once_its_time_has_passed() {
+        let bed = TestBed::default();
+        let node = gate(
+            "g",
+            gate_node::Condition::Sleep(core::SleepCondition {
+                duration: Some(prost_types::Duration {
+                    seconds: 60,
+                    nanos: 0,
+                }),
+            }),
+            vec![],
+        );
+        let started = tokio::time::Instant::now();
+        let end = bed
+            .run(claim(
+                "e1",
+                workflow("wf", &[], vec![node], vec![]),
+                &[],
+                &[],
+                literals([]),
+            ))
+            .await;
+        assert_eq!(end, ExecutionEnd::Succeeded);
+        assert!(started.elapsed() >= Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_approval_passes_its_input_on_once_approved() {
+        let bed = TestBed::default();
+        let (run, _stop) = bed.start(claim(
+            "e1",
+            approval("ok"),
+            &[],
+            &[],
+            literals([("x", integer(9))]),
+        ));
+        wait_until(|| {
+            bed.admin
+                .node_phases("e1", "g")
+                .contains(&NodePhase::Running)
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        bed.signals.set("ok", boolean(true));
+        assert_eq!(run.await.expect("run"), ExecutionEnd::Succeeded);
+        assert_eq!(
+            output(&bed.workflow_outputs("e1").await.expect("outputs"), "o0"),
+            Some(9)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_approval_fails_the_node_naming_it() {
+        let bed = TestBed::default();
+        bed.signals.set("ok", boolean(false));
+        let end = bed
+            .run(claim(
+                "e1",
+                approval("ok"),
+                &[],
+                &[],
+                literals([("x", integer(9))]),
+            ))
+            .await;
+        let ExecutionEnd::Failed(error) = end else {
+            panic!("expected a failure, got {end:?}");
+        };
+        assert_eq!(error.message, "approval ok was rejected");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn terminate_reaches_a_gate_that_waits() {
+        let bed = TestBed::default();
+        let (run, stop) = bed.start(claim(
+            "e1",
+            approval("never"),
+            &[],
+            &[],
+            literals([("x", integer(9))]),
+        ));
+        wait_until(|| {
+            bed.admin
+                .node_phases("e1", "g")
+                .contains(&NodePhase::Running)
+        })
+        .await;
+        stop.send_replace(Some(StopReason::Terminate("by a test".into())));
+        assert_eq!(run.await.expect("run"), ExecutionEnd::Aborted);
+        assert_eq!(
+            bed.admin.node_phases("e1", "g").last(),
+            Some(&NodePhase::Aborted)
+        );
+    }
 }
