@@ -680,6 +680,8 @@ mod tests {
             "flyteidl/service/signal.proto",
             "updraft/admin/v1/queue.proto",
             "updraft/propeller/v1/propeller.proto",
+            "flyteidl/datacatalog/datacatalog.proto",
+            "updraft/catalog/v1/eviction.proto",
         ];
         let declared: BTreeSet<(String, String, RpcKind)> = files
             .iter()
