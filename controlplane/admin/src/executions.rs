@@ -246,6 +246,15 @@ impl AdminApi {
                 AdminError::not_found(format!("launch plan {launch_plan_key} does not exist"))
             })?;
         let launch_plan = launch_plan_from_record(&launch_plan_record)?;
+        // As flyteadmin does: a launch plan that overwrites the cache makes
+        // every execution of it overwrite.
+        if launch_plan
+            .spec
+            .as_ref()
+            .is_some_and(|launch_plan_spec| launch_plan_spec.overwrite_cache)
+        {
+            spec.overwrite_cache = true;
+        }
 
         let given = request
             .inputs

@@ -83,6 +83,8 @@ impl Propeller {
             storage: settings.storage.clone(),
             log_url_base: settings.log_url_base.clone(),
             default_max_parallelism: settings.default_max_parallelism,
+            task_cache: None,
+            cache_releases: Default::default(),
         });
         Self {
             queue: ExecutionQueueServiceClient::new(channel),
@@ -90,6 +92,14 @@ impl Propeller {
             environment,
             changes,
         }
+    }
+
+    /// Caches cacheable tasks in `cache`; without one every task runs.
+    pub fn with_task_cache(mut self, cache: Arc<dyn crate::task_cache::TaskCache>) -> Self {
+        Arc::get_mut(&mut self.environment)
+            .expect("the environment is shared only once the propeller runs")
+            .task_cache = Some(cache);
+        self
     }
 
     /// The phase changes this propeller delivers, for `WatchExecution`.

@@ -23,6 +23,7 @@ pub mod node_ids;
 pub mod outcome;
 pub mod paths;
 pub mod runtime;
+pub mod task_cache;
 pub mod template;
 #[doc(hidden)]
 pub mod testing;

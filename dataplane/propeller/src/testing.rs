@@ -822,6 +822,195 @@ impl RunningTask for ScriptedTask {
     }
 }
 
+/// The catalog, kept in memory: entries by dataset and tag, reservations
+/// by tag with an owner and a lapse time (tokio's clock, so paused-time
+/// tests can let one lapse), and switches that make it fail.
+#[derive(Debug, Default)]
+pub struct InMemoryCatalog {
+    state: Mutex<CatalogState>,
+}
+
+#[derive(Debug, Default)]
+struct CatalogState {
+    entries: HashMap<(String, String), crate::task_cache::CachedOutputs>,
+    reservations: HashMap<(String, String), (String, tokio::time::Instant)>,
+    lookups: usize,
+    puts: usize,
+    failing_lookups: bool,
+    failing_puts: bool,
+}
+
+fn catalog_entry_key(key: &crate::catalog_keys::CacheKey) -> (String, String) {
+    let dataset = &key.dataset_id;
+    (
+        format!(
+            "{}/{}/{}/{}",
+            dataset.project, dataset.domain, dataset.name, dataset.version
+        ),
+        key.tag.clone(),
+    )
+}
+
+impl InMemoryCatalog {
+    fn state(&self) -> std::sync::MutexGuard<'_, CatalogState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Lookups fail (or answer again) as if the catalog were unreachable.
+    pub fn fail_lookups(&self, failing: bool) {
+        self.state().failing_lookups = failing;
+    }
+
+    /// Puts fail (or succeed again).
+    pub fn fail_puts(&self, failing: bool) {
+        self.state().failing_puts = failing;
+    }
+
+    /// How many lookups and puts were asked for.
+    pub fn calls(&self) -> (usize, usize) {
+        let state = self.state();
+        (state.lookups, state.puts)
+    }
+
+    /// How many entries it holds.
+    pub fn entries(&self) -> usize {
+        self.state().entries.len()
+    }
+
+    /// Forgets every entry (as an eviction would).
+    pub fn evict_all(&self) {
+        self.state().entries.clear();
+    }
+
+    /// Lets `owner` hold `key`'s reservation for `lapse`, as a run in
+    /// another propeller would.
+    pub fn hold_reservation(
+        &self,
+        key: &crate::catalog_keys::CacheKey,
+        owner: &str,
+        lapse: Duration,
+    ) {
+        self.state().reservations.insert(
+            catalog_entry_key(key),
+            (owner.to_string(), tokio::time::Instant::now() + lapse),
+        );
+    }
+
+    /// Caches `outputs` under `key` as a run in another propeller would.
+    pub fn insert(
+        &self,
+        key: &crate::catalog_keys::CacheKey,
+        outputs: core::LiteralMap,
+        source: &core::TaskExecutionIdentifier,
+    ) {
+        self.state().entries.insert(
+            catalog_entry_key(key),
+            crate::task_cache::CachedOutputs {
+                outputs,
+                artifact_id: "artifact-from-elsewhere".into(),
+                dataset_metadata: Some(crate::catalog_keys::dataset_metadata(source)),
+                artifact_metadata: Some(crate::catalog_keys::artifact_metadata(source)),
+            },
+        );
+    }
+}
+
+fn unreachable_catalog(operation: &'static str) -> crate::task_cache::CacheError {
+    crate::task_cache::CacheError {
+        operation,
+        message: "Unavailable: the test made the catalog fail".into(),
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::task_cache::TaskCache for InMemoryCatalog {
+    async fn lookup(
+        &self,
+        key: &crate::catalog_keys::CacheKey,
+    ) -> Result<Option<crate::task_cache::CachedOutputs>, crate::task_cache::CacheError> {
+        let mut state = self.state();
+        state.lookups += 1;
+        if state.failing_lookups {
+            return Err(unreachable_catalog("GetArtifact"));
+        }
+        Ok(state.entries.get(&catalog_entry_key(key)).cloned())
+    }
+
+    async fn put(
+        &self,
+        entry: crate::task_cache::CacheEntry,
+    ) -> Result<String, crate::task_cache::CacheError> {
+        let mut state = self.state();
+        state.puts += 1;
+        if state.failing_puts {
+            return Err(unreachable_catalog("CreateArtifact"));
+        }
+        let count = state.puts;
+        let slot = state.entries.entry(catalog_entry_key(&entry.key));
+        let stored = match slot {
+            std::collections::hash_map::Entry::Occupied(mut occupied) => {
+                if entry.overwrite {
+                    let cached = occupied.get_mut();
+                    cached.outputs = entry.outputs;
+                    cached.artifact_metadata = Some(entry.artifact_metadata);
+                }
+                occupied.get().artifact_id.clone()
+            }
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                let artifact_id = format!("artifact-{count}");
+                vacant.insert(crate::task_cache::CachedOutputs {
+                    outputs: entry.outputs,
+                    artifact_id: artifact_id.clone(),
+                    dataset_metadata: Some(entry.dataset_metadata),
+                    artifact_metadata: Some(entry.artifact_metadata),
+                });
+                artifact_id
+            }
+        };
+        Ok(stored)
+    }
+
+    async fn reserve(
+        &self,
+        key: &crate::catalog_keys::CacheKey,
+        owner: &str,
+        heartbeat: Duration,
+    ) -> Result<crate::task_cache::Reservation, crate::task_cache::CacheError> {
+        let now = tokio::time::Instant::now();
+        let mut state = self.state();
+        let held = state
+            .reservations
+            .entry(catalog_entry_key(key))
+            .or_insert_with(|| (owner.to_string(), now + heartbeat * 3));
+        if held.0 == owner || held.1 <= now {
+            *held = (owner.to_string(), now + heartbeat * 3);
+            return Ok(crate::task_cache::Reservation::Acquired { heartbeat });
+        }
+        Ok(crate::task_cache::Reservation::HeldBy {
+            owner: held.0.clone(),
+        })
+    }
+
+    async fn release(
+        &self,
+        key: &crate::catalog_keys::CacheKey,
+        owner: &str,
+    ) -> Result<(), crate::task_cache::CacheError> {
+        let mut state = self.state();
+        let entry_key = catalog_entry_key(key);
+        if state
+            .reservations
+            .get(&entry_key)
+            .is_some_and(|(holder, _)| holder == owner)
+        {
+            state.reservations.remove(&entry_key);
+        }
+        Ok(())
+    }
+}
+
 /// An engine wired to the in-memory admin, a scripted runtime and an
 /// in-memory object store.
 pub struct TestBed {
@@ -870,6 +1059,8 @@ impl TestBed {
             storage: storage.clone(),
             log_url_base: None,
             default_max_parallelism,
+            task_cache: None,
+            cache_releases: Default::default(),
         });
         Self {
             admin,
@@ -878,6 +1069,14 @@ impl TestBed {
             storage,
             environment,
         }
+    }
+
+    /// Caches cacheable tasks in `catalog`.
+    pub fn with_catalog(mut self, catalog: Arc<InMemoryCatalog>) -> Self {
+        Arc::get_mut(&mut self.environment)
+            .expect("the environment is not shared before a run")
+            .task_cache = Some(catalog as Arc<dyn crate::task_cache::TaskCache>);
+        self
     }
 
     /// Runs `claim` to its end.
@@ -1017,6 +1216,22 @@ pub fn task(name: &str, inputs: &[&str], outputs: &[&str]) -> core::TaskTemplate
         })),
         ..Default::default()
     }
+}
+
+/// `task`, cached at `version` (`@task(cache=True, cache_version=…)`).
+pub fn cached(mut task: core::TaskTemplate, version: &str) -> core::TaskTemplate {
+    let metadata = task.metadata.get_or_insert_with(Default::default);
+    metadata.discoverable = true;
+    metadata.discovery_version = version.into();
+    task
+}
+
+/// A cached `task` whose identical runs take turns (`cache_serialize=True`).
+pub fn serialized(mut task: core::TaskTemplate) -> core::TaskTemplate {
+    task.metadata
+        .get_or_insert_with(Default::default)
+        .cache_serializable = true;
+    task
 }
 
 /// `task` with `retries` retries and an optional timeout.

@@ -13,6 +13,7 @@
 //!
 //! A new node kind is one file in [`nodes`] and one arm in [`node::run_node`].
 
+pub(crate) mod caching;
 pub(crate) mod event_builders;
 pub(crate) mod node;
 pub mod nodes;
@@ -39,6 +40,7 @@ use crate::events::{EventError, EventSender};
 use crate::history::ExecutionHistory;
 use crate::paths::ExecutionPaths;
 use crate::runtime::TaskRuntime;
+use crate::task_cache::{ReleaseBoard, TaskCache};
 
 pub(crate) use event_builders::{now, system_error, user_error};
 pub(crate) use nodes::task::{
@@ -72,6 +74,10 @@ pub struct ExecutionEnvironment {
     pub log_url_base: Option<String>,
     /// Nodes of one execution that may run at once, unless the execution says otherwise.
     pub default_max_parallelism: usize,
+    /// The catalog cacheable tasks are cached in; without one nothing is.
+    pub task_cache: Option<Arc<dyn TaskCache>>,
+    /// Wakes runs waiting for a cache reservation held in this propeller.
+    pub cache_releases: Arc<ReleaseBoard>,
 }
 
 /// How an execution ended.
@@ -146,6 +152,8 @@ pub(crate) struct RunContext {
     pub(crate) max_parallelism: usize,
     /// What happened before this run: nodes it need not run again.
     pub(crate) history: ExecutionHistory,
+    /// Cached tasks run and replace their entries instead of looking them up.
+    pub(crate) overwrite_cache: bool,
 }
 
 /// Runs `claimed` to a terminal phase.
@@ -236,6 +244,7 @@ pub(crate) async fn run_plan(
         paths: paths.clone(),
         max_parallelism,
         history,
+        overwrite_cache: spec.overwrite_cache,
     });
 
     environment

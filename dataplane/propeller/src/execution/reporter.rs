@@ -6,6 +6,7 @@ use std::sync::Arc;
 use updraft_proto::flyteidl::core;
 use updraft_proto::flyteidl::event::{self, node_execution_event};
 
+use super::caching::NodeCaching;
 use super::event_builders::node_event;
 use super::{NodeEnd, RunContext, StopReason, system_error, write_message};
 use crate::events::EventError;
@@ -52,6 +53,8 @@ pub(crate) struct NodeReporter {
     pub(crate) is_parent: bool,
     pub(crate) is_dynamic: bool,
     pub(crate) is_array: bool,
+    /// The cache of a cached task node: its status goes on every event.
+    pub(crate) caching: Option<Arc<NodeCaching>>,
 }
 
 impl NodeReporter {
@@ -78,6 +81,7 @@ impl NodeReporter {
             is_parent: false,
             is_dynamic: false,
             is_array: false,
+            caching: None,
         }
     }
 
@@ -120,6 +124,11 @@ impl NodeReporter {
                 .map(|parent| event::ParentNodeExecutionMetadata {
                     node_id: parent.unique_id.clone(),
                 });
+        if let Some(caching) = &self.caching {
+            event.target_metadata = Some(node_execution_event::TargetMetadata::TaskNodeMetadata(
+                caching.metadata(),
+            ));
+        }
         event
     }
 
@@ -165,7 +174,15 @@ impl NodeReporter {
         self.context.paths.attempt_outputs(&self.unique_id, 0)
     }
 
-    /// Writes `outputs` and succeeds the node with them.
+    /// Caches a cached node's outputs, before the event that says so.
+    pub(crate) async fn cache_outputs(&self, outputs: &core::LiteralMap) {
+        if let Some(caching) = &self.caching {
+            caching.populate(outputs).await;
+        }
+    }
+
+    /// Writes `outputs` and succeeds the node with them (caching them first
+    /// for a cached node).
     pub(crate) async fn succeed(&self, outputs: core::LiteralMap) -> Result<NodeEnd, EventError> {
         let path = self.outputs_path();
         if let Err(error) = write_message(&self.context.environment.storage, &path, &outputs).await
@@ -177,6 +194,7 @@ impl NodeReporter {
                 ))
                 .await;
         }
+        self.cache_outputs(&outputs).await;
         self.report(
             core::node_execution::Phase::Succeeded,
             Some(node_execution_event::OutputResult::OutputUri(path.clone())),

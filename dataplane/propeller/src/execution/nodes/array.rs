@@ -13,6 +13,7 @@ use updraft_proto::flyteidl::core::{self, array_node, literal, node, task_node};
 use updraft_proto::flyteidl::event::{self, task_execution_event};
 
 use crate::events::EventError;
+use crate::execution::caching::{BeforeRun, NodeCaching, is_cacheable};
 use crate::execution::nodes::task::{Launched, launch_attempt};
 use crate::execution::{
     AbortSignal, AttemptEnd, BoxFuture, NodeEnd, NodePlace, NodeReporter, RetryBudget, StopReason,
@@ -166,7 +167,16 @@ pub(crate) fn run_array_node(
             let stop = stop.clone();
             let updates = updates.clone();
             let node_id = index_node_id(&reporter.unique_id, index);
+            // Each index is cached on its own item, as flytepropeller caches
+            // an array node's sub-nodes.
+            let caching = is_cacheable(&task)
+                .then(|| {
+                    let item = slice(&inputs, &array.bound_inputs, index);
+                    NodeCaching::for_task(&context, &task, &item, &node_id)
+                })
+                .flatten();
             indexes.spawn(async move {
+                let ran = async {
                 let _slot = slots
                     .acquire_owned()
                     .await
@@ -203,6 +213,27 @@ pub(crate) fn run_array_node(
                         )),
                     );
                 }
+                if let Some(caching) = &caching {
+                    match caching.before_run(&stop, async || Ok(())).await {
+                        Ok(BeforeRun::Hit(outputs)) => {
+                            // Where a restart looks for what the index left.
+                            let outputs_uri = context.paths.attempt_outputs(&node_id, 0);
+                            if let Err(error) = crate::execution::write_message(
+                                &context.environment.storage,
+                                &outputs_uri,
+                                &outputs,
+                            )
+                            .await
+                            {
+                                tracing::warn!(index, %error, "cannot write a cached index's outputs; running it");
+                            } else {
+                                return (index, IndexEnd::Succeeded(outputs));
+                            }
+                        }
+                        Ok(BeforeRun::Stopped) => return (index, IndexEnd::Stopped),
+                        Ok(BeforeRun::Run) | Err(_) => {}
+                    }
+                }
                 loop {
                     let paths = &context.paths;
                     let output_prefix = paths.attempt_output_prefix(&node_id, attempt);
@@ -221,6 +252,9 @@ pub(crate) fn run_array_node(
                             (INDEX_VARIABLE.to_string(), index.to_string()),
                         ]),
                     };
+                    if let Some(caching) = &caching {
+                        caching.set_attempt(attempt);
+                    }
                     let launched =
                         launch_attempt(context.environment.runtime.as_ref(), launch, &task, &stop)
                             .await;
@@ -245,6 +279,9 @@ pub(crate) fn run_array_node(
                     };
                     match end {
                         AttemptEnd::Succeeded(outputs) => {
+                            if let Some(caching) = &caching {
+                                caching.populate(&outputs).await;
+                            }
                             return (index, IndexEnd::Succeeded(outputs));
                         }
                         AttemptEnd::Stopped => return (index, IndexEnd::Stopped),
@@ -269,6 +306,16 @@ pub(crate) fn run_array_node(
                         }
                     }
                 }
+                };
+                let (index, end) = ran.await;
+                let cache_status = match &caching {
+                    Some(caching) => {
+                        caching.finish().await;
+                        caching.status()
+                    }
+                    None => core::CatalogCacheStatus::CacheDisabled,
+                };
+                (index, end, cache_status)
             });
         }
         drop(updates);
@@ -289,7 +336,7 @@ pub(crate) fn run_array_node(
             tokio::select! {
                 joined = indexes.join_next() => {
                     let Some(joined) = joined else { break };
-                    let (index, end) = match joined {
+                    let (index, end, cache_status) = match joined {
                         Ok(result) => result,
                         Err(panic) => {
                             tracing::error!(%panic, "an array index runner panicked");
@@ -301,6 +348,7 @@ pub(crate) fn run_array_node(
                         IndexEnd::Failed(_) => core::task_execution::Phase::Failed,
                         IndexEnd::Stopped => core::task_execution::Phase::Aborted,
                     } as i32;
+                    resources[index].cache_status = cache_status as i32;
                     results[index] = Some(end);
                     note_change(&mut changed, &resources[index]);
                 }
@@ -641,6 +689,56 @@ mod tests {
             .expect("metadata")
             .external_resources;
         assert_eq!(resources.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_cached_map_runs_only_the_indexes_it_has_not_seen() {
+        let catalog = std::sync::Arc::new(InMemoryCatalog::default());
+        let bed = TestBed::default().with_catalog(std::sync::Arc::clone(&catalog));
+        let add = cached(task("add_one", &["x"], &["o0"]), "3.0");
+        bed.runtime.script("add_one", vec![add_one()]);
+        let run = |name: &str, xs: &[i64]| {
+            claim(
+                name,
+                mapping(&add, None),
+                std::slice::from_ref(&add),
+                &[],
+                literals([("xs", integers(xs))]),
+            )
+        };
+        assert_eq!(
+            bed.run(run("e1", &[1, 2, 3])).await,
+            ExecutionEnd::Succeeded
+        );
+        assert_eq!(
+            bed.run(run("e2", &[1, 2, 3, 4])).await,
+            ExecutionEnd::Succeeded
+        );
+        assert_eq!(
+            bed.runtime.launch_count("add_one"),
+            4,
+            "only the new index ran"
+        );
+        let outputs = bed.workflow_outputs("e2").await.expect("outputs");
+        assert_eq!(as_integers(&outputs.literals["o0"]), Some(vec![2, 3, 4, 5]));
+        let last = bed.admin.task_events().pop().expect("task events");
+        let statuses: Vec<_> = last
+            .metadata
+            .expect("metadata")
+            .external_resources
+            .iter()
+            .map(|resource| core::CatalogCacheStatus::try_from(resource.cache_status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                Ok(core::CatalogCacheStatus::CacheHit),
+                Ok(core::CatalogCacheStatus::CacheHit),
+                Ok(core::CatalogCacheStatus::CacheHit),
+                Ok(core::CatalogCacheStatus::CachePopulated),
+            ]
+        );
+        assert_eq!(catalog.entries(), 4);
     }
 
     #[tokio::test]

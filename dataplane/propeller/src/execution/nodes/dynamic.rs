@@ -36,6 +36,11 @@ pub(crate) fn run_dynamic(
             .and_then(|primary| primary.template.as_ref())
             .and_then(|template| template.id.clone());
         let mut event = reporter.event(core::node_execution::Phase::DynamicRunning, None);
+        // A cached dynamic node keeps its cache status beside the workflow.
+        let cache_metadata = match event.target_metadata.take() {
+            Some(node_execution_event::TargetMetadata::TaskNodeMetadata(metadata)) => metadata,
+            _ => event::TaskNodeMetadata::default(),
+        };
         event.target_metadata = Some(node_execution_event::TargetMetadata::TaskNodeMetadata(
             event::TaskNodeMetadata {
                 dynamic_workflow: Some(event::DynamicWorkflowNodeMetadata {
@@ -43,7 +48,7 @@ pub(crate) fn run_dynamic(
                     compiled_workflow: Some(closure),
                     dynamic_job_spec_uri: futures_uri,
                 }),
-                ..Default::default()
+                ..cache_metadata
             },
         ));
         reporter.send(event).await?;

@@ -49,6 +49,8 @@ pub(crate) fn run_launch_plan_node(
                     parent_node_execution: Some(reporter.node_execution_id()),
                     ..Default::default()
                 }),
+                // Children overwrite the cache when their parent does, as in Flyte.
+                overwrite_cache: context.overwrite_cache,
                 ..Default::default()
             }),
             inputs: Some(inputs),

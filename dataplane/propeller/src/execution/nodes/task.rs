@@ -13,6 +13,7 @@ use updraft_storage::Storage;
 
 use super::dynamic::run_dynamic;
 use crate::events::EventError;
+use crate::execution::caching::{BeforeRun, NodeCaching};
 use crate::execution::{
     AbortSignal, BoxFuture, ExecutionEnvironment, NodeEnd, NodePlace, NodeReporter, RunContext,
     SYSTEM_RETRIES, StopReason, now, stop_reason, system_error, user_error, wait_for_stop,
@@ -214,9 +215,40 @@ pub(crate) async fn watch_attempt(
     }
 }
 
-/// Runs a task node: attempts until one succeeds or the retries run out. A
+/// Runs a task node: its cached outputs when the task is cached and they
+/// are there, else attempts until one succeeds or the retries run out. A
 /// dynamic task's generated workflow then runs under the node.
 pub(crate) fn run_task_node(
+    mut reporter: NodeReporter,
+    task: core::TaskTemplate,
+    inputs: core::LiteralMap,
+    place: NodePlace,
+    stop: AbortSignal,
+) -> BoxFuture<Result<NodeEnd, EventError>> {
+    Box::pin(async move {
+        let caching = NodeCaching::for_task(&reporter.context, &task, &inputs, &reporter.unique_id);
+        let Some(caching) = caching else {
+            return run_attempts(reporter, task, inputs, place, stop).await;
+        };
+        reporter.caching = Some(Arc::clone(&caching));
+        let waiting = async || {
+            reporter
+                .report(core::node_execution::Phase::Queued, None)
+                .await
+        };
+        let end = match caching.before_run(&stop, waiting).await? {
+            // One event, SUCCEEDED, and no task attempt: as flytepropeller
+            // reports a hit.
+            BeforeRun::Hit(outputs) => reporter.succeed(outputs).await,
+            BeforeRun::Stopped => reporter.stopped(stop_reason(&stop)).await,
+            BeforeRun::Run => run_attempts(reporter, task, inputs, place, stop).await,
+        };
+        caching.finish().await;
+        end
+    })
+}
+
+fn run_attempts(
     reporter: NodeReporter,
     task: core::TaskTemplate,
     inputs: core::LiteralMap,
@@ -290,6 +322,9 @@ pub(crate) fn run_task_node(
                     }
                 };
 
+            if let Some(caching) = &reporter.caching {
+                caching.set_attempt(attempt);
+            }
             let attempt_end = match resumed.take() {
                 Some(end) => end,
                 None => {
@@ -338,6 +373,7 @@ pub(crate) fn run_task_node(
                             )),
                         ))
                         .await?;
+                    reporter.cache_outputs(&outputs).await;
                     reporter
                         .report(
                             core::node_execution::Phase::Succeeded,
