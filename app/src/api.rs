@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
+mod cache;
 mod entities;
 mod executions;
 mod launch;
 mod nodes;
 
+pub use cache::*;
 pub use entities::*;
 pub use executions::*;
 pub use launch::*;
@@ -142,6 +144,13 @@ pub type QueueClient =
         Authorized,
     >;
 
+/// The client of updraft's own cache eviction service on the catalog.
+#[cfg(feature = "ssr")]
+pub type EvictionClient =
+    updraft_proto::updraft::catalog::v1::cache_eviction_service_client::CacheEvictionServiceClient<
+        Authorized,
+    >;
+
 /// The propeller API client (live task logs).
 #[cfg(feature = "ssr")]
 pub type PropellerClient =
@@ -159,6 +168,8 @@ pub struct ApiClients {
     /// The propeller API that serves task logs; `None` when the console
     /// knows no propeller (logs then come only from the attempts' links).
     pub propeller: Option<tonic::transport::Channel>,
+    /// The catalog's endpoint, which serves cache eviction.
+    pub catalog: tonic::transport::Channel,
 }
 
 #[cfg(feature = "ssr")]
@@ -176,6 +187,10 @@ impl ApiClients {
 
     pub fn queue(&self, token: Option<&BearerToken>) -> QueueClient {
         updraft_proto::updraft::admin::v1::execution_queue_service_client::ExecutionQueueServiceClient::with_interceptor(self.admin.clone(), ForwardToken::new(token))
+    }
+
+    pub fn eviction(&self, token: Option<&BearerToken>) -> EvictionClient {
+        updraft_proto::updraft::catalog::v1::cache_eviction_service_client::CacheEvictionServiceClient::with_interceptor(self.catalog.clone(), ForwardToken::new(token))
     }
 
     pub fn propeller(&self, token: Option<&BearerToken>) -> Option<PropellerClient> {
@@ -209,6 +224,11 @@ pub(crate) fn signal_client() -> Result<SignalClient, ConsoleError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn queue_client() -> Result<QueueClient, ConsoleError> {
     api_clients().map(|(clients, token)| clients.queue(token.as_ref()))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn eviction_client() -> Result<EvictionClient, ConsoleError> {
+    api_clients().map(|(clients, token)| clients.eviction(token.as_ref()))
 }
 
 #[cfg(feature = "ssr")]

@@ -23,6 +23,10 @@ pub enum ConsoleError {
     /// The control plane could not be reached or did not answer.
     #[error("the control plane is unavailable right now; retry in a moment")]
     Unavailable,
+    /// An API this console calls does not offer what was asked; the
+    /// message says which setting to change.
+    #[error("{message}")]
+    NotOffered { message: String },
     /// The API lacks this feature (for example an older flyteadmin).
     #[error("the control plane does not support this yet")]
     Unsupported,

@@ -282,12 +282,93 @@ pub fn workflow_graph(compiled: &updraft_proto::flyteidl::core::CompiledWorkflow
         kind: "end".into(),
         upstream: end_upstream,
     });
-    lay_out(&specs)
+    let mut layout = lay_out(&specs);
+    if let Some(handler) = &template.failure_node {
+        // The failure handler is no step of the workflow: it runs only once
+        // the workflow has failed, so it is drawn apart, under the graph,
+        // with no edges.
+        let runs = match &handler.target {
+            Some(Target::TaskNode(task)) => match &task.reference {
+                Some(task_node::Reference::ReferenceId(id)) => short(&id.name),
+                None => String::new(),
+            },
+            Some(Target::WorkflowNode(workflow)) => match &workflow.reference {
+                Some(workflow_node::Reference::SubWorkflowRef(id))
+                | Some(workflow_node::Reference::LaunchplanRef(id)) => short(&id.name),
+                None => String::new(),
+            },
+            _ => String::new(),
+        };
+        layout.nodes.push(GraphNode {
+            id: handler.id.clone(),
+            label: if runs.is_empty() {
+                format!("on failure · {}", handler.id)
+            } else {
+                format!("on failure · {runs}")
+            },
+            kind: FAILURE_HANDLER_KIND.into(),
+            x: MARGIN,
+            y: layout.height + ROW_GAP,
+        });
+        layout.height += ROW_GAP + NODE_HEIGHT + MARGIN;
+        layout.width = layout.width.max(2 * MARGIN + NODE_WIDTH);
+    }
+    layout
 }
+
+/// The kind of a workflow's failure node (`@workflow(on_failure=…)`).
+pub const FAILURE_HANDLER_KIND: &str = "failure handler";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_node_is_drawn_apart_under_the_graph_with_no_edges() {
+        use updraft_proto::flyteidl::core;
+        let task = |id: &str| core::Node {
+            id: id.into(),
+            target: Some(core::node::Target::TaskNode(core::TaskNode {
+                reference: Some(core::task_node::Reference::ReferenceId(core::Identifier {
+                    name: format!("app.{id}_task"),
+                    ..Default::default()
+                })),
+                overrides: None,
+            })),
+            ..Default::default()
+        };
+        let compiled = core::CompiledWorkflow {
+            template: Some(core::WorkflowTemplate {
+                nodes: vec![task("n0")],
+                failure_node: Some(task("fn0")),
+                ..Default::default()
+            }),
+            connections: None,
+        };
+        let layout = workflow_graph(&compiled);
+        let handler = layout
+            .nodes
+            .iter()
+            .find(|node| node.id == "fn0")
+            .expect("the failure node is drawn");
+        assert_eq!(handler.kind, FAILURE_HANDLER_KIND);
+        assert_eq!(handler.label, "on failure · fn0_task");
+        let lowest_step = layout
+            .nodes
+            .iter()
+            .filter(|node| node.id != "fn0")
+            .map(|node| node.y)
+            .max()
+            .unwrap_or_default();
+        assert!(handler.y > lowest_step);
+        assert!(handler.y + NODE_HEIGHT <= layout.height);
+        assert!(
+            layout
+                .edges
+                .iter()
+                .all(|edge| edge.from != "fn0" && edge.to != "fn0")
+        );
+    }
 
     fn spec(id: &str, upstream: &[&str]) -> NodeSpec {
         NodeSpec {

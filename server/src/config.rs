@@ -353,6 +353,11 @@ pub struct ConsoleConfig {
     /// logs into the console. Default: this process's own propeller when it
     /// runs one; otherwise logs are only linked, not shown inline.
     pub propeller_endpoint: Option<String>,
+    /// updraft's catalog endpoint (`http://host:port`) the console evicts
+    /// cached task results through. Default: the admin endpoint, where
+    /// `updraft start` serves the catalog too; in split mode, the address
+    /// of `updraft catalog`.
+    pub catalog_endpoint: Option<String>,
     /// A PEM file of the certificate authority that signed the `https://`
     /// endpoints' certificates, when it is a private one; the public web
     /// authorities are trusted without it.

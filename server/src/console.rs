@@ -64,8 +64,143 @@ pub fn console_router(state: ConsoleState) -> Router {
             let options = options.clone();
             move |_| shell(options.clone())
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clients.clone(),
+            answer_missing_entities_with_not_found,
+        ))
         .layer(axum::middleware::from_fn(record_request_duration))
         .with_state(options)
+}
+
+/// What an entity page shows, when its path names one.
+enum EntityPage {
+    Execution(updraft_proto::flyteidl::core::WorkflowExecutionIdentifier),
+    Definition(
+        updraft_proto::flyteidl::core::ResourceType,
+        updraft_proto::flyteidl::admin::NamedEntityIdentifier,
+    ),
+}
+
+fn entity_page(path: &str) -> Option<EntityPage> {
+    use updraft_proto::flyteidl::core::ResourceType;
+    let segments: Vec<String> = path
+        .trim_end_matches('/')
+        .split('/')
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let [
+        _,
+        "console",
+        "projects",
+        project,
+        "domains",
+        domain,
+        kind,
+        name,
+    ] = segments.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    else {
+        return None;
+    };
+    let definition = |resource_type| {
+        Some(EntityPage::Definition(
+            resource_type,
+            updraft_proto::flyteidl::admin::NamedEntityIdentifier {
+                project: project.to_string(),
+                domain: domain.to_string(),
+                name: name.to_string(),
+                org: String::new(),
+            },
+        ))
+    };
+    match kind {
+        "executions" => Some(EntityPage::Execution(
+            updraft_proto::flyteidl::core::WorkflowExecutionIdentifier {
+                project: project.to_string(),
+                domain: domain.to_string(),
+                name: name.to_string(),
+                org: String::new(),
+            },
+        )),
+        "workflows" => definition(ResourceType::Workflow),
+        "tasks" => definition(ResourceType::Task),
+        "launchPlans" => definition(ResourceType::LaunchPlan),
+        _ => None,
+    }
+}
+
+/// Whether admin says the entity of `page` does not exist (any other
+/// answer, an error included, leaves the page to say what it can).
+async fn entity_is_missing(
+    clients: &ApiClients,
+    token: Option<&updraft_app::api::BearerToken>,
+    page: EntityPage,
+) -> bool {
+    use updraft_proto::flyteidl::admin;
+    let mut client = clients.admin(token);
+    match page {
+        EntityPage::Execution(id) => matches!(
+            client
+                .get_execution(admin::WorkflowExecutionGetRequest { id: Some(id) })
+                .await,
+            Err(status) if status.code() == tonic::Code::NotFound
+        ),
+        EntityPage::Definition(resource_type, id) => {
+            let request = admin::ResourceListRequest {
+                id: Some(id),
+                limit: 1,
+                ..Default::default()
+            };
+            use updraft_proto::flyteidl::core::ResourceType;
+            let found = match resource_type {
+                ResourceType::Task => client
+                    .list_tasks(request)
+                    .await
+                    .map(|list| list.into_inner().tasks.len()),
+                ResourceType::LaunchPlan => client
+                    .list_launch_plans(request)
+                    .await
+                    .map(|list| list.into_inner().launch_plans.len()),
+                _ => client
+                    .list_workflows(request)
+                    .await
+                    .map(|list| list.into_inner().workflows.len()),
+            };
+            matches!(found, Ok(0))
+                || matches!(found, Err(status) if status.code() == tonic::Code::NotFound)
+        }
+    }
+}
+
+/// The page of an execution, workflow, task or launch plan that does not
+/// exist renders as usual (it says so) but answers 404, as a missing page
+/// should: the page streams, so its status cannot wait for its data.
+async fn answer_missing_entities_with_not_found(
+    axum::extract::State(clients): axum::extract::State<ApiClients>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let page = (request.method() == http::Method::GET)
+        .then(|| entity_page(request.uri().path()))
+        .flatten();
+    let Some(page) = page else {
+        return next.run(request).await;
+    };
+    let token = request
+        .extensions()
+        .get::<updraft_app::api::BearerToken>()
+        .cloned();
+    let (missing, mut response) = tokio::join!(
+        entity_is_missing(&clients, token.as_ref(), page),
+        next.run(request)
+    );
+    if missing && response.status() == http::StatusCode::OK {
+        *response.status_mut() = http::StatusCode::NOT_FOUND;
+    }
+    response
 }
 
 /// The histogram of console requests, by matched route.

@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod propeller;
 pub mod scheduler;
 pub mod startup;
+pub mod task_cache;
 pub mod telemetry;

@@ -30,6 +30,12 @@ pub struct PropellerConfig {
     /// `updraft start` uses its own admin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_endpoint: Option<String>,
+    /// Where a propeller of its own finds the catalog (`datacatalog.DataCatalog`)
+    /// to cache tasks in. Default: `admin_endpoint`, for an address that
+    /// serves both (`updraft start`, or an ingress routing by gRPC service).
+    /// `updraft start` uses its own catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_endpoint: Option<String>,
     /// A folder with `pyflyte-execute` (a virtualenv's `bin/`) put first on the
     /// tasks' `PATH`. Default: the `PATH` updraft was started with.
     pub python_bin_dir: Option<PathBuf>,
@@ -112,6 +118,7 @@ impl Default for PropellerConfig {
         Self {
             enabled: true,
             admin_endpoint: None,
+            catalog_endpoint: None,
             python_bin_dir: None,
             // flytekit tasks spend much of their life importing; two per core
             // keeps the machine busy without thrashing it.

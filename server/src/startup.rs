@@ -37,6 +37,8 @@ pub enum StartupError {
     AdminEndpoint { endpoint: String, reason: String },
     #[error("invalid propeller endpoint {endpoint}: {reason}")]
     PropellerEndpoint { endpoint: String, reason: String },
+    #[error("invalid catalog endpoint {endpoint}: {reason}")]
+    CatalogEndpoint { endpoint: String, reason: String },
     #[error("cannot read the console's CA certificate {path}: {source}")]
     CaCertificate {
         path: PathBuf,
@@ -82,6 +84,9 @@ const API_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30)
 /// How long a stopping server waits for requests still open before it
 /// stops without them.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a stopping scheduler may take to give its lease up (one
+/// statement) before the server stops without it.
+const SCHEDULER_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The endpoint the console calls an API on: `http://` as it is, `https://`
 /// with TLS trusting the public web authorities, or `ca_certificate` instead
@@ -295,13 +300,20 @@ impl Application {
                     ca_certificate.as_ref(),
                     &health,
                 )?;
-                Some(crate::propeller::local_data_plane(
+                let mut plane = crate::propeller::local_data_plane(
                     &config.propeller,
                     &config.data_dir,
                     storage.clone(),
-                    admin_channel,
+                    admin_channel.clone(),
                     own_address.clone(),
-                ))
+                );
+                plane.propeller = plane.propeller.with_task_cache(task_cache(
+                    &config,
+                    catalog.as_ref(),
+                    admin_channel,
+                    ca_certificate.as_ref(),
+                )?);
+                Some(plane)
             }
             _ => None,
         };
@@ -468,9 +480,13 @@ impl Application {
             });
             (stop_engine, engine_finished)
         });
-        let scheduler = self
-            .scheduler
-            .map(|scheduler| tokio::spawn(scheduler.run()).abort_handle());
+        let scheduler = self.scheduler.map(|scheduler| {
+            let (stop_scheduler, scheduler_stop) = tokio::sync::oneshot::channel::<()>();
+            let finished = tokio::spawn(scheduler.run_until(async move {
+                let _ = scheduler_stop.await;
+            }));
+            (stop_scheduler, finished)
+        });
         let signal = async move {
             shutdown.await;
             // Open pages' live streams end, and no new executions are
@@ -483,9 +499,12 @@ impl Application {
                 let _ = engine_finished.await;
             }
             // A launch under way is dropped; its time is launched again at
-            // the next start, and admin refuses it if it had landed.
-            if let Some(scheduler) = scheduler {
-                scheduler.abort();
+            // the next start, and admin refuses it if it had landed. The
+            // lease is given up so a restart (or another scheduler) leads
+            // at once instead of when it runs out.
+            if let Some((stop_scheduler, finished)) = scheduler {
+                let _ = stop_scheduler.send(());
+                let _ = tokio::time::timeout(SCHEDULER_STOP_TIMEOUT, finished).await;
             }
         };
         // Without TCP_NODELAY a response written in several pieces waits on
@@ -628,6 +647,33 @@ struct ConfiguredAdmin<'a> {
 /// The channel a component calls admin on: this very process's admin when
 /// it runs one, over gRPC as a separate component would; otherwise the
 /// configured endpoint, ready only while it answers.
+/// The catalog the propeller caches tasks in: this process's own, or the
+/// one at `propeller.catalog_endpoint` (by default admin's address).
+fn task_cache(
+    config: &Config,
+    catalog: Option<&updraft_catalog::CatalogApi>,
+    admin_channel: tonic::transport::Channel,
+    ca_certificate: Option<&tonic::transport::Certificate>,
+) -> Result<std::sync::Arc<dyn updraft_propeller::task_cache::TaskCache>, StartupError> {
+    if let Some(catalog) = catalog {
+        return Ok(std::sync::Arc::new(crate::task_cache::InProcessCatalog(
+            catalog.clone(),
+        )));
+    }
+    let channel = match &config.propeller.catalog_endpoint {
+        Some(endpoint) => api_channel(endpoint, ca_certificate)
+            .map_err(|reason| StartupError::CatalogEndpoint {
+                endpoint: endpoint.clone(),
+                reason,
+            })?
+            .connect_lazy(),
+        None => admin_channel,
+    };
+    Ok(std::sync::Arc::new(
+        updraft_propeller::task_cache::GrpcTaskCache::new(channel),
+    ))
+}
+
 fn admin_channel(
     admin: Option<&AdminApi>,
     own_address: &str,
@@ -677,13 +723,25 @@ async fn open_scheduler(
 ) -> Result<updraft_scheduler::Scheduler, StartupError> {
     // A bad zone or interval stops start-up before anything connects.
     config.scheduler.settings()?;
-    // A pool of its own even beside admin: on SQLite a pooled connection
-    // can go on reading an old snapshot after another one commits, and a
-    // schedule turned off must stop at the next read.
-    let store = updraft_scheduler::ScheduleStore::connect(
-        &config.database.url_or_default(&config.data_dir),
-    )
-    .await
+    // Beside admin, its pool: a read on any of its connections sees what
+    // another committed (admin's tests check it on both backends). Alone,
+    // a pool of its own, which on PostgreSQL also listens for admin's
+    // notifications.
+    let store = match admin {
+        Some(admin) => {
+            updraft_scheduler::ScheduleStore::on_pool(
+                admin.store().pool().clone(),
+                admin.store().dialect(),
+            )
+            .await
+        }
+        None => {
+            updraft_scheduler::ScheduleStore::connect(
+                &config.database.url_or_default(&config.data_dir),
+            )
+            .await
+        }
+    }
     .map_err(|source| StartupError::SchedulerStorage { source })?;
     if admin.is_none() {
         let probed = store.clone();
@@ -747,8 +805,9 @@ fn read_ca_certificate(
     Ok(Some(tonic::transport::Certificate::from_pem(pem)))
 }
 
-/// The console's router, calling admin (and a propeller's API for logs) at
-/// the configured endpoints, or at this process when it runs them.
+/// The console's router, calling admin (and a propeller's API for logs, the
+/// catalog for evictions) at the configured endpoints, or at this process
+/// when it runs them.
 #[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
 fn build_console(
     config: &Config,
@@ -798,11 +857,24 @@ fn build_console(
         ),
         None => None,
     };
+    // Where `updraft start` serves admin it serves the catalog as well, so
+    // one connection does for both unless the catalog is elsewhere.
+    let catalog = match &config.console.catalog_endpoint {
+        Some(endpoint) => api_channel(endpoint, ca_certificate)
+            .map_err(|reason| StartupError::CatalogEndpoint {
+                endpoint: endpoint.clone(),
+                reason,
+            })?
+            .timeout(API_CALL_TIMEOUT)
+            .connect_lazy(),
+        None => channel.clone(),
+    };
     Ok(console_router(ConsoleState {
         leptos_options: leptos_options(config, local_addr),
         clients: ApiClients {
             admin: channel,
             propeller,
+            catalog,
         },
         flytekit_config_path: flytekit_config_path.map(|path| path.display().to_string()),
         stopping,

@@ -623,9 +623,19 @@ pub async fn get_execution_data(
         })
         .await?
         .into_inner();
-    let uri_of = |blob: Option<admin::UrlBlob>| blob.map(|b| b.url).filter(|url| !url.is_empty());
+    // A stored map counts as too large only when the API did not inline it
+    // and its file holds something: an execution without inputs has an
+    // empty inputs file, which is "no inputs", not a map too large to show.
+    let stored_elsewhere = |blob: Option<admin::UrlBlob>, inlined: bool| {
+        blob.filter(|blob| !inlined && blob.bytes != 0)
+            .map(|blob| blob.url)
+            .filter(|url| !url.is_empty())
+    };
     #[allow(deprecated)]
-    let (inputs_uri, outputs_uri) = (uri_of(response.inputs), uri_of(response.outputs));
+    let (inputs_uri, outputs_uri) = (
+        stored_elsewhere(response.inputs, response.full_inputs.is_some()),
+        stored_elsewhere(response.outputs, response.full_outputs.is_some()),
+    );
     Ok(ExecutionData {
         inputs: response
             .full_inputs
@@ -660,6 +670,8 @@ pub struct NodeExecutionSummary {
     pub is_map: bool,
     /// Set on the row of one index of a map node (`node_id` is the map's).
     pub map_index: Option<crate::api::nodes::MapIndexView>,
+    /// What the cache did for a task node; `None` for other nodes.
+    pub cache: Option<crate::api::NodeCacheView>,
 }
 
 /// Rows of the node table per page; larger executions page through theirs.
@@ -825,6 +837,7 @@ async fn node_level(
                 continue;
             }
             let closure = node.closure.unwrap_or_default();
+            let cache = crate::api::node_cache(&closure);
             let child_execution = match &closure.target_metadata {
                 Some(admin::node_execution_closure::TargetMetadata::WorkflowNodeMetadata(
                     workflow,
@@ -863,6 +876,7 @@ async fn node_level(
                     .as_ref()
                     .is_some_and(|metadata| metadata.is_array),
                 map_index: None,
+                cache,
             });
         }
         token = response.token;
@@ -916,6 +930,7 @@ async fn map_index_rows(
             child_execution: None,
             is_map: false,
             map_index: Some(index),
+            cache: None,
         })
         .collect())
 }

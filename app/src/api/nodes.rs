@@ -30,6 +30,8 @@ pub struct MapIndexView {
     pub index: u32,
     pub phase: String,
     pub retry_attempt: u32,
+    /// What the cache did for this index (each index is cached on its own).
+    pub cache_status: Option<crate::api::CacheStatus>,
 }
 
 /// What a task node ran: the parts of its task template a person debugging
@@ -49,6 +51,8 @@ pub struct TaskTemplateView {
     pub timeout_millis: Option<i64>,
     /// The cache version, when outputs are cached.
     pub cache_version: Option<String>,
+    /// Why runs of this task are never cached, when they are not.
+    pub not_cacheable: Option<String>,
     pub interruptible: bool,
 }
 
@@ -94,6 +98,8 @@ pub struct NodeDetail {
     pub logs_inline: bool,
     /// The task template of the newest attempt's task, when there is one.
     pub task: Option<TaskTemplateView>,
+    /// What the cache did for the node, when it runs a task.
+    pub cache: Option<crate::api::NodeCacheView>,
 }
 
 /// One node of an execution with its attempts, data and gate.
@@ -182,6 +188,7 @@ mod server {
             })?
             .into_inner();
         let closure = node.closure.unwrap_or_default();
+        let cache = crate::api::node_cache(&closure);
         let phase = node_phase(closure.phase);
         let error = match closure.output_result {
             Some(admin::node_execution_closure::OutputResult::Error(error)) => Some(error.message),
@@ -302,6 +309,7 @@ mod server {
 
         Ok(NodeDetail {
             task,
+            cache,
             node_id,
             phase,
             started_at: closure.started_at.as_ref().map(timestamp_millis),
@@ -331,14 +339,17 @@ mod server {
             let phase = core::task_execution::Phase::try_from(resource.phase)
                 .map(|p| p.as_str_name().to_string())
                 .unwrap_or_else(|_| "UNDEFINED".into());
+            let cache_status = Some(crate::api::CacheStatus::from_number(resource.cache_status));
             let entry = newest.entry(resource.index).or_insert(MapIndexView {
                 index: resource.index,
                 phase: phase.clone(),
                 retry_attempt: resource.retry_attempt,
+                cache_status,
             });
             if resource.retry_attempt >= entry.retry_attempt {
                 entry.phase = phase;
                 entry.retry_attempt = resource.retry_attempt;
+                entry.cache_status = cache_status;
             }
         }
         newest.into_values().collect()
@@ -365,6 +376,7 @@ mod server {
             .ok()?
             .into_inner();
         let template = found.closure?.compiled_task?.template?;
+        let not_cacheable = not_cacheable(&template);
         let metadata = template.metadata.unwrap_or_default();
         let (image, command, resources) = match template.target {
             Some(core::task_template::Target::Container(container)) => {
@@ -409,11 +421,33 @@ mod server {
                 .map(duration_millis)
                 .filter(|millis| *millis > 0),
             cache_version: metadata.discoverable.then_some(metadata.discovery_version),
+            not_cacheable,
             interruptible: matches!(
                 metadata.interruptible_value,
                 Some(core::task_metadata::InterruptibleValue::Interruptible(true))
             ),
         })
+    }
+
+    /// Why propeller never caches runs of `template`, in the words of the
+    /// decorator that decides it; `None` when it does cache them.
+    pub(crate) fn not_cacheable(template: &core::TaskTemplate) -> Option<String> {
+        let discoverable = template
+            .metadata
+            .as_ref()
+            .is_some_and(|metadata| metadata.discoverable);
+        if !discoverable {
+            return Some("cache=False".into());
+        }
+        let has_outputs = template
+            .interface
+            .as_ref()
+            .and_then(|interface| interface.outputs.as_ref())
+            .is_some_and(|outputs| !outputs.variables.is_empty());
+        if !has_outputs {
+            return Some("no outputs (Flyte caches only tasks with outputs)".into());
+        }
+        None
     }
 
     /// How many parents a nested node's gate is looked for in, one admin
@@ -691,8 +725,48 @@ mod server {
 
     #[cfg(test)]
     mod tests {
-        use super::{dynamic_parents, find_gate, parents_named_in};
+        use super::{dynamic_parents, find_gate, not_cacheable, parents_named_in};
         use updraft_proto::flyteidl::core;
+
+        fn template(discoverable: bool, outputs: &[&str]) -> core::TaskTemplate {
+            core::TaskTemplate {
+                metadata: Some(core::TaskMetadata {
+                    discoverable,
+                    discovery_version: "1.0".into(),
+                    ..Default::default()
+                }),
+                interface: Some(core::TypedInterface {
+                    outputs: Some(core::VariableMap {
+                        variables: outputs
+                            .iter()
+                            .map(|name| (name.to_string(), core::Variable::default()))
+                            .collect(),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        }
+
+        #[test]
+        fn a_task_is_not_cacheable_without_cache_true_or_without_outputs() {
+            assert_eq!(not_cacheable(&template(true, &["o0"])), None);
+            assert!(
+                not_cacheable(&template(false, &["o0"]))
+                    .unwrap()
+                    .starts_with("cache=False")
+            );
+            assert!(
+                not_cacheable(&template(true, &[]))
+                    .unwrap()
+                    .starts_with("no outputs")
+            );
+            assert!(
+                not_cacheable(&core::TaskTemplate::default())
+                    .unwrap()
+                    .starts_with("cache=False")
+            );
+        }
 
         fn task_node(id: &str) -> core::Node {
             core::Node {

@@ -43,8 +43,14 @@ pub fn GraphView(
                 "left:{}px;top:{}px;width:{NODE_WIDTH}px;height:{NODE_HEIGHT}px",
                 node.x, node.y
             );
+            // The failure handler stands apart from the workflow's steps.
+            let outline = if node.kind == crate::graph::FAILURE_HANDLER_KIND {
+                "border border-dashed border-slate-400"
+            } else {
+                ""
+            };
             let class = format!(
-                "absolute flex flex-col justify-center overflow-hidden rounded-md px-2 text-xs ring-1 ring-inset {colours}"
+                "absolute flex flex-col justify-center overflow-hidden rounded-md px-2 text-xs ring-1 ring-inset {colours} {outline}"
             );
             let status = phase.as_deref().map(|phase| {
                 format!("{} {}", tone_symbol(phase_tone(phase)), phase_label(phase))

@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages: one set of Tailwind components.
 
 pub mod access;
+pub mod cache;
 pub mod graph;
 pub mod layout;
 pub mod live;

@@ -5,13 +5,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{
-    ArchiveExecution, AttemptView, ExecutionData, ExecutionDetail, ExecutionRef, GateKind,
-    GateView, LaunchOptions, MapIndexView, NODE_EXECUTIONS_LIMIT, NodeDetail, NodeExecutionSummary,
-    NodePage, NodePhases, RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution,
-    get_execution, get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
+    ArchiveExecution, AttemptView, CacheStatus, EvictCachedResult, EvictExecutionCache,
+    ExecutionData, ExecutionDetail, ExecutionRef, GateKind, GateView, LaunchOptions, MapIndexView,
+    NODE_EXECUTIONS_LIMIT, NodeCacheView, NodeDetail, NodeExecutionSummary, NodePage, NodePhases,
+    RecoverExecution, SetGateSignal, TaskTemplateView, TerminateExecution, get_execution,
+    get_execution_data, get_execution_graph, get_node_detail, get_node_phases,
     list_node_executions,
 };
 use crate::components::access::NeedsRole;
+use crate::components::cache::{CacheBadge, ConfirmedEviction, cache_counts};
 use crate::components::live::{LiveIndicator, use_live_updates};
 use crate::components::logs::LogViewer;
 use crate::components::phase::{
@@ -43,10 +45,12 @@ pub fn ExecutionPage() -> impl IntoView {
             terminate_open.set(false);
         }
     });
+    let execution_eviction = ServerAction::<EvictExecutionCache>::new();
     // Another execution's page starts with the panel closed.
     Effect::new(move |_| {
         name.track();
         terminate_open.set(false);
+        execution_eviction.clear();
     });
     // Bumped by every pushed change; every resource below refetches with it.
     let (refresh, live) = use_live_updates(move || {
@@ -232,6 +236,11 @@ pub fn ExecutionPage() -> impl IntoView {
                     &domain.get(),
                     &format!("/executions/{}", encode_component(&name.get())),
                 )) />
+                <div class="ml-auto">
+                    <NeedsRole role="contributor" label="Evict all cached results of this execution">
+                        <ExecutionCacheEviction name eviction=execution_eviction />
+                    </NeedsRole>
+                </div>
             </div>
             <Transition fallback=|| view! { <Loading what="nodes" /> }>
                 {move || Suspend::new(async move {
@@ -402,7 +411,7 @@ fn ExecutionHeader(
             </HeaderField>
             <HeaderField label="Duration"><DurationText millis=duration_millis /></HeaderField>
             {(!principal.is_empty()).then(|| view! {
-                <HeaderField label="Launched by">{principal.clone()}</HeaderField>
+                <HeaderField label="Launched by">{launched_by(&principal)}</HeaderField>
             })}
             {(!detail.mode.is_empty()).then(|| view! {
                 <HeaderField label="Mode">{phase_label(&detail.mode)}</HeaderField>
@@ -726,6 +735,15 @@ fn TerminatePanel(
     }
 }
 
+/// Who launched an execution, as a person reads it: flytekit sends
+/// `placeholder` when nobody is signed in (the stored value stays as it is).
+fn launched_by(principal: &str) -> String {
+    match principal {
+        "placeholder" => "anonymous (no login)".to_string(),
+        other => other.to_string(),
+    }
+}
+
 #[component]
 fn InputsOutputs(data: ExecutionData) -> impl IntoView {
     view! {
@@ -787,12 +805,13 @@ fn NodeTable(
                 <tr>
                     <th scope="col" class="py-2 pr-4">"Node"</th>
                     <th scope="col" class="py-2 pr-4">"Phase"</th>
+                    <th scope="col" class="py-2 pr-4">"Cache"</th>
                     <th scope="col" class="py-2 pr-4">"Started"</th>
                     <th scope="col" class="py-2">"Duration"</th>
                 </tr>
             </thead>
             <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.map_index.as_ref().map(|index| index.index), node.phase.clone()) children=move |node| {
+                <For each=move || nodes.clone() key=|node| (node.node_id.clone(), node.map_index.as_ref().map(|index| (index.index, index.cache_status)), node.phase.clone(), node.cache.as_ref().map(|cache| cache.status)) children=move |node| {
                     if let Some(index) = node.map_index.clone() {
                         return view! { <MapIndexRow node_id=node.node_id.clone() index depth=node.depth page_path open_node chosen_index /> }.into_any();
                     }
@@ -860,6 +879,7 @@ fn NodeTable(
                                 })}
                             </td>
                             <td class="py-2 pr-4"><PhaseBadge phase=node.phase.clone() /></td>
+                            <td class="py-2 pr-4">{node.cache.as_ref().map(|cache| view! { <CacheBadge status=cache.status /> })}</td>
                             <td class="py-2 pr-4">{node.started_at.map(|millis| view! { <LocalTime epoch_millis=millis /> })}</td>
                             <td class="py-2"><DurationText millis=node.duration_millis /></td>
                         </tr>
@@ -914,6 +934,7 @@ fn MapIndexRow(
                 {retry}
             </td>
             <td class="py-2 pr-4"><PhaseBadge phase=index.phase.clone() /></td>
+            <td class="py-2 pr-4">{index.cache_status.map(|status| view! { <CacheBadge status /> })}</td>
             <td class="py-2 pr-4"></td>
             <td class="py-2"></td>
         </tr>
@@ -1008,6 +1029,9 @@ fn NodeDrawer(
     let (project, domain) = use_project_domain();
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    // Here rather than in the summary, which is drawn anew on every pushed
+    // change: the outcome of an eviction stays shown.
+    let node_eviction = ServerAction::<EvictCachedResult>::new();
     #[cfg(feature = "hydrate")]
     {
         let navigate = leptos_router::hooks::use_navigate();
@@ -1022,6 +1046,17 @@ fn NodeDrawer(
     // chosen attempt changes, not on every refresh of the details.
     let (mounted, set_mounted) = signal(false);
     Effect::new(move |_| set_mounted.set(true));
+    // A hit ran no task: its log is the source execution's. Known only once
+    // mounted, as the log's choice is, so hydration meets the server's text.
+    let read_from_cache = Memo::new(move |_| {
+        mounted.get()
+            && detail
+                .get()
+                .and_then(Result::ok)
+                .flatten()
+                .and_then(|detail| detail.cache)
+                .is_some_and(|cache| cache.status == CacheStatus::Hit)
+    });
     let log_attempt = Memo::new(move |_| {
         if !mounted.get() {
             return None;
@@ -1098,7 +1133,7 @@ fn NodeDrawer(
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(Some(detail)) => view! {
-                            <NodeSummary detail page_path gate_signal />
+                            <NodeSummary detail page_path gate_signal node_eviction />
                         }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(error) => view! { <div class="mt-4"><ErrorNotice error /></div> }.into_any(),
@@ -1128,6 +1163,9 @@ fn NodeDrawer(
                     Some(_) => view! {
                         <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"This console streams no logs; open the attempt's log links above."</p>
                     }.into_any(),
+                    None if read_from_cache.get() => view! {
+                        <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"No log: the outputs were read from the cache and no task ran. The source execution's node has the log of the run that produced them."</p>
+                    }.into_any(),
                     None => view! {
                         <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">"No task attempt yet: logs appear once the node runs a task."</p>
                     }.into_any(),
@@ -1142,8 +1180,18 @@ fn NodeSummary(
     detail: NodeDetail,
     page_path: Signal<String>,
     gate_signal: ServerAction<SetGateSignal>,
+    node_eviction: ServerAction<EvictCachedResult>,
 ) -> impl IntoView {
     let node_id = detail.node_id.clone();
+    let not_cacheable = detail
+        .task
+        .as_ref()
+        .and_then(|task| task.not_cacheable.clone());
+    let cache_section = (detail.cache.is_some() || not_cacheable.is_some()).then(|| {
+        view! {
+            <NodeCache cache=detail.cache.clone() not_cacheable node_id=detail.node_id.clone() node_eviction />
+        }
+    });
     view! {
         <div class="mt-3 flex flex-wrap items-center gap-x-6 gap-y-2 text-sm">
             <PhaseBadge phase=detail.phase.clone() />
@@ -1159,6 +1207,7 @@ fn NodeSummary(
                 <DurationText millis=detail.duration_millis />
             </span>
         </div>
+        {cache_section}
         {detail.error.clone().map(|message| view! {
             <div role="alert" class=format!("mt-4 {}", styles::ALERT)>
                 <p class="font-semibold">"The node failed"</p>
@@ -1284,18 +1333,30 @@ fn MapIndexes(
         .map(|(phase, count)| format!("{count} {}", phase_label(phase).to_lowercase()))
         .collect::<Vec<_>>()
         .join(", ");
+    // An uncached map reports every index as not cached: nothing to count.
+    let cache_summary = cache_counts(
+        indexes
+            .iter()
+            .filter_map(|index| index.cache_status)
+            .filter(|status| *status != CacheStatus::Disabled),
+    );
     view! {
         <section class="mt-6" aria-labelledby="map-indexes-heading">
             <h3 id="map-indexes-heading" class="text-base font-semibold">{format!("Map indexes ({})", indexes.len())}</h3>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{summary}</p>
+            {cache_summary.map(|counts| view! {
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("Cache: {counts}")}</p>
+            })}
             <ol class="mt-2 flex max-h-64 flex-wrap gap-1 overflow-auto text-xs" aria-label="Each index">
                 {indexes.into_iter().map(|index| {
                     let colours = tone_colours(phase_tone(&index.phase));
+                    let cached = index.cache_status.filter(|status| *status != CacheStatus::Disabled);
                     let label = format!(
-                        "index {}: {}{}",
+                        "index {}: {}{}{}",
                         index.index,
                         phase_label(&index.phase).to_lowercase(),
-                        if index.retry_attempt > 0 { format!(", retry {}", index.retry_attempt) } else { String::new() }
+                        if index.retry_attempt > 0 { format!(", retry {}", index.retry_attempt) } else { String::new() },
+                        cached.map(|status| format!(", {}", status.label().to_lowercase())).unwrap_or_default()
                     );
                     let href = {
                         let (node_id, number) = (node_id.clone(), index.index.to_string());
@@ -1306,12 +1367,125 @@ fn MapIndexes(
                             <a href=href title=label.clone() aria-label=label
                                 class=format!("block min-w-8 rounded px-1 py-0.5 text-center font-mono ring-1 ring-inset hover:underline {colours}")>
                                 {index.index}
+                                {cached.map(|status| view! { <span aria-hidden="true" class="ml-0.5">{status.symbol()}</span> })}
                             </a>
                         </li>
                     }
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+/// What the cache did for a node: its status and what it means, the
+/// execution a hit came from, why a task is never cached, and evicting its
+/// cached result.
+#[component]
+fn NodeCache(
+    cache: Option<NodeCacheView>,
+    /// Why the node's task is never cached, when its template says so.
+    not_cacheable: Option<String>,
+    node_id: String,
+    node_eviction: ServerAction<EvictCachedResult>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let status = cache.as_ref().map(|cache| cache.status);
+    let key = cache.and_then(|cache| cache.key);
+    let explanation = match (&not_cacheable, status) {
+        // The template is the more precise reason a run was not cached.
+        (Some(reason), None | Some(CacheStatus::Disabled)) => format!("Not cacheable: {reason}."),
+        (_, Some(status)) => status.meaning().to_string(),
+        (None, None) => String::new(),
+    };
+    let source = key
+        .as_ref()
+        .filter(|_| status == Some(CacheStatus::Hit))
+        .and_then(|key| key.source.clone())
+        .map(|(execution, source_node)| {
+            let href = project_path(
+                &execution.project,
+                &execution.domain,
+                &format!("/executions/{}", encode_component(&execution.name)),
+            );
+            view! {
+                <a href=href class="text-sky-700 hover:underline dark:text-sky-400">"View source execution"</a>
+                <span class="text-xs text-slate-500 dark:text-slate-400">{format!("{}, node {source_node}", execution.name)}</span>
+            }
+        });
+    let entry = key.as_ref().map(|key| {
+        view! {
+            <dl class="mt-2 grid gap-1 text-xs">
+                <div class="flex gap-2">
+                    <dt class="w-16 shrink-0 text-slate-500 dark:text-slate-400">"Dataset"</dt>
+                    <dd class="min-w-0 break-all font-mono">{format!("{} ({})", key.dataset.name, key.dataset.version)}</dd>
+                </div>
+                <div class="flex gap-2">
+                    <dt class="w-16 shrink-0 text-slate-500 dark:text-slate-400">"Tag"</dt>
+                    <dd class="min-w-0 break-all font-mono">{key.tag.clone()}</dd>
+                </div>
+            </dl>
+        }
+    });
+    let evictable = key.is_some() && status.is_some_and(CacheStatus::has_entry);
+    let eviction = evictable.then(|| {
+        let on_confirm = Callback::new(move |()| {
+            node_eviction.dispatch(EvictCachedResult {
+                project: project.get_untracked(),
+                domain: domain.get_untracked(),
+                name: name.get_untracked(),
+                node_id: node_id.clone(),
+            });
+        });
+        view! {
+            <div class="mt-3">
+                <NeedsRole role="contributor" label="Evict cached result">
+                    <ConfirmedEviction label="Evict cached result"
+                        question="Evict this cached result? The next run of this task with the same inputs, in any execution, runs it again instead of reading these outputs."
+                        nothing_left="this result is no longer in the cache."
+                        pending=node_eviction.pending().into()
+                        outcome=Signal::derive(move || node_eviction.value().get())
+                        on_confirm />
+                </NeedsRole>
+            </div>
+        }
+    });
+    view! {
+        <section class="mt-4 text-sm" aria-labelledby="node-cache-heading">
+            <h3 id="node-cache-heading" class="text-base font-semibold">"Cache"</h3>
+            <div class="mt-1 flex flex-wrap items-center gap-x-3 gap-y-1">
+                {status.map(|status| view! { <CacheBadge status /> })}
+                {source}
+            </div>
+            <p class="mt-1 text-slate-600 dark:text-slate-400">{explanation}</p>
+            {entry}
+            {eviction}
+        </section>
+    }
+}
+
+/// Evicting everything an execution wrote to the cache, after asking.
+#[component]
+fn ExecutionCacheEviction(
+    name: Memo<String>,
+    eviction: ServerAction<EvictExecutionCache>,
+) -> impl IntoView {
+    let (project, domain) = use_project_domain();
+    let on_confirm = Callback::new(move |()| {
+        eviction.dispatch(EvictExecutionCache {
+            project: project.get_untracked(),
+            domain: domain.get_untracked(),
+            name: name.get_untracked(),
+        });
+    });
+    view! {
+        <ConfirmedEviction label="Evict all cached results of this execution"
+            question="Evict every result this execution wrote to the cache? Later runs with the same inputs run those tasks again. Results it read from earlier runs stay cached: evict those from their nodes."
+            nothing_left="this execution has no cached result left in the catalog."
+            pending=eviction.pending().into()
+            outcome=Signal::derive(move || eviction.value().get())
+            on_confirm />
     }
 }
 
@@ -1337,7 +1511,11 @@ fn TaskTemplate(task: TaskTemplateView) -> impl IntoView {
                 {task.resources.iter().map(|(name, value)| row("Resource", format!("{name}: {value}"))).collect_view()}
                 {row("Retries", task.retries.to_string())}
                 {task.timeout_millis.map(|millis| row("Timeout", format!("{} s", millis / 1000)))}
-                {row("Cache", task.cache_version.clone().map_or_else(|| "off".to_string(), |version| format!("on, version {version}")))}
+                {row("Cache", match (&task.not_cacheable, &task.cache_version) {
+                    (Some(reason), _) => format!("off: {reason}"),
+                    (None, Some(version)) => format!("on, version {version}"),
+                    (None, None) => "off".to_string(),
+                })}
                 {task.interruptible.then(|| row("Interruptible", "yes".to_string()))}
             </dl>
         </details>

@@ -17,7 +17,9 @@ use updraft_proto::flyteidl::core::ResourceType;
 use updraft_proto::flyteidl::{admin, core};
 use updraft_scheduler::execution_names::scheduled_execution_name;
 use updraft_scheduler::schedules::datetime_literal;
-use updraft_scheduler::{LaunchPlanVersion, ScheduleStore, Scheduler, SchedulerSettings};
+use updraft_scheduler::{
+    LaunchPlanVersion, ScheduleRules, ScheduleStore, Scheduler, SchedulerSettings, SchedulerStatus,
+};
 
 on_every_backend!(
     registration_refuses_schedules_that_cannot_run,
@@ -26,6 +28,10 @@ on_every_backend!(
     a_refused_launch_skips_its_time_and_other_schedules_go_on,
     a_catch_up_window_skips_older_times,
     activation_wakes_the_scheduler_and_deactivation_stops_it,
+    a_scheduler_in_another_process_sees_changes_within_a_second,
+    two_schedulers_on_one_database_launch_once_and_one_leads,
+    honoured_offsets_move_cron_times_and_kick_fixed_rates_off,
+    another_pool_reads_each_change_at_once,
 );
 
 const VERSION: &str = "s1";
@@ -171,28 +177,81 @@ async fn schedule_store(app: &TestApp) -> ScheduleStore {
         .unwrap()
 }
 
-/// A scheduler over `app`'s database and gRPC address, running until dropped.
-struct RunningScheduler(tokio::task::JoinHandle<()>);
+/// A scheduler over `app`'s database and gRPC address, running until
+/// dropped (which, like a crash, keeps its lease until it runs out) or
+/// stopped.
+struct RunningScheduler {
+    task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    status: tokio::sync::watch::Receiver<SchedulerStatus>,
+}
 
 impl Drop for RunningScheduler {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
+    }
+}
+
+impl RunningScheduler {
+    /// Stops it as the server does: it gives its lease up.
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        (&mut self.task).await.unwrap();
+    }
+
+    /// Waits (at most 20 s) until its status satisfies `done`.
+    async fn wait_until(&mut self, what: &str, done: impl Fn(&SchedulerStatus) -> bool) {
+        tokio::time::timeout(Duration::from_secs(20), self.status.wait_for(done))
+            .await
+            .unwrap_or_else(|_| panic!("the scheduler never got to {what}"))
+            .unwrap();
     }
 }
 
 async fn start_scheduler(app: &TestApp, settings: SchedulerSettings) -> RunningScheduler {
-    let channel = tonic::transport::Endpoint::from_shared(app.http_base.clone())
-        .unwrap()
-        .connect_lazy();
-    let scheduler = Scheduler::new(schedule_store(app).await, channel, settings)
+    let scheduler = Scheduler::new(schedule_store(app).await, admin_channel(app), settings)
         .wake_on_schedule_changes(app.api.schedule_changes());
-    RunningScheduler(tokio::spawn(scheduler.run()))
+    spawn_scheduler(scheduler)
+}
+
+/// A scheduler as `updraft scheduler` runs one: its own pool on the
+/// database, nothing shared with admin but the database and the gRPC port.
+async fn start_scheduler_of_its_own(
+    app: &TestApp,
+    settings: SchedulerSettings,
+) -> RunningScheduler {
+    let store = ScheduleStore::connect(&app.database_url).await.unwrap();
+    spawn_scheduler(Scheduler::new(store, admin_channel(app), settings))
+}
+
+fn admin_channel(app: &TestApp) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(app.http_base.clone())
+        .unwrap()
+        .connect_lazy()
+}
+
+fn spawn_scheduler(scheduler: Scheduler) -> RunningScheduler {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let status = scheduler.status();
+    let task = tokio::spawn(scheduler.run_until(async move {
+        let _ = stopped.await;
+    }));
+    RunningScheduler {
+        task,
+        stop: Some(stop),
+        status,
+    }
 }
 
 fn utc_settings() -> SchedulerSettings {
     SchedulerSettings {
         poll_interval: Duration::from_millis(200),
-        time_zone: jiff::tz::TimeZone::UTC,
+        // Short, so a scheduler started after one dropped (a crash) leads
+        // soon; the default leaves 15 s.
+        lease_duration: Duration::from_secs(1),
+        // The tests pretend schedules were on for hours; the default hour
+        // of catch-up would skip most of what they check.
+        catch_up_window: Duration::from_secs(24 * 3_600),
         ..SchedulerSettings::default()
     }
 }
@@ -207,12 +266,18 @@ fn unix_seconds_now() -> i64 {
     .unwrap()
 }
 
-/// Pretends `name`'s schedule was turned on at `unix_seconds`.
+/// Pretends `name`'s schedule was turned on at `unix_seconds`, moving the
+/// change counter as admin does, so a running scheduler reads it again.
 async fn backdate_activation(app: &TestApp, name: &str, unix_seconds: i64) {
+    let pool = app.api.store().pool();
     sqlx::query("UPDATE active_schedules SET activated_at = $1 WHERE name = $2")
         .bind(unix_seconds * 1_000_000)
         .bind(name.to_string())
-        .execute(app.api.store().pool())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE schedule_changes SET version = version + 1")
+        .execute(pool)
         .await
         .unwrap();
 }
@@ -601,7 +666,7 @@ async fn a_catch_up_window_skips_older_times() {
     let _scheduler = start_scheduler(
         &app,
         SchedulerSettings {
-            catch_up_window: Some(Duration::from_secs(window)),
+            catch_up_window: Duration::from_secs(window),
             ..utc_settings()
         },
     )
@@ -675,5 +740,295 @@ fn the_schedulers_migrations_never_take_a_version_of_admins() {
             shared.is_empty(),
             "scheduler migrations {shared:?} reuse admin's versions; renumber them"
         );
+    }
+}
+
+async fn a_scheduler_in_another_process_sees_changes_within_a_second() {
+    let mut app = TestApp::spawn().await;
+    register_scheduled_workflow(&mut app).await;
+    app.admin
+        .create_launch_plan(scheduled_launch_plan("nightly", cron("0 3 * * *"), &[]))
+        .await
+        .unwrap();
+    let mut second = scheduled_launch_plan("nightly", hourly_rate(), &[]);
+    second.id.as_mut().unwrap().version = "s2".to_string();
+    app.admin.create_launch_plan(second).await.unwrap();
+    // On PostgreSQL admin's notification alone must wake it: it would not
+    // read the counter again within the test. On SQLite the counter, read
+    // as often as by default, is all it has.
+    let postgres = app.database_url.starts_with("postgres");
+    let poll_interval = if postgres {
+        Duration::from_secs(3_600)
+    } else {
+        SchedulerSettings::default().poll_interval
+    };
+    let mut scheduler = start_scheduler_of_its_own(
+        &app,
+        SchedulerSettings {
+            poll_interval,
+            // Renewing the lease wakes the loop too; not within the test.
+            lease_duration: Duration::from_secs(60),
+            ..utc_settings()
+        },
+    )
+    .await;
+    scheduler
+        .wait_until("leading", |status| status.leading)
+        .await;
+
+    set_state(&mut app, "nightly", VERSION, admin::LaunchPlanState::Active).await;
+    seen_within_a_second(&mut scheduler, "an activation", 1).await;
+    set_state(
+        &mut app,
+        "nightly",
+        VERSION,
+        admin::LaunchPlanState::Inactive,
+    )
+    .await;
+    seen_within_a_second(&mut scheduler, "a deactivation", 0).await;
+    set_state(&mut app, "nightly", "s2", admin::LaunchPlanState::Active).await;
+    seen_within_a_second(&mut scheduler, "a new active version", 1).await;
+}
+
+/// Waits until `scheduler` keeps `schedules` schedules, failing after a
+/// second.
+async fn seen_within_a_second(scheduler: &mut RunningScheduler, what: &str, schedules: usize) {
+    let started = tokio::time::Instant::now();
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        scheduler
+            .status
+            .wait_for(|status| status.schedules == schedules),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{what} was not seen within a second"))
+    .unwrap();
+    eprintln!("{what} seen after {:?}", started.elapsed());
+}
+
+async fn two_schedulers_on_one_database_launch_once_and_one_leads() {
+    let mut app = TestApp::spawn().await;
+    register_scheduled_workflow(&mut app).await;
+    app.admin
+        .create_launch_plan(scheduled_launch_plan("often", cron("@every 1s"), &[]))
+        .await
+        .unwrap();
+    set_state(&mut app, "often", VERSION, admin::LaunchPlanState::Active).await;
+    let store = schedule_store(&app).await;
+    let settings = utc_settings();
+    let mut first = start_scheduler_of_its_own(&app, settings.clone()).await;
+    first.wait_until("leading", |status| status.leading).await;
+    let mut second = start_scheduler_of_its_own(&app, settings.clone()).await;
+    // The second one keeps asking for the lease and never gets it.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(first.status.borrow().leading);
+    assert_eq!(*second.status.borrow(), SchedulerStatus::default());
+    wait_for_executions(&mut app, "often", |found| found.len() >= 2).await;
+
+    // The leader dies without a word: the other takes over once the lease
+    // runs out, and catches up on what was missed meanwhile.
+    let (holder, _) = store.lease_holder().await.unwrap().unwrap();
+    drop(first);
+    let died = Timestamp::now();
+    second.wait_until("leading", |status| status.leading).await;
+    let (new_holder, _) = store.lease_holder().await.unwrap().unwrap();
+    assert_ne!(new_holder, holder);
+    let after_takeover = Timestamp::now();
+    assert!(
+        died.duration_until(after_takeover) < jiff::SignedDuration::from_secs(3),
+        "took over {} after the leader died",
+        died.duration_until(after_takeover)
+    );
+    let past_takeover = after_takeover.as_second() + 2;
+    let executions = wait_for_executions(&mut app, "often", |found| {
+        found
+            .last()
+            .is_some_and(|last| scheduled_at(last).as_second() >= past_takeover)
+    })
+    .await;
+    // Every second from the first launch on, each once, no gap.
+    let seconds: Vec<i64> = executions
+        .iter()
+        .map(|e| scheduled_at(e).as_second())
+        .collect();
+    assert!(
+        seconds.windows(2).all(|pair| pair[1] - pair[0] == 1),
+        "not one launch a second: {seconds:?}"
+    );
+
+    // Stopping cleanly gives the lease up: a newcomer leads at once.
+    second.stop().await;
+    assert_eq!(store.lease_holder().await.unwrap(), None);
+    let mut third = start_scheduler_of_its_own(
+        &app,
+        SchedulerSettings {
+            lease_duration: Duration::from_secs(60),
+            ..settings
+        },
+    )
+    .await;
+    third.wait_until("leading", |status| status.leading).await;
+}
+
+async fn honoured_offsets_move_cron_times_and_kick_fixed_rates_off() {
+    let mut app = TestApp::spawn().await;
+    register_scheduled_workflow(&mut app).await;
+    let half_past = admin::Schedule {
+        kickoff_time_input_arg: "kickoff".to_string(),
+        schedule_expression: Some(admin::schedule::ScheduleExpression::CronSchedule(
+            admin::CronSchedule {
+                schedule: "0 * * * *".to_string(),
+                offset: "PT30M".to_string(),
+            },
+        )),
+    };
+    app.admin
+        .create_launch_plan(scheduled_launch_plan("half_past", half_past, &[]))
+        .await
+        .unwrap();
+    // Stock Flyte never passes a fixed rate its kickoff time, so a required
+    // kickoff input fails every launch there; here it is passed.
+    app.admin
+        .create_launch_plan(scheduled_launch_plan("rate", hourly_rate(), &[]))
+        .await
+        .unwrap();
+    for name in ["half_past", "rate"] {
+        set_state(&mut app, name, VERSION, admin::LaunchPlanState::Active).await;
+    }
+    let now = unix_seconds_now();
+    let latest_half_past = (now - HOUR / 2) / HOUR * HOUR + HOUR / 2;
+    backdate_activation(&app, "half_past", now - 3 * HOUR).await;
+    let rate_activated = now - HOUR - 60;
+    backdate_activation(&app, "rate", rate_activated).await;
+    // With the default hour of catch-up: the one half past within it.
+    let _scheduler = start_scheduler(
+        &app,
+        SchedulerSettings {
+            rules: ScheduleRules {
+                honour_offsets: true,
+                ..ScheduleRules::default()
+            },
+            catch_up_window: Duration::from_secs(3_600),
+            ..utc_settings()
+        },
+    )
+    .await;
+    for (name, expected) in [
+        ("half_past", latest_half_past),
+        ("rate", rate_activated + HOUR),
+    ] {
+        wait_for_recorded_launch(&app, name, expected).await;
+        let executions = scheduled_executions(&mut app, name).await;
+        assert_eq!(executions.len(), 1, "{name}");
+        let at = Timestamp::from_second(expected).unwrap();
+        assert_eq!(scheduled_at(&executions[0]), at);
+        let id = executions[0].id.clone().unwrap();
+        assert_eq!(
+            id.name,
+            scheduled_execution_name(&launch_plan_version(name), at)
+        );
+        let inputs = app
+            .admin
+            .get_execution_data(admin::WorkflowExecutionGetDataRequest { id: Some(id) })
+            .await
+            .unwrap()
+            .into_inner()
+            .full_inputs
+            .unwrap()
+            .literals;
+        assert_eq!(inputs["kickoff"], datetime_literal(at), "{name}");
+    }
+    // An offset that is no duration is refused at registration.
+    let mut nonsense = scheduled_launch_plan("nonsense", cron("0 * * * *"), &[]);
+    if let Some(admin::schedule::ScheduleExpression::CronSchedule(cron)) = nonsense
+        .spec
+        .as_mut()
+        .and_then(|spec| spec.entity_metadata.as_mut())
+        .and_then(|metadata| metadata.schedule.as_mut())
+        .and_then(|schedule| schedule.schedule_expression.as_mut())
+    {
+        cron.offset = "half an hour".to_string();
+    }
+    assert_status(
+        app.admin.create_launch_plan(nonsense).await,
+        tonic::Code::InvalidArgument,
+        "invalid cron schedule offset \"half an hour\"",
+    );
+}
+
+async fn another_pool_reads_each_change_at_once() {
+    use updraft_proto::flyteidl::service::admin_service_server::AdminService;
+
+    let mut app = TestApp::spawn().await;
+    register_scheduled_workflow(&mut app).await;
+    app.admin
+        .create_launch_plan(scheduled_launch_plan("nightly", cron("0 3 * * *"), &[]))
+        .await
+        .unwrap();
+    // A second admin, on a pool of its own on the same database, as a
+    // second `updraft admin` process (or a scheduler of its own) has.
+    let directory = tempfile::tempdir().unwrap();
+    let other_admin = updraft_admin::AdminApi::open(
+        &app.database_url,
+        &directory.path().join("store"),
+        updraft_admin::AdminSettings::new(app.http_base.clone()),
+    )
+    .await
+    .unwrap();
+    let other_store = ScheduleStore::connect(&app.database_url).await.unwrap();
+    let shared_store = schedule_store(&app).await;
+    let id = identifier(ResourceType::LaunchPlan, "nightly", VERSION);
+    // Readers busy on both pools all along, as a console and a scheduler are.
+    let busy_readers: Vec<_> = [other_store.clone(), shared_store.clone()]
+        .into_iter()
+        .map(|store| {
+            AbortOnDrop(tokio::spawn(async move {
+                loop {
+                    let _ = store.list_active_schedules().await;
+                    let _ = store.lease_holder().await;
+                    tokio::task::yield_now().await;
+                }
+            }))
+        })
+        .collect();
+    for round in 0..25 {
+        for (state, on) in [
+            (admin::LaunchPlanState::Active, true),
+            (admin::LaunchPlanState::Inactive, false),
+        ] {
+            // Reads that stop early or page are where a connection could
+            // keep an old snapshot open, so each round makes some first.
+            let _ = other_admin
+                .list_launch_plans(tonic::Request::new(list_request("", 1)))
+                .await
+                .unwrap();
+            let _ = other_store.schedule_changes_version().await.unwrap();
+            set_state(&mut app, "nightly", VERSION, state).await;
+            let read = other_admin
+                .get_launch_plan(tonic::Request::new(common::get_request(id.clone())))
+                .await
+                .unwrap()
+                .into_inner()
+                .closure
+                .unwrap()
+                .state;
+            assert_eq!(
+                read, state as i32,
+                "round {round}: GetLaunchPlan on another pool"
+            );
+            for (pool, store) in [("another", &other_store), ("admin's", &shared_store)] {
+                let active = store.list_active_schedules().await.unwrap();
+                assert_eq!(!active.is_empty(), on, "round {round}: {pool} pool");
+            }
+        }
+    }
+    drop(busy_readers);
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -11,7 +11,8 @@
 //! [`Scheduler`] reads that table, fires each schedule on its own task, and
 //! records per schedule the last time it launched, so a restart catches up
 //! on the times it missed and launches none twice (admin refuses a second
-//! execution of the same name, which counts as launched).
+//! execution of the same name, which counts as launched). Of several
+//! schedulers on one database only the one holding the lease launches.
 
 pub mod cron;
 pub mod execution_names;
@@ -19,6 +20,8 @@ pub mod scheduler;
 pub mod schedules;
 pub mod store;
 
-pub use scheduler::{Scheduler, SchedulerSettings};
-pub use schedules::{InvalidSchedule, LaunchPlanVersion, Schedule, Timing};
+pub use scheduler::{Scheduler, SchedulerSettings, SchedulerStatus};
+pub use schedules::{
+    CronOffset, InvalidSchedule, LaunchPlanVersion, Schedule, ScheduleRules, Timing,
+};
 pub use store::{ActiveSchedule, ScheduleStore, StoreError};

@@ -1,16 +1,28 @@
-//! The scheduler's table, `active_schedules`, in the database admin uses,
-//! with the scheduler's own migrations. Admin writes it through
-//! [`activate_schedule`] and [`deactivate_schedule`] inside its own
-//! transactions; the scheduler reads it and records launches.
+//! The scheduler's tables, in the database admin uses, with the
+//! scheduler's own migrations: `active_schedules`, which admin writes
+//! through [`activate_schedule`] and [`deactivate_schedule`] inside its own
+//! transactions and the scheduler reads and records launches in;
+//! `schedule_changes`, the counter those two bump (and, on PostgreSQL, a
+//! notification on [`SCHEDULE_CHANGES_CHANNEL`]); and `scheduler_leases`,
+//! the lease that lets one scheduler of several lead.
 //! Timestamps are microseconds since the Unix epoch.
 
-use jiff::Timestamp;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 pub use updraft_database::Dialect;
 
 use crate::cron::CronExpression;
-use crate::schedules::{InvalidSchedule, LaunchPlanVersion, Schedule, Timing};
+use crate::schedules::{CronOffset, InvalidSchedule, LaunchPlanVersion, Schedule, Timing};
+
+/// The PostgreSQL channel admin notifies, on commit, when it turns a
+/// schedule on or off.
+pub const SCHEDULE_CHANGES_CHANNEL: &str = "updraft_schedule_changes";
+
+/// The one lease every scheduler on a database competes for.
+const LEASE_NAME: &str = "scheduler";
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +42,9 @@ pub enum StoreError {
     /// The schema could not be brought up to date.
     #[error("failed to run the scheduler's database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The schedule change counter's row is gone.
+    #[error("the schedule_changes row is missing; the scheduler's migrations did not run")]
+    MissingChangeCounter,
 }
 
 trait DatabaseContext<T> {
@@ -100,6 +115,7 @@ pub async fn activate_schedule(
     .bind(launch_plan.version.clone())
     .execute(&mut *connection)
     .await?;
+    record_schedule_change(connection).await?;
     let Some(schedule) = schedule else {
         return Ok(());
     };
@@ -110,8 +126,8 @@ pub async fn activate_schedule(
     sqlx::query(
         "INSERT INTO active_schedules \
          (project, domain, name, version, cron_expression, fixed_rate_value, fixed_rate_unit, \
-          kickoff_time_input_arg, activated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+          kickoff_time_input_arg, activated_at, cron_offset) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (project, domain, name, version) DO NOTHING",
     )
     .bind(launch_plan.project.clone())
@@ -123,6 +139,12 @@ pub async fn activate_schedule(
     .bind(fixed_rate_unit)
     .bind(schedule.kickoff_time_input_arg.clone())
     .bind(activated_at_micros)
+    .bind(
+        schedule
+            .offset
+            .as_ref()
+            .map_or_else(String::new, |offset| offset.as_str().to_string()),
+    )
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -143,6 +165,22 @@ pub async fn deactivate_schedule(
     .bind(launch_plan.version.clone())
     .execute(&mut *connection)
     .await?;
+    record_schedule_change(connection).await
+}
+
+/// Bumps the change counter and, on PostgreSQL, notifies the schedulers
+/// listening; both take effect when the caller's transaction commits, so a
+/// scheduler woken by either reads the change.
+async fn record_schedule_change(connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE schedule_changes SET version = version + 1 WHERE id = 1")
+        .execute(&mut *connection)
+        .await?;
+    if connection.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(SCHEDULE_CHANGES_CHANNEL)
+            .execute(&mut *connection)
+            .await?;
+    }
     Ok(())
 }
 
@@ -150,6 +188,10 @@ pub async fn deactivate_schedule(
 #[derive(Debug, Clone)]
 pub struct ScheduleStore {
     pool: AnyPool,
+    dialect: Dialect,
+    /// Where to open a listening connection on PostgreSQL; unknown for a
+    /// pool opened elsewhere, which then relies on the change counter.
+    database_url: Option<String>,
 }
 
 impl ScheduleStore {
@@ -158,14 +200,116 @@ impl ScheduleStore {
     #[tracing::instrument(skip_all)]
     pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
         let (pool, dialect) = updraft_database::open_pool(database_url).await?;
-        Self::on_pool(pool, dialect).await
+        let mut store = Self::on_pool(pool, dialect).await?;
+        store.database_url = Some(database_url.to_string());
+        Ok(store)
     }
 
     /// The scheduler on a pool another component opened (admin's, in
     /// `updraft start`), bringing the scheduler's table up to date.
     pub async fn on_pool(pool: AnyPool, dialect: Dialect) -> Result<Self, StoreError> {
         migrator(dialect).run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            dialect,
+            database_url: None,
+        })
+    }
+
+    /// The SQL dialect of the database.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The schedule change counter: it moves whenever admin turns a
+    /// schedule on or off, and reading it costs one primary-key lookup.
+    #[tracing::instrument(skip(self), level = "trace")]
+    pub async fn schedule_changes_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM schedule_changes WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .context("read the schedule change counter")?
+            .ok_or(StoreError::MissingChangeCounter)
+    }
+
+    /// A connection listening for admin's notifications of schedule
+    /// changes, on PostgreSQL when the store knows its URL; `None` otherwise.
+    pub async fn listen_for_schedule_changes(
+        &self,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        let (Dialect::Postgres, Some(url)) = (self.dialect, self.database_url.as_deref()) else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect(url)
+            .await
+            .context("open a connection to listen for schedule changes")?;
+        listener
+            .listen(SCHEDULE_CHANGES_CHANNEL)
+            .await
+            .context("listen for schedule changes")?;
+        Ok(Some(listener))
+    }
+
+    /// Takes the lease for `owner`, or renews it, until `now + duration`:
+    /// true if `owner` now holds it, false if another holds it and its
+    /// lease has not run out at `now`.
+    #[tracing::instrument(skip(self), level = "debug")]
+    pub async fn take_or_renew_lease(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        duration: Duration,
+    ) -> Result<bool, StoreError> {
+        let expires_at = now
+            .checked_add(SignedDuration::try_from(duration).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(Timestamp::MAX);
+        // One statement, so two schedulers racing for a lapsed lease cannot
+        // both win: the second sees the first's fresh row and skips.
+        let taken = sqlx::query(
+            "INSERT INTO scheduler_leases (name, owner, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, \
+             expires_at = excluded.expires_at \
+             WHERE scheduler_leases.owner = excluded.owner OR scheduler_leases.expires_at <= $4",
+        )
+        .bind(LEASE_NAME)
+        .bind(owner.to_string())
+        .bind(micros(expires_at))
+        .bind(micros(now))
+        .execute(&self.pool)
+        .await
+        .context("take or renew the scheduler's lease")?;
+        Ok(taken.rows_affected() > 0)
+    }
+
+    /// Gives the lease up if `owner` holds it, so another scheduler leads at
+    /// once rather than when the lease runs out.
+    #[tracing::instrument(skip(self))]
+    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM scheduler_leases WHERE name = $1 AND owner = $2")
+            .bind(LEASE_NAME)
+            .bind(owner.to_string())
+            .execute(&self.pool)
+            .await
+            .context("release the scheduler's lease")?;
+        Ok(())
+    }
+
+    /// Who holds the lease and until when, run out or not; `None` if no
+    /// scheduler ever took it or the last gave it up.
+    pub async fn lease_holder(&self) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let row = sqlx::query("SELECT owner, expires_at FROM scheduler_leases WHERE name = $1")
+            .bind(LEASE_NAME)
+            .fetch_optional(&self.pool)
+            .await
+            .context("read the scheduler's lease")?;
+        row.map(|row| {
+            Ok((
+                row.try_get::<String, _>("owner")?,
+                from_micros(row.try_get::<i64, _>("expires_at")?),
+            ))
+        })
+        .transpose()
+        .context("read the scheduler's lease")
     }
 
     /// Answers once the database does: what readiness checks ask.
@@ -188,7 +332,7 @@ impl ScheduleStore {
     pub async fn list_active_schedules(&self) -> Result<Vec<ActiveSchedule>, StoreError> {
         let rows = sqlx::query(
             "SELECT project, domain, name, version, cron_expression, fixed_rate_value, \
-             fixed_rate_unit, kickoff_time_input_arg, activated_at, last_fired_at \
+             fixed_rate_unit, kickoff_time_input_arg, activated_at, last_fired_at, cron_offset \
              FROM active_schedules",
         )
         .fetch_all(&self.pool)
@@ -251,6 +395,10 @@ fn active_schedule_from_row(row: &AnyRow) -> Result<ActiveSchedule, String> {
                 .map_err(|error| in_context(InvalidSchedule::Cron(error)))?,
         )
     };
+    let offset = match text("cron_offset")?.as_str() {
+        "" => None,
+        written => Some(CronOffset::parse(written).map_err(in_context)?),
+    };
     let last_fired_at = row
         .try_get::<Option<i64>, _>("last_fired_at")
         .map_err(|e| e.to_string())?;
@@ -258,6 +406,7 @@ fn active_schedule_from_row(row: &AnyRow) -> Result<ActiveSchedule, String> {
         schedule: Schedule {
             timing,
             kickoff_time_input_arg: text("kickoff_time_input_arg")?,
+            offset,
         },
         activated_at: from_micros(integer("activated_at")?),
         last_fired_at: last_fired_at.map(from_micros),

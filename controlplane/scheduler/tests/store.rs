@@ -1,7 +1,9 @@
 //! The scheduler's table as admin writes it (inside its transactions) and
 //! the scheduler reads it, on every backend.
 
-use jiff::Timestamp;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
 use updraft_database::on_every_backend;
 use updraft_database::testing::{Backend, fresh_database_url};
 use updraft_proto::flyteidl::admin;
@@ -13,6 +15,10 @@ on_every_backend!(
     activating_again_keeps_the_record_of_launches,
     the_record_of_launches_never_moves_back,
     deactivating_turns_only_that_version_off,
+    every_change_moves_the_counter,
+    one_scheduler_holds_the_lease_until_it_runs_out,
+    two_schedulers_racing_for_the_lease_make_one_leader,
+    offsets_are_kept_as_written,
 );
 
 struct Fixture {
@@ -56,6 +62,7 @@ fn every_two_days() -> Schedule {
     Schedule {
         timing: Timing::fixed_rate(2, admin::FixedRateUnit::Day as i32).unwrap(),
         kickoff_time_input_arg: String::new(),
+        offset: None,
     }
 }
 
@@ -195,4 +202,117 @@ async fn deactivating_turns_only_that_version_off() {
         .await
         .unwrap();
     assert_eq!(fixture.active().await.len(), 1);
+}
+
+async fn every_change_moves_the_counter() {
+    let fixture = fixture().await;
+    let nightly = version("nightly", "v1");
+    let mut seen = vec![fixture.store.schedule_changes_version().await.unwrap()];
+    fixture.activate(&nightly, Some(&hourly()), 1_000_000).await;
+    seen.push(fixture.store.schedule_changes_version().await.unwrap());
+    // A version without a schedule turns the others off: a change too.
+    fixture
+        .activate(&version("nightly", "v2"), None, 2_000_000)
+        .await;
+    seen.push(fixture.store.schedule_changes_version().await.unwrap());
+    let mut connection = fixture.store.pool().acquire().await.unwrap();
+    deactivate_schedule(&mut connection, &nightly)
+        .await
+        .unwrap();
+    drop(connection);
+    seen.push(fixture.store.schedule_changes_version().await.unwrap());
+    // Launches are the scheduler's own writes, not changes.
+    fixture
+        .store
+        .record_launch(&nightly, Timestamp::now())
+        .await
+        .unwrap();
+    seen.push(fixture.store.schedule_changes_version().await.unwrap());
+    assert!(
+        seen.windows(2).take(3).all(|pair| pair[1] > pair[0]),
+        "{seen:?}"
+    );
+    assert_eq!(seen[4], seen[3], "{seen:?}");
+}
+
+async fn one_scheduler_holds_the_lease_until_it_runs_out() {
+    let fixture = fixture().await;
+    let store = &fixture.store;
+    let lease = Duration::from_secs(15);
+    let start: Timestamp = "2024-01-01T00:00:00Z".parse().unwrap();
+    let at = |seconds: i64| start + SignedDuration::from_secs(seconds);
+    assert_eq!(store.lease_holder().await.unwrap(), None);
+
+    assert!(store.take_or_renew_lease("a", at(0), lease).await.unwrap());
+    assert!(!store.take_or_renew_lease("b", at(5), lease).await.unwrap());
+    // Renewing moves the end; the follower keeps asking and keeps losing.
+    assert!(store.take_or_renew_lease("a", at(5), lease).await.unwrap());
+    assert!(!store.take_or_renew_lease("b", at(16), lease).await.unwrap());
+    assert_eq!(
+        store.lease_holder().await.unwrap(),
+        Some(("a".to_string(), at(20)))
+    );
+    // The leader stops renewing (it died): the follower takes over once
+    // the lease has run out, and the old leader cannot take it back.
+    assert!(store.take_or_renew_lease("b", at(20), lease).await.unwrap());
+    assert!(!store.take_or_renew_lease("a", at(21), lease).await.unwrap());
+    assert_eq!(
+        store.lease_holder().await.unwrap(),
+        Some(("b".to_string(), at(35)))
+    );
+    // Giving it up lets another lead at once; only the holder can.
+    store.release_lease("a").await.unwrap();
+    assert!(!store.take_or_renew_lease("a", at(22), lease).await.unwrap());
+    store.release_lease("b").await.unwrap();
+    assert_eq!(store.lease_holder().await.unwrap(), None);
+    assert!(store.take_or_renew_lease("a", at(22), lease).await.unwrap());
+}
+
+async fn two_schedulers_racing_for_the_lease_make_one_leader() {
+    let fixture = fixture().await;
+    let lease = Duration::from_secs(15);
+    let now = Timestamp::now();
+    for round in 0..10_i64 {
+        // Each round starts after the previous lease ran out.
+        let at = now + SignedDuration::from_secs(round * 60);
+        let (a, b) = tokio::join!(
+            fixture.store.take_or_renew_lease("a", at, lease),
+            fixture.store.take_or_renew_lease("b", at, lease),
+        );
+        let winners = [a.unwrap(), b.unwrap()];
+        // A holder renewing its own lease also wins; the other one cannot.
+        assert_eq!(
+            winners.iter().filter(|won| **won).count(),
+            1,
+            "round {round}: {winners:?}"
+        );
+    }
+}
+
+async fn offsets_are_kept_as_written() {
+    let fixture = fixture().await;
+    let nightly = version("nightly", "v1");
+    let with_offset = Schedule::from_proto(&admin::Schedule {
+        kickoff_time_input_arg: String::new(),
+        schedule_expression: Some(admin::schedule::ScheduleExpression::CronSchedule(
+            admin::CronSchedule {
+                schedule: "0 2 * * *".to_string(),
+                offset: "PT5M".to_string(),
+            },
+        )),
+    })
+    .unwrap()
+    .unwrap();
+    fixture
+        .activate(&nightly, Some(&with_offset), 1_000_000)
+        .await;
+    fixture
+        .activate(&version("hourly", "v1"), Some(&hourly()), 1_000_000)
+        .await;
+    let active = fixture.active().await;
+    assert_eq!(active[0].launch_plan.name, "hourly");
+    assert_eq!(active[0].schedule.offset, None);
+    let offset = active[1].schedule.offset.as_ref().unwrap();
+    assert_eq!(offset.as_str(), "PT5M");
+    assert_eq!(offset.duration(), SignedDuration::from_mins(5));
 }

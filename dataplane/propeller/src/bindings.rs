@@ -1,11 +1,14 @@
 //! Resolving a node's input bindings into the `LiteralMap` its task reads:
 //! constants as they are, promises from the outputs of upstream nodes
 //! (`start-node` holds the workflow's inputs), collections and maps built
-//! recursively, union bindings wrapped in their target type.
+//! recursively, union bindings wrapped in their target type. Attribute access
+//! on a promise (`f.name`, `xs[0]`) is followed by [`crate::attribute_paths`].
 
 use std::collections::HashMap;
 
-use updraft_proto::flyteidl::core::{self, binding_data, literal, promise_attribute, scalar};
+use updraft_proto::flyteidl::core::{self, binding_data, literal, scalar};
+
+use crate::attribute_paths::follow_attribute_path;
 
 /// Why a binding could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,7 +131,7 @@ fn resolve_promise(
             input: input.to_string(),
             node: node.to_string(),
         })?;
-    let mut current = node_outputs
+    let current = node_outputs
         .literals
         .get(&reference.var)
         .cloned()
@@ -137,52 +140,18 @@ fn resolve_promise(
             node: node.to_string(),
             output: reference.var.clone(),
         })?;
-    for attribute in &reference.attr_path {
-        let attribute_error = |step: String, reason: &str| BindingError::AttributePath {
+    if reference.attr_path.is_empty() {
+        return Ok(current);
+    }
+    follow_attribute_path(current, &reference.attr_path).map_err(|error| {
+        BindingError::AttributePath {
             input: input.to_string(),
             node: node.to_string(),
             output: reference.var.clone(),
-            step,
-            reason: reason.to_string(),
-        };
-        current = match attribute.value.as_ref() {
-            Some(promise_attribute::Value::IntValue(index)) => {
-                let step = format!("item {index}");
-                match current.value {
-                    Some(literal::Value::Collection(collection)) => usize::try_from(*index)
-                        .ok()
-                        .and_then(|i| collection.literals.into_iter().nth(i))
-                        .ok_or_else(|| attribute_error(step, "index out of range"))?,
-                    _ => return Err(attribute_error(step, "it is not a list")),
-                }
-            }
-            Some(promise_attribute::Value::StringValue(key)) => {
-                let step = format!("key `{key}`");
-                match current.value {
-                    Some(literal::Value::Map(mut map)) => map
-                        .literals
-                        .remove(key)
-                        .ok_or_else(|| attribute_error(step, "no such key"))?,
-                    // Dataclasses travel as msgpack binaries, which only flytekit
-                    // decodes; propeller passes them whole and flytekit resolves
-                    // attribute access itself for those.
-                    _ => {
-                        return Err(attribute_error(
-                            step,
-                            "attribute access is supported on maps only",
-                        ));
-                    }
-                }
-            }
-            None => {
-                return Err(attribute_error(
-                    "an empty step".into(),
-                    "the attribute path is malformed",
-                ));
-            }
-        };
-    }
-    Ok(current)
+            step: error.step,
+            reason: error.reason,
+        }
+    })
 }
 
 fn literal_of(value: literal::Value) -> core::Literal {
@@ -195,7 +164,7 @@ fn literal_of(value: literal::Value) -> core::Literal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use updraft_proto::flyteidl::core::primitive;
+    use updraft_proto::flyteidl::core::{primitive, promise_attribute};
 
     fn integer(value: i64) -> core::Literal {
         literal_of(literal::Value::Scalar(Box::new(core::Scalar {
@@ -303,6 +272,30 @@ mod tests {
         .unwrap();
 
         assert_eq!(resolved.literals["y"], integer(20));
+    }
+
+    #[test]
+    fn a_bad_attribute_path_names_the_node_the_output_and_the_key() {
+        let mut data = promise("n0", "o0");
+        if let Some(binding_data::Value::Promise(reference)) = data.value.as_mut() {
+            reference.attr_path.push(core::PromiseAttribute {
+                value: Some(promise_attribute::Value::StringValue("name".into())),
+            });
+        }
+
+        let error = resolve_bindings(
+            &[core::Binding {
+                var: "y".into(),
+                binding: Some(data),
+            }],
+            &outputs(),
+        )
+        .unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            "input `y`: cannot take key `name` of output `o0` of node n0: it is a list; take an item of it by its index"
+        );
     }
 
     #[test]

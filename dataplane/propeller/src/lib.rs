@@ -7,7 +7,9 @@
 //! between the engine and admin.
 
 pub mod api;
+pub mod attribute_paths;
 pub mod bindings;
+pub mod built_in_tasks;
 pub mod catalog_keys;
 pub mod changes;
 pub mod conditions;

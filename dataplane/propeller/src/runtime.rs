@@ -64,7 +64,9 @@ pub struct LogLocation(pub PathBuf);
 /// Why a runtime could not start or watch a task.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("task {task} has no container to run (type {task_type})")]
+    #[error(
+        "task {task} has type `{task_type}` and no container: updraft does not run tasks of this type"
+    )]
     NoContainer { task: String, task_type: String },
     #[error("task {task} has an empty command")]
     EmptyCommand { task: String },

@@ -679,11 +679,23 @@ impl TaskRuntime for ScriptedRuntime {
     async fn launch(&self, launch: TaskLaunch) -> Result<Box<dyn RunningTask>, RuntimeError> {
         let step = self.step_for(&launch);
         let task = crate::execution::nodes::task::task_name(&launch.template);
+        // As the local runtime: only containers run, whatever the script says.
+        if !matches!(
+            launch.template.target,
+            Some(core::task_template::Target::Container(_))
+        ) {
+            return Err(RuntimeError::NoContainer {
+                task,
+                task_type: launch.template.r#type.clone(),
+            });
+        }
         let step = match step {
+            // A system error, retried: a test that forgot a script sees it
+            // named in every attempt.
             None => {
-                return Err(RuntimeError::NoContainer {
-                    task,
-                    task_type: "unscripted".into(),
+                return Err(RuntimeError::Spawn {
+                    program: format!("task {task}"),
+                    source: std::io::Error::other("no script for this task"),
                 });
             }
             Some(Step::RefuseLaunch(message)) => {
@@ -1072,10 +1084,15 @@ impl TestBed {
     }
 
     /// Caches cacheable tasks in `catalog`.
-    pub fn with_catalog(mut self, catalog: Arc<InMemoryCatalog>) -> Self {
+    pub fn with_catalog(self, catalog: Arc<InMemoryCatalog>) -> Self {
+        self.with_task_cache(catalog)
+    }
+
+    /// Caches cacheable tasks in `cache` (a real catalog, for benchmarks).
+    pub fn with_task_cache(mut self, cache: Arc<dyn crate::task_cache::TaskCache>) -> Self {
         Arc::get_mut(&mut self.environment)
             .expect("the environment is not shared before a run")
-            .task_cache = Some(catalog as Arc<dyn crate::task_cache::TaskCache>);
+            .task_cache = Some(cache);
         self
     }
 

@@ -97,7 +97,13 @@ fn execution(name: &str, phase: core::workflow_execution::Phase, created: i64) -
         spec: Some(admin::ExecutionSpec {
             launch_plan: Some(identifier(core::ResourceType::LaunchPlan, WORKFLOW, "v2")),
             metadata: Some(admin::ExecutionMetadata {
-                principal: "ada".into(),
+                // done1 was launched without signing in, as flytekit names it.
+                principal: if name == "done1" {
+                    "placeholder"
+                } else {
+                    "ada"
+                }
+                .into(),
                 // failed1 is a relaunch of done1, started by a node of running1.
                 mode: if failed {
                     admin::execution_metadata::ExecutionMode::Relaunch as i32
@@ -310,10 +316,22 @@ impl AdminService for ScriptedAdmin {
             .ok_or_else(|| Status::not_found(format!("execution {name}")))
     }
 
+    #[allow(deprecated)] // The URL blobs are deprecated but admins still send them.
     async fn get_execution_data(
         &self,
-        _request: Request<admin::WorkflowExecutionGetDataRequest>,
+        request: Request<admin::WorkflowExecutionGetDataRequest>,
     ) -> Result<Response<admin::WorkflowExecutionGetDataResponse>, Status> {
+        // done1 was launched without inputs: its inputs file is empty.
+        if request.into_inner().id.unwrap_or_default().name == "done1" {
+            return Ok(Response::new(admin::WorkflowExecutionGetDataResponse {
+                inputs: Some(admin::UrlBlob {
+                    url: "s3://bucket/done1/inputs.pb".into(),
+                    bytes: 0,
+                }),
+                full_inputs: Some(core::LiteralMap::default()),
+                ..Default::default()
+            }));
+        }
         Ok(Response::new(admin::WorkflowExecutionGetDataResponse {
             full_inputs: Some(core::LiteralMap {
                 literals: HashMap::from([("name".to_string(), string_literal("world"))]),
@@ -539,12 +557,37 @@ async fn workflow_detail_shows_versions_interface_and_its_executions() {
 async fn an_unknown_workflow_is_reported_as_not_found() {
     let app = console_with(&ScriptedAdmin::default()).await;
 
-    let (_, html) = page(&app, &format!("{}/workflows/nope.wf", base())).await;
+    let (status, html) = page(&app, &format!("{}/workflows/nope.wf", base())).await;
 
+    assert_eq!(status, 404, "a missing workflow's page answers 404");
     assert!(
         html.contains("workflow nope.wf in flytesnacks/development was not found"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn an_unknown_execution_answers_404_and_says_so() {
+    let app = console_with(&ScriptedAdmin::default()).await;
+
+    let (status, html) = page(&app, &format!("{}/executions/nope1", base())).await;
+
+    assert_eq!(status, 404);
+    assert!(html.contains("nope1"), "{html}");
+    let (status, _) = page(&app, &format!("{}/executions/done1", base())).await;
+    assert_eq!(status, 200, "an execution that exists answers 200");
+}
+
+#[tokio::test]
+async fn an_execution_without_inputs_says_so() {
+    let app = console_with(&ScriptedAdmin::default()).await;
+
+    let (_, html) = page(&app, &format!("{}/executions/done1", base())).await;
+
+    assert!(html.contains("No inputs."), "{html}");
+    assert!(!html.contains("Too large to show here"), "{html}");
+    assert!(html.contains("anonymous (no login)"), "{html}");
+    assert!(!html.contains(">placeholder<"), "{html}");
 }
 
 #[tokio::test]

@@ -11,5 +11,7 @@ mod live;
 mod metrics;
 mod node_drawer;
 mod placement;
+mod propeller_cache;
 mod scheduler;
+mod task_cache;
 mod task_logs;

@@ -52,6 +52,8 @@ pub struct TestApp {
     pub http_base: String,
     /// The admin itself, to reach its stores.
     pub api: AdminApi,
+    /// The database the admin uses, for a second process's pool on it.
+    pub database_url: String,
     _directory: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
@@ -156,6 +158,7 @@ impl TestApp {
             identity: IdentityServiceClient::new(channel),
             http_base,
             api,
+            database_url,
             _directory: directory,
             server,
         }

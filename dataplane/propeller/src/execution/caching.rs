@@ -181,8 +181,10 @@ impl NodeCaching {
         let mut on_wait = Some(on_wait);
         loop {
             // Listening before asking: a release in between is not missed.
-            let released = self.releases.signal(&self.key);
-            let released = released.notified();
+            let signal = self.releases.signal(&self.key);
+            let released = signal.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
             if !self.overwrite
                 && let Some(outputs) = self.lookup().await
             {

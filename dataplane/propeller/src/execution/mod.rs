@@ -15,6 +15,8 @@
 
 pub(crate) mod caching;
 pub(crate) mod event_builders;
+#[cfg(test)]
+mod failure_node_tests;
 pub(crate) mod node;
 pub mod nodes;
 pub(crate) mod plan;

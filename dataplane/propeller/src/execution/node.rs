@@ -42,7 +42,7 @@ pub(crate) fn run_node(
                 return Ok(NodeEnd::Failed(past.error(&reporter.unique_id)));
             }
         }
-        let inputs = match resolve_bindings(&node.inputs, &place.outputs) {
+        let mut inputs = match resolve_bindings(&node.inputs, &place.outputs) {
             Ok(inputs) => inputs,
             Err(error) => {
                 return reporter
@@ -53,6 +53,9 @@ pub(crate) fn run_node(
                     .await;
             }
         };
+        if let Some(failure) = &place.handled_failure {
+            give_failure(&mut inputs, failure);
+        }
         let input_path = context.paths.node_inputs(&reporter.unique_id);
         if let Err(error) = write_message(&context.environment.storage, &input_path, &inputs).await
         {
@@ -152,6 +155,42 @@ pub(crate) fn run_node(
         }
     })
 }
+
+/// A failure node's `err` input (flytekit binds it, optional, when the
+/// handler declares it) becomes the failure, as flytepropeller sets it: a
+/// union of Flyte's error type, which flytekit reads as a `FlyteError`.
+fn give_failure(inputs: &mut core::LiteralMap, failure: &core::Error) {
+    let Some(err) = inputs.literals.get_mut(FAILURE_INPUT) else {
+        return;
+    };
+    let error = core::Literal {
+        value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
+            value: Some(core::scalar::Value::Error(failure.clone())),
+        }))),
+        ..Default::default()
+    };
+    *err = core::Literal {
+        value: Some(core::literal::Value::Scalar(Box::new(core::Scalar {
+            value: Some(core::scalar::Value::Union(Box::new(core::Union {
+                value: Some(Box::new(error)),
+                r#type: Some(core::LiteralType {
+                    r#type: Some(core::literal_type::Type::Simple(
+                        core::SimpleType::Error as i32,
+                    )),
+                    structure: Some(core::TypeStructure {
+                        tag: "FlyteError".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            }))),
+        }))),
+        ..Default::default()
+    };
+}
+
+/// The input of a failure node that receives the failure.
+const FAILURE_INPUT: &str = "err";
 
 /// Reuses a node that succeeded in the execution this one recovers: its
 /// outputs are copied into this execution and it is reported RECOVERED, as

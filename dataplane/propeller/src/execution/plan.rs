@@ -151,7 +151,11 @@ impl Definitions {
         execution: &str,
         workflow: &core::WorkflowTemplate,
     ) -> Result<(), PlanError> {
-        let mut nodes: Vec<&core::Node> = workflow.nodes.iter().collect();
+        let mut nodes: Vec<&core::Node> = workflow
+            .nodes
+            .iter()
+            .chain(workflow.failure_node.iter())
+            .collect();
         while let Some(node) = nodes.pop() {
             let unknown = |what, name: &str| PlanError::UnknownReference {
                 execution: execution.to_string(),

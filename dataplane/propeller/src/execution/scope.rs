@@ -29,6 +29,8 @@ pub(crate) struct Scope {
     pub(crate) parent: Option<ParentInfo>,
     pub(crate) fail_immediately: bool,
     pub(crate) definitions: Arc<Definitions>,
+    /// Runs once the scope has failed (`@workflow(on_failure=…)`).
+    pub(crate) failure_node: Option<core::Node>,
 }
 
 impl Scope {
@@ -54,6 +56,7 @@ impl Scope {
                 metadata.on_failure() == core::workflow_metadata::OnFailurePolicy::FailImmediately
             }),
             definitions,
+            failure_node: workflow.failure_node.clone(),
         }
     }
 }
@@ -72,6 +75,8 @@ pub(crate) struct NodePlace {
     pub(crate) parent: Option<ParentInfo>,
     pub(crate) definitions: Arc<Definitions>,
     pub(crate) outputs: Arc<NodeOutputs>,
+    /// For a failure node: the failure it handles, given to its `err` input.
+    pub(crate) handled_failure: Option<Arc<core::Error>>,
 }
 
 /// Runs the nodes of `scope` as their dependencies allow and resolves its
@@ -89,12 +94,14 @@ pub(crate) fn run_scope(
             parent,
             fail_immediately,
             definitions,
+            failure_node,
         } = scope;
         let mut outputs = NodeOutputs::new();
         outputs.insert(START_NODE.to_string(), Arc::new(inputs));
         let mut readiness = Readiness::of(nodes, &outputs);
         let mut running = JoinSet::new();
-        let mut failure: Option<core::ExecutionError> = None;
+        // The first failure, and the node it came from.
+        let mut failure: Option<(String, core::ExecutionError)> = None;
         let mut stop = stop;
         let mut stop_open = true;
         let mut stopped: Option<StopReason> = stop.borrow().clone();
@@ -121,6 +128,7 @@ pub(crate) fn run_scope(
                                 .filter_map(|id| Some((id.clone(), Arc::clone(outputs.get(id)?))))
                                 .collect(),
                         ),
+                        handled_failure: None,
                     };
                     let node_id = node.id.clone();
                     running.spawn({
@@ -143,7 +151,7 @@ pub(crate) fn run_scope(
                         Ok(result) => result,
                         Err(panic) => {
                             tracing::error!(%panic, "a node runner panicked");
-                            failure.get_or_insert(system_error("Internal", "a node failed inside updraft; see its log"));
+                            failure.get_or_insert((String::new(), system_error("Internal", "a node failed inside updraft; see its log")));
                             continue;
                         }
                     };
@@ -153,7 +161,7 @@ pub(crate) fn run_scope(
                             outputs.insert(node_id, Arc::new(node_outputs));
                         }
                         NodeEnd::Failed(error) => {
-                            failure.get_or_insert(error);
+                            failure.get_or_insert((node_id, error));
                             if fail_immediately {
                                 // The other nodes stop and report ABORTED.
                                 stop_nodes.send_replace(Some(StopReason::Terminate("another node of the execution failed".into())));
@@ -177,8 +185,35 @@ pub(crate) fn run_scope(
         if let Some(reason) = stopped {
             return Ok(ScopeEnd::Stopped(reason));
         }
-        if let Some(error) = failure {
-            return Ok(ScopeEnd::Failed(error));
+        if let Some((failed_node, error)) = failure {
+            let Some(handler) = failure_node else {
+                return Ok(ScopeEnd::Failed(error));
+            };
+            // As flytepropeller: once the scope has failed its failure node
+            // runs, seeing the scope's inputs and the failure; the scope
+            // still fails with the original error unless the handler fails
+            // too. The scope's stop signal is used, not the nodes' (which a
+            // fail-immediately failure has set).
+            let place = NodePlace {
+                parent: parent.clone(),
+                definitions: Arc::clone(&definitions),
+                outputs: Arc::new(outputs),
+                handled_failure: Some(Arc::new(core::Error {
+                    // The id events and the console show it under.
+                    failed_node_id: crate::node_ids::unique_node_id(parent.as_ref(), &failed_node),
+                    message: error.message.clone(),
+                })),
+            };
+            return Ok(
+                match run_node(Arc::clone(&context), handler, place, stop.clone()).await? {
+                    NodeEnd::Failed(handler_error) => ScopeEnd::Failed(handler_error),
+                    NodeEnd::Aborted => match stop.borrow().clone() {
+                        Some(reason) => ScopeEnd::Stopped(reason),
+                        None => ScopeEnd::Failed(error),
+                    },
+                    NodeEnd::Succeeded(_) => ScopeEnd::Failed(error),
+                },
+            );
         }
         if let Some(node_id) = readiness.first_never_started() {
             let message =

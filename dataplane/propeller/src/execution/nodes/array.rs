@@ -255,9 +255,14 @@ pub(crate) fn run_array_node(
                     if let Some(caching) = &caching {
                         caching.set_attempt(attempt);
                     }
-                    let launched =
-                        launch_attempt(context.environment.runtime.as_ref(), launch, &task, &stop)
-                            .await;
+                    let launched = launch_attempt(
+                        context.environment.runtime.as_ref(),
+                        &context.environment.storage,
+                        launch,
+                        &task,
+                        &stop,
+                    )
+                    .await;
                     let end = match launched {
                         Launched::Ended(end) => end,
                         Launched::StoppedBeforeStart => return (index, IndexEnd::Stopped),

@@ -59,6 +59,7 @@ pub(crate) fn run_dynamic(
             parent: Some(reporter.as_parent(attempt)),
             fail_immediately: true,
             definitions: Arc::new(place.definitions.extended(spec.tasks, spec.subworkflows)),
+            failure_node: None,
         };
         match run_scope(Arc::clone(&reporter.context), scope, stop).await? {
             ScopeEnd::Succeeded(outputs) => reporter.succeed(outputs).await,

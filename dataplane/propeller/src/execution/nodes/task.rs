@@ -12,6 +12,7 @@ use updraft_proto::flyteidl::event::{self, node_execution_event, task_execution_
 use updraft_storage::Storage;
 
 use super::dynamic::run_dynamic;
+use crate::built_in_tasks::{built_in_task, run_built_in_task};
 use crate::events::EventError;
 use crate::execution::caching::{BeforeRun, NodeCaching};
 use crate::execution::{
@@ -21,7 +22,7 @@ use crate::execution::{
 use crate::history::{PastAttempt, task_attempts};
 use crate::outcome::{TaskOutcome, read_outcome};
 use crate::paths::{attempt_key, file_in};
-use crate::runtime::{ProcessExit, RunningTask, TaskLaunch, TaskRuntime};
+use crate::runtime::{ProcessExit, RunningTask, RuntimeError, TaskLaunch, TaskRuntime};
 
 /// How many times a node's task may still be tried.
 pub(crate) struct RetryBudget {
@@ -115,17 +116,28 @@ pub(crate) enum Launched {
     StoppedBeforeStart,
 }
 
-/// Asks the runtime to start an attempt. A runtime may hold the launch until
-/// a slot frees (the local runtime's task slots), so the stop signal and the
-/// task's timeout are watched meanwhile: dropping a launch that has not
-/// started leaves nothing behind.
+/// Asks the runtime to start an attempt, or runs it here when its task type
+/// is built in. A runtime may hold the launch until a slot frees (the local
+/// runtime's task slots), so the stop signal and the task's timeout are
+/// watched meanwhile: dropping a launch that has not started leaves nothing
+/// behind.
 pub(crate) async fn launch_attempt(
     runtime: &dyn TaskRuntime,
+    storage: &Storage,
     launch: TaskLaunch,
     task: &core::TaskTemplate,
     stop: &AbortSignal,
 ) -> Launched {
     let deadline = task_timeout(task).map(|limit| Instant::now() + limit);
+    if let Some(built_in) = built_in_task(&task.r#type) {
+        return match run_built_in_task(built_in, &launch, storage).await {
+            Ok(running) => Launched::Started(StartedAttempt { running, deadline }),
+            Err(error) => Launched::Ended(AttemptEnd::Failed(
+                system_error("WriteOutputs", &error.to_string()),
+                true,
+            )),
+        };
+    }
     let timed_out_waiting = async {
         match deadline {
             Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -138,6 +150,11 @@ pub(crate) async fn launch_attempt(
         () = wait_for_stop(stop) => Launched::StoppedBeforeStart,
         launched = runtime.launch(launch) => match launched {
             Ok(running) => Launched::Started(StartedAttempt { running, deadline }),
+            // Another attempt cannot give the task a container.
+            Err(error @ RuntimeError::NoContainer { .. }) => Launched::Ended(AttemptEnd::Failed(
+                user_error("UnsupportedTaskType", &error.to_string()),
+                false,
+            )),
             Err(error) => Launched::Ended(AttemptEnd::Failed(
                 system_error("TaskStart", &error.to_string()),
                 true,
@@ -301,7 +318,12 @@ fn run_attempts(
                 environment: Default::default(),
             };
             let checkpoint = launch.checkpoint_prefix();
-            let logs = attempt_logs(environment, &attempt_key, "Task log");
+            // A built-in task runs no process, so it has no log to link.
+            let logs = if built_in_task(&task.r#type).is_some() {
+                Vec::new()
+            } else {
+                attempt_logs(environment, &attempt_key, "Task log")
+            };
             let task_event =
                 |phase: core::task_execution::Phase,
                  output: Option<task_execution_event::OutputResult>| {
@@ -328,7 +350,15 @@ fn run_attempts(
             let attempt_end = match resumed.take() {
                 Some(end) => end,
                 None => {
-                    match launch_attempt(environment.runtime.as_ref(), launch, &task, &stop).await {
+                    let launched = launch_attempt(
+                        environment.runtime.as_ref(),
+                        &environment.storage,
+                        launch,
+                        &task,
+                        &stop,
+                    )
+                    .await;
+                    match launched {
                         Launched::Ended(end) => end,
                         Launched::StoppedBeforeStart => {
                             return reporter.stopped(stop_reason(&stop)).await;
