@@ -672,6 +672,9 @@ pub struct NodeExecutionSummary {
     pub map_index: Option<crate::api::nodes::MapIndexView>,
     /// What the cache did for a task node; `None` for other nodes.
     pub cache: Option<crate::api::NodeCacheView>,
+    /// The workflow's failure node (`on_failure`), which runs only once the
+    /// workflow has failed.
+    pub is_failure_handler: bool,
 }
 
 /// Rows of the node table per page; larger executions page through theirs.
@@ -706,11 +709,13 @@ pub async fn list_node_executions(
     let mut row = 0;
     let mut more = false;
     // Depth first: each expanded parent's children come right after it.
-    let mut levels = vec![
-        node_level(&mut client, &id, "", 0, wanted, "")
-            .await?
-            .into_iter(),
-    ];
+    let mut top_level = node_level(&mut client, &id, "", 0, wanted, "").await?;
+    if let Some(handler) = failure_node_id(&mut client, &id).await {
+        for node in top_level.iter_mut().filter(|node| node.node_id == handler) {
+            node.is_failure_handler = true;
+        }
+    }
+    let mut levels = vec![top_level.into_iter()];
     while let Some(level) = levels.last_mut() {
         let Some(node) = level.next() else {
             levels.pop();
@@ -877,6 +882,7 @@ async fn node_level(
                     .is_some_and(|metadata| metadata.is_array),
                 map_index: None,
                 cache,
+                is_failure_handler: false,
             });
         }
         token = response.token;
@@ -885,6 +891,38 @@ async fn node_level(
         }
     }
     Ok(nodes)
+}
+
+/// The id of the failure node of the execution's workflow, if it has one;
+/// `None` too when the workflow cannot be read (the rows are then unmarked).
+#[cfg(feature = "ssr")]
+async fn failure_node_id(
+    client: &mut super::AdminClient,
+    id: &updraft_proto::flyteidl::core::WorkflowExecutionIdentifier,
+) -> Option<String> {
+    use updraft_proto::flyteidl::admin;
+    let execution = client
+        .get_execution(admin::WorkflowExecutionGetRequest {
+            id: Some(id.clone()),
+        })
+        .await
+        .ok()?
+        .into_inner();
+    let workflow_id = execution.closure?.workflow_id?;
+    let workflow = client
+        .get_workflow(admin::ObjectGetRequest {
+            id: Some(workflow_id),
+        })
+        .await
+        .ok()?
+        .into_inner();
+    workflow
+        .closure?
+        .compiled_workflow?
+        .primary?
+        .template?
+        .failure_node
+        .map(|node| node.id)
 }
 
 /// The rows of a map node's indexes, each in its newest retry, from the
@@ -931,6 +969,7 @@ async fn map_index_rows(
             is_map: false,
             map_index: Some(index),
             cache: None,
+            is_failure_handler: false,
         })
         .collect())
 }

@@ -870,6 +870,12 @@ fn NodeTable(
                                     class="text-sky-700 hover:underline focus-visible:outline-2 focus-visible:outline-sky-500 dark:text-sky-400">
                                     {node.node_id.clone()}
                                 </a>
+                                {node.is_failure_handler.then(|| view! {
+                                    <span class="ml-2 rounded border border-dashed border-slate-400 px-1 font-sans text-xs text-slate-600 dark:text-slate-300"
+                                        title="The workflow's failure handler (on_failure): it runs only once the workflow has failed, and the workflow still fails">
+                                        "on failure"
+                                    </span>
+                                })}
                                 {node.child_execution.clone().map(|child| view! {
                                     <span class="ml-2 font-sans text-xs text-slate-500 dark:text-slate-400">"started "</span>
                                     <ExecutionLink execution=child />
