@@ -308,7 +308,8 @@ pub struct ReleaseBoard {
     waiting: Mutex<HashMap<(String, String), Weak<Notify>>>,
 }
 
-fn board_key(key: &CacheKey) -> (String, String) {
+/// A key as one map key: the dataset's four parts and the tag.
+pub(crate) fn board_key(key: &CacheKey) -> (String, String) {
     let dataset = &key.dataset_id;
     (
         format!(

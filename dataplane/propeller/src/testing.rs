@@ -852,16 +852,7 @@ struct CatalogState {
     failing_puts: bool,
 }
 
-fn catalog_entry_key(key: &crate::catalog_keys::CacheKey) -> (String, String) {
-    let dataset = &key.dataset_id;
-    (
-        format!(
-            "{}/{}/{}/{}",
-            dataset.project, dataset.domain, dataset.name, dataset.version
-        ),
-        key.tag.clone(),
-    )
-}
+use crate::task_cache::board_key as catalog_entry_key;
 
 impl InMemoryCatalog {
     fn state(&self) -> std::sync::MutexGuard<'_, CatalogState> {
